@@ -1,0 +1,52 @@
+"""smttask: reproducible, cached, recorded tasks for computational science.
+
+>>> from smttask import RecordedTask
+>>> @RecordedTask
+... def square(x: float) -> float:
+...     return x * x
+"""
+
+from . import config, hooks
+from .errors import (
+    ConfigError,
+    DirtyRepositoryError,
+    OutputError,
+    RecordingError,
+    SerializationError,
+    SmttaskError,
+    TaskDefinitionError,
+    TaskExecutionError,
+    TaskFileError,
+    TaskInputError,
+)
+from .kinds import MemoizedTask, RecordedIterativeTask, RecordedTask, UnpureMemoizedTask
+from .outputs import FileOutputStore
+from .task import Task, clear_memory_cache
+from .taskoutput import TaskOutput
+
+__version__ = "0.1.0.dev0"
+
+hooks.set_output_store(FileOutputStore())
+
+__all__ = [
+    "ConfigError",
+    "DirtyRepositoryError",
+    "FileOutputStore",
+    "MemoizedTask",
+    "OutputError",
+    "RecordedIterativeTask",
+    "RecordedTask",
+    "RecordingError",
+    "SerializationError",
+    "SmttaskError",
+    "Task",
+    "TaskDefinitionError",
+    "TaskExecutionError",
+    "TaskFileError",
+    "TaskInputError",
+    "TaskOutput",
+    "UnpureMemoizedTask",
+    "clear_memory_cache",
+    "config",
+    "hooks",
+]

@@ -1,0 +1,68 @@
+"""The exception hierarchy: one base class, one subclass per phase.
+
+Every message says what happened, shows the offending value or path, and says how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class SmttaskError(Exception):
+    """Base class of every error smttask raises on purpose."""
+
+
+class ConfigError(SmttaskError):
+    """The configuration (environment variables, project files) is invalid."""
+
+
+class TaskDefinitionError(SmttaskError):
+    """A function cannot become a task (missing annotations, unsupported parameters...)."""
+
+
+class TaskInputError(SmttaskError):
+    """A task was called with arguments that do not fit its signature or its types."""
+
+
+class SerializationError(SmttaskError):
+    """A value cannot be serialized to JSON or hashed into a digest."""
+
+
+class TaskFileError(SmttaskError):
+    """A task description (file, dict or JSON text) is malformed, truncated or unknown."""
+
+
+class TaskExecutionError(SmttaskError):
+    """The task's own function raised. The original exception is the ``__cause__``."""
+
+
+class OutputError(SmttaskError):
+    """A task's outputs are missing, unreadable or do not match the declared type."""
+
+
+class RecordingError(SmttaskError):
+    """The provenance record could not be created or stored."""
+
+
+class DirtyRepositoryError(RecordingError):
+    """The code repository has uncommitted changes outside the configured dirty directories."""
+
+
+class ProjectError(RecordingError):
+    """No Sumatra project was found, or it is misconfigured."""
+
+
+class GraphError(SmttaskError):
+    """The task graph is invalid (cycles, two tasks claiming one output...)."""
+
+
+class CompileError(SmttaskError):
+    """A task graph cannot be compiled into a workflow."""
+
+
+def short_repr(value: object, limit: int = 80) -> str:
+    """A one-line repr of `value` for error messages, cut to `limit` characters."""
+    try:
+        text = repr(value)
+    except Exception as exc:  # a broken __repr__ must not hide the real error
+        text = f"<{type(value).__name__} (repr failed: {exc})>"
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

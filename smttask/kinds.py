@@ -1,0 +1,195 @@
+"""The four task kinds.
+
+==========================  ==================================  ============================
+kind                        result lives                         digest seen downstream
+==========================  ==================================  ============================
+``RecordedTask``            on disk (+ memory if ``cache=True``)  its own digest
+``MemoizedTask``            in memory, for this process          its own digest
+``UnpureMemoizedTask``      in memory, for this process          digest of its *output*
+``RecordedIterativeTask``   on disk, one file set per iteration  digest + iteration count
+==========================  ==================================  ============================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from . import digest as _digest
+from . import hooks
+from .config import settings
+from .errors import TaskDefinitionError
+from .task import _MISSING, Task, memory_cache
+from .taskspec import TaskSpec
+
+
+class RecordedTask(Task):
+    """Result written to disk, loaded on later runs; each execution gets a provenance record.
+
+    Options: ``cache=True`` also keeps the result in memory; ``threads``, ``resources`` (dict)
+    and ``retries`` are passed to workflow engines; ``version`` (any string) enters the
+    digest: bump it when the function's code changes in a way that changes its results.
+    """
+
+    _is_kind = True
+    recorded = True
+
+    def run(self, *, recompute: bool = False, reason: str | None = None) -> Any:
+        if not recompute:
+            if self._spec.cache:
+                hit = memory_cache.get(self.key, _MISSING)
+                if hit is not _MISSING:
+                    return hit
+            loaded = hooks.output_store().load(self)
+            if loaded is not None:
+                if self._spec.cache:
+                    memory_cache[self.key] = loaded
+                return loaded
+        return self._execute(self.resolved_inputs(), recompute=recompute, reason=reason)
+
+    def _execute(self, inputs: Mapping[str, Any], *, recompute: bool, reason: str | None) -> Any:
+        rec = hooks.recorder() if settings.record else hooks.NO_RECORDER
+        rec.guard(self)
+        handle = rec.begin(self, reason=reason)
+        try:
+            result, outcome = self._call(inputs)
+            paths = hooks.output_store().save(self, result, recompute=recompute)
+        except BaseException as exc:
+            handle.crashed(exc)
+            raise
+        handle.finished(paths, outcome)
+        if self._spec.cache:
+            memory_cache[self.key] = result
+        return result
+
+
+class MemoizedTask(Task):
+    """Result kept in memory for the life of the process; never written to disk."""
+
+    _is_kind = True
+
+    def run(self, *, recompute: bool = False, reason: str | None = None) -> Any:
+        if not recompute:
+            hit = memory_cache.get(self.key, _MISSING)
+            if hit is not _MISSING:
+                return hit
+        inputs = self.resolved_inputs()
+        if settings.record:
+            hooks.recorder().guard(self)
+        result, _ = self._call(inputs)
+        memory_cache[self.key] = result
+        return result
+
+
+class UnpureMemoizedTask(MemoizedTask):
+    """A memoized task whose result may change between processes (e.g. it lists files).
+
+    Downstream tasks see the digest of its *output*, so they are recomputed when it changes.
+    """
+
+    _is_kind = True
+
+    def __smttask_digest__(self) -> str:
+        return _digest.compute_digest(self._spec.taskname, {"output": self.run()})
+
+
+class RecordedIterativeTask(RecordedTask):
+    """A recorded task that advances an iteration count and can resume from a saved one.
+
+    ``@RecordedIterativeTask('n', map={'n': 'start_n', 'x': 'x0'})`` declares that input ``n``
+    counts iterations and that outputs ``n`` and ``x`` of an earlier run become inputs
+    ``start_n`` and ``x0`` when resuming. Asked for ``n=5`` with ``n=3`` on disk, the task loads
+    the ``n=3`` outputs, calls the function once with ``start_n=3, x0=x(3), n=5`` and stores
+    ``n=5``. All iterations of one task share the digest of the inputs other than ``n``.
+    """
+
+    _is_kind = True
+    iteration_param: ClassVar[str]
+    iteration_map: ClassVar[Mapping[str, str]]
+
+    @classmethod
+    def _decorate(cls, *args: Any, **options: Any) -> Any:
+        if len(args) == 1 and callable(args[0]) and not options:
+            raise TaskDefinitionError(
+                f"@RecordedIterativeTask on {args[0].__qualname__} needs the name of the "
+                f"iteration input and the output → input map, e.g. "
+                f"@RecordedIterativeTask('n', map={{'n': 'start_n', 'x': 'x0'}})."
+            )
+        param = args[0] if args else options.pop("iteration", None)
+        mapping = options.pop("map", None)
+        if not isinstance(param, str) or not isinstance(mapping, Mapping) or len(args) > 1:
+            raise TaskDefinitionError(
+                f"@RecordedIterativeTask takes the iteration input's name and map=..., e.g. "
+                f"@RecordedIterativeTask('n', map={{'n': 'start_n'}}); got "
+                f"args={args!r}, map={mapping!r}."
+            )
+        options = dict(options, _iteration=(param, dict(mapping)))
+        return lambda fn: cls._make_type(fn, options)
+
+    @classmethod
+    def _type_namespace(cls, spec: TaskSpec, kind_options: Mapping[str, Any]) -> dict[str, Any]:
+        param, mapping = kind_options["_iteration"]
+        _check_iteration(spec, param, mapping)
+        return {"iteration_param": param, "iteration_map": mapping}
+
+    @property
+    def family_digest(self) -> str:
+        """Digest of the inputs other than the iteration count (shared by all iterations)."""
+        inputs = {k: v for k, v in self.inputs.items() if k != self.iteration_param}
+        return _digest.compute_digest(self._spec.taskname, inputs, self._spec.digest_extra)
+
+    @property
+    def iteration(self) -> int:
+        return int(self.inputs[self.iteration_param])
+
+    @property
+    def key(self) -> str:
+        if self._key is None:
+            self._key = f"{self.family_digest}__{self.iteration_param}{self.iteration}"
+        return self._key
+
+    def run(self, *, recompute: bool = False, reason: str | None = None) -> Any:
+        store = hooks.output_store()
+        if not recompute:
+            loaded = store.load(self)
+            if loaded is not None:
+                return loaded
+        inputs = self.resolved_inputs()
+        n = self.iteration
+        earlier = [m for m in store.iterations(self) if m < n]
+        if earlier:
+            previous = type(self)(**{**self.inputs, self.iteration_param: max(earlier)})
+            saved = store.load(previous)
+            if saved is not None:
+                outputs = self._spec.output.split(saved)
+                for out_name, in_name in self.iteration_map.items():
+                    inputs[in_name] = self._spec.validate(in_name, outputs[out_name])
+        return self._execute(inputs, recompute=recompute, reason=reason)
+
+
+def _check_iteration(spec: TaskSpec, param: str, mapping: Mapping[str, str]) -> None:
+    where = f"@RecordedIterativeTask {spec.taskname}"
+    if param not in spec.params:
+        raise TaskDefinitionError(
+            f"{where}: the iteration input {param!r} is not a parameter of the function "
+            f"(parameters: {list(spec.params)})."
+        )
+    if spec.annotations[param] is not int:
+        raise TaskDefinitionError(
+            f"{where}: the iteration input {param!r} must be annotated `int`."
+        )
+    outputs = spec.output.names
+    for out_name, in_name in mapping.items():
+        if out_name not in outputs:
+            raise TaskDefinitionError(
+                f"{where}: map key {out_name!r} is not an output of the task (outputs: "
+                f"{list(outputs)}). Map keys are output names; return a TaskOutput subclass."
+            )
+        if in_name not in spec.params:
+            raise TaskDefinitionError(
+                f"{where}: map value {in_name!r} is not an input of the task (inputs: "
+                f"{list(spec.params)})."
+            )
+
+
+__all__ = ["MemoizedTask", "RecordedIterativeTask", "RecordedTask", "UnpureMemoizedTask"]

@@ -1,0 +1,169 @@
+"""Task results on disk.
+
+Layout (Sumatra's data stores; roots from ``smttask.config``)::
+
+    data/run_dump/<task name>/<key>[_<output>][.<n>].<ext>   archive (output store)
+    data/<task name>/<key>[_<output>].<ext>                  link to the newest archive (input store)
+
+``<key>`` is the task digest (plus ``__<param><n>`` for iterative tasks), ``<output>`` the
+output's name for tasks with named outputs, ``<n>`` a number added by ``recompute=True``:
+archives are never overwritten. Results are read through the link (falling back to the
+unnumbered archive). Arrays are stored as ``.npy``, everything else as JSON.
+
+Writes are atomic and exclusive (see ``fileio``): a killed process never leaves a file a later
+run would load, and two processes computing the same task both end with one complete file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import config, serialization
+from .errors import OutputError, TaskInputError
+from .fileio import publish_new, replace_symlink
+from .task import Task
+
+
+def is_array_type(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, np.ndarray)
+
+
+class FileOutputStore:
+    """The default output store: one file per output under the project's data stores."""
+
+    def archive_dir(self, task: Task) -> Path:
+        return config.output_root() / task.name
+
+    def link_dir(self, task: Task) -> Path:
+        return config.input_root() / task.name
+
+    def filename(self, task: Task, output: str, number: int = 0) -> str:
+        suffix = f"_{output}" if output else ""
+        numbered = f".{number}" if number else ""
+        ext = ".npy" if is_array_type(task._spec.output.type_of(output)) else ".json"
+        return f"{task.key}{suffix}{numbered}{ext}"
+
+    def paths(self, task: Task) -> dict[str, Path]:
+        folder = self.link_dir(task)
+        return {out: folder / self.filename(task, out) for out in task._spec.output.names}
+
+    def archive_paths(self, task: Task) -> dict[str, Path]:
+        folder = self.archive_dir(task)
+        return {out: folder / self.filename(task, out) for out in task._spec.output.names}
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def load(self, task: Task) -> Any | None:
+        spec = task._spec.output
+        link_dir = self.link_dir(task)
+        values = {}
+        for out in spec.names:
+            name = self.filename(task, out)
+            path = link_dir / name
+            try:
+                data = _read(path)
+            except FileNotFoundError:
+                path = self.archive_dir(task) / name
+                try:
+                    data = _read(path)
+                except FileNotFoundError:
+                    return None
+            values[out] = _decode(data, spec.type_of(out), path, task)
+        return spec.join(values)
+
+    def iterations(self, task: Task) -> list[int]:
+        param = getattr(task, "iteration_param", None)
+        if param is None:
+            return []
+        prefix = f"{task.family_digest}__{param}"  # type: ignore[attr-defined]
+        pattern = re.compile(re.escape(prefix) + r"(\d+)[._]")
+        found: set[int] = set()
+        for folder in (self.link_dir(task), self.archive_dir(task)):
+            try:
+                names = os.listdir(folder)
+            except FileNotFoundError:
+                continue
+            for name in names:
+                match = pattern.match(name)
+                if match:
+                    found.add(int(match.group(1)))
+        complete = []
+        for n in sorted(found):
+            other = type(task)(**{**task.inputs, param: n})
+            if all(
+                p.exists() or a.exists()
+                for p, a in zip(self.paths(other).values(), self.archive_paths(other).values())
+            ):
+                complete.append(n)
+        return complete
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def save(self, task: Task, result: Any, *, recompute: bool) -> dict[str, Path]:
+        spec = task._spec.output
+        fsync = config.settings.fsync
+        archive_dir, link_dir = self.archive_dir(task), self.link_dir(task)
+        archives = {}
+        for out, value in spec.split(result).items():
+            data = _encode(value, spec.type_of(out), task, out)
+            number = 0
+            while True:
+                path = archive_dir / self.filename(task, out, number)
+                if publish_new(path, data, fsync=fsync):
+                    break
+                if not recompute:
+                    break  # an equal result is already there (tasks are pure)
+                number += 1
+            archives[out] = path
+            link = link_dir / self.filename(task, out)
+            if link_dir != archive_dir and (recompute or not os.path.lexists(link)):
+                replace_symlink(link, path)
+        return archives
+
+
+def _read(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _encode(value: Any, annotation: Any, task: Task, output: str) -> bytes:
+    if is_array_type(annotation) and isinstance(value, np.ndarray) and not value.dtype.hasobject:
+        buf = io.BytesIO()
+        np.save(buf, value, allow_pickle=False)
+        return buf.getvalue()
+    try:
+        return serialization.dumps(value).encode()
+    except Exception as exc:
+        raise OutputError(
+            f"Cannot serialize output {output or 'result'!r} of {task!r}: {exc} Make the "
+            f"return type serializable (see scityping) or return a different type."
+        ) from None
+
+
+def _decode(data: bytes, annotation: Any, path: Path, task: Task) -> Any:
+    try:
+        if data[:6] == b"\x93NUMPY":
+            raw: Any = np.load(io.BytesIO(data), allow_pickle=False)
+        else:
+            raw = json.loads(data)
+        return serialization.validate(annotation, raw, what=f"stored output {path.name}")
+    except (ValueError, TaskInputError) as exc:
+        raise OutputError(
+            f"The stored result {path} of {task!r} cannot be read as "
+            f"{serialization.type_name(annotation)}: {exc}. It may have been edited or "
+            f"written by an incompatible version; delete it (or run with recompute=True) to "
+            f"compute it again."
+        ) from None
+
+
+def output_files(task: Task) -> Mapping[str, Path]:
+    """Archive paths of a task's outputs under the default layout (whether they exist or not)."""
+    return FileOutputStore().archive_paths(task)

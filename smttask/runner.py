@@ -1,0 +1,147 @@
+"""Run task description files, one process or N at a time.
+
+Every file runs independently: a failing task never stops the others. The caller gets one
+``Outcome`` per file, in the order given, and can follow progress through a callback.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import config
+from .errors import SmttaskError, TaskFileError
+from .task import Task
+
+#: Environment variable holding the worker's process number (1..N) in `run_files`.
+PROCESS_NUM_ENV = "SMTTASK_PROCESS_NUM"
+
+TASKFILE_SUFFIX = ".json"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    path: Path
+    status: str  # "ran" | "loaded" | "failed"
+    task: str = ""  # task name, when the file could be read
+    message: str = ""  # failure message
+    seconds: float = 0.0
+    detail: str = ""  # traceback of a failure (for -v)
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    recompute: bool = False
+    record: bool = True
+    reason: str | None = None
+    clean: bool = False  # delete a task file once its task succeeded
+
+
+def collect_task_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand files and folders (recursively, ``*.json``) into a sorted, de-duplicated list."""
+    found: dict[Path, None] = {}
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for f in sorted(path.rglob(f"*{TASKFILE_SUFFIX}")):
+                if f.is_file() and not f.name.startswith("."):
+                    found.setdefault(f, None)
+        elif path.exists():
+            found.setdefault(path, None)
+        else:
+            raise TaskFileError(f"No such task file or folder: {path}. Check the path.")
+    return list(found)
+
+
+def run_file(path: Path, options: RunOptions = RunOptions()) -> Outcome:
+    """Load and run one task file in this process."""
+    start = time.perf_counter()
+    config.settings.record = options.record
+    name = ""
+    try:
+        task = Task.from_desc(path)
+        name = task.name
+        task.run(recompute=options.recompute, reason=options.reason)
+        status = "ran" if task.computed else "loaded"
+        if options.clean:
+            path.unlink(missing_ok=True)
+        return Outcome(path, status, name, seconds=time.perf_counter() - start)
+    except SmttaskError as exc:
+        return _failure(path, name, str(exc), exc, start)
+    except Exception as exc:  # a bug in smttask or a library: report it, keep going
+        return _failure(path, name, f"{type(exc).__name__}: {exc}", exc, start)
+
+
+def _failure(path: Path, name: str, message: str, exc: BaseException, start: float) -> Outcome:
+    detail = "".join(traceback.format_exception(exc))
+    return Outcome(path, "failed", name, message, time.perf_counter() - start, detail)
+
+
+def run_files(
+    files: Sequence[Path],
+    options: RunOptions = RunOptions(),
+    *,
+    cores: int = 1,
+    on_done: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Run `files` with `cores` worker processes (1: in this process); return their outcomes."""
+    if cores <= 1 or len(files) <= 1:
+        outcomes = []
+        os.environ.setdefault(PROCESS_NUM_ENV, "1")
+        for f in files:
+            outcome = run_file(f, options)
+            outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+        return outcomes
+    return _run_parallel(files, options, min(cores, len(files)), on_done)
+
+
+def _run_parallel(
+    files: Sequence[Path],
+    options: RunOptions,
+    cores: int,
+    on_done: Callable[[Outcome], None] | None,
+) -> list[Outcome]:
+    ctx = multiprocessing.get_context("spawn")  # no inherited locks or database connections
+    counter = ctx.Value("i", 0)
+    results: dict[Path, Outcome] = {}
+    with ProcessPoolExecutor(
+        max_workers=cores, mp_context=ctx, initializer=_init_worker, initargs=(counter, os.getcwd())
+    ) as pool:
+        pending: dict[Future[Outcome], Path] = {pool.submit(run_file, f, options): f for f in files}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                path = pending.pop(future)
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # the worker process died (killed, out of memory)
+                    outcome = Outcome(path, "failed", message=f"worker process died: {exc}")
+                results[path] = outcome
+                if on_done:
+                    on_done(outcome)
+    return [results[f] for f in files]
+
+
+def _init_worker(counter: object, cwd: str) -> None:
+    with counter.get_lock():  # type: ignore[attr-defined]
+        counter.value += 1  # type: ignore[attr-defined]
+        number = counter.value  # type: ignore[attr-defined]
+    os.environ[PROCESS_NUM_ENV] = str(number)
+    os.chdir(cwd)
+    root = str(config.project_root())
+    import sys
+
+    if root not in sys.path:
+        sys.path.insert(0, root)

@@ -1,0 +1,330 @@
+"""Validation and JSON serialization of task inputs and outputs (pydantic v1 + scityping).
+
+Values travel through three forms:
+- *raw*: whatever the user passed (``np.array([1, 2])``, ``0.5``, a ``Path``...);
+- *validated*: the raw value coerced by the pydantic field built from the annotation;
+- *encoded*: a JSON-compatible structure (``encode``), which ``validate`` turns back into the
+  validated form. Arrays and other scientific types use scityping's tagged encoding.
+
+Values that contain lazy objects (upstream tasks) are validated *around* them: containers are
+walked along the annotation and every leaf that is not lazy is validated on its own.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import json
+import math
+import typing
+from collections import abc
+from collections.abc import Callable, Mapping
+from pathlib import PurePath
+from typing import Any
+
+import numpy as np
+import pydantic
+from pydantic.error_wrappers import flatten_errors
+from pydantic.fields import ModelField
+from scityping.base import ABCSerializable
+from scityping.json import scityping_encoder
+from scityping.pydantic import BaseModel as ScitypingModel
+
+from .errors import SerializationError, TaskInputError, short_repr
+
+__all__ = [
+    "annotation_compatible",
+    "dumps",
+    "encode",
+    "field_model",
+    "validate",
+    "validate_around",
+]
+
+
+class _ModelConfig:
+    arbitrary_types_allowed = True
+    smart_union = True
+    copy_on_model_validation = "none"
+
+
+def field_model(name: str, annotations: Mapping[str, Any]) -> type[pydantic.BaseModel]:
+    """A pydantic model with one required field per entry of `annotations`."""
+    return _create(name, {key: (ann, ...) for key, ann in annotations.items()})
+
+
+def _create(name: str, fields: dict[str, Any]) -> type[pydantic.BaseModel]:
+    namespace: dict[str, Any] = {"__annotations__": {k: a for k, (a, _) in fields.items()}}
+    namespace["Config"] = _ModelConfig
+    return type(ScitypingModel)(name, (ScitypingModel,), namespace)
+
+
+@functools.lru_cache(maxsize=1024)
+def _leaf_field(annotation: Any) -> tuple[ModelField, type[pydantic.BaseModel]]:
+    model = _create("Value", {"value": (annotation, ...)})
+    return model.__fields__["value"], model
+
+
+def _format_errors(errors: Any, model: type[pydantic.BaseModel]) -> str:
+    lines = []
+    for err in flatten_errors([errors], model.__config__):
+        loc = ".".join(str(p) for p in err["loc"] if p != "value") or "value"
+        lines.append(f"{loc}: {err['msg']}")
+    return "; ".join(lines)
+
+
+def validate(
+    annotation: Any,
+    value: Any,
+    *,
+    what: str = "value",
+    field: ModelField | None = None,
+    model: type[pydantic.BaseModel] | None = None,
+) -> Any:
+    """Validate `value` against `annotation`; raise TaskInputError naming `what` on failure."""
+    if field is None or model is None:
+        try:
+            field, model = _leaf_field(annotation)
+        except TypeError:  # unhashable annotation (rare): build an uncached field
+            model = _create("Value", {"value": (annotation, ...)})
+            field = model.__fields__["value"]
+    result, errors = field.validate(value, {}, loc=field.name, cls=model)
+    if errors:
+        raise TaskInputError(
+            f"{what} = {short_repr(value)} does not fit the declared type "
+            f"{type_name(annotation)} ({_format_errors(errors, model)}). "
+            f"Pass a value of that type, or change the annotation."
+        )
+    return result
+
+
+def type_name(annotation: Any) -> str:
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return annotation.__qualname__
+    return str(annotation).replace("typing.", "")
+
+
+# ---------------------------------------------------------------------------
+# Validation around lazy values (tasks nested in containers)
+
+
+def validate_around(
+    annotation: Any,
+    value: Any,
+    is_lazy: Callable[[Any], bool],
+    *,
+    what: str,
+    check_lazy: Callable[[Any, Any, str], None] | None = None,
+) -> Any:
+    """Validate the parts of `value` that are not lazy, keeping lazy objects in place.
+
+    Containers (list, tuple, set, dict) holding lazy objects are walked along `annotation`;
+    every other leaf is validated against the matching element type, and every lazy leaf is
+    passed to ``check_lazy(annotation, leaf, what)``. The result has the same shape as `value`,
+    with validated leaves.
+    """
+    if is_lazy(value):
+        if check_lazy is not None:
+            check_lazy(annotation, value, what)
+        return value
+    if not contains(value, is_lazy):
+        return validate(annotation, value, what=what)
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Union:
+        # Pick the first member whose container kind matches the value.
+        for member in args:
+            if _kind_matches(member, value):
+                return validate_around(member, value, is_lazy, what=what, check_lazy=check_lazy)
+        return validate_around(Any, value, is_lazy, what=what, check_lazy=check_lazy)
+    if isinstance(value, Mapping):
+        ktype, vtype = (*args, Any, Any)[:2] if origin in _MAPPINGS else (Any, Any)
+        return {
+            validate(ktype, k, what=f"{what}[key {k!r}]"): validate_around(
+                vtype, v, is_lazy, what=f"{what}[{k!r}]", check_lazy=check_lazy
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = list(value)
+        if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
+            if len(args) != len(items):
+                raise TaskInputError(
+                    f"{what} = {short_repr(value)} has {len(items)} items, but the declared "
+                    f"type {type_name(annotation)} expects {len(args)}."
+                )
+            elem_types = list(args)
+        else:
+            elem_types = [args[0] if args and origin in _SEQUENCES else Any] * len(items)
+        out = [
+            validate_around(t, v, is_lazy, what=f"{what}[{i}]", check_lazy=check_lazy)
+            for i, (t, v) in enumerate(zip(elem_types, items))
+        ]
+        if isinstance(value, tuple) or origin is tuple:
+            return tuple(out)
+        if isinstance(value, (set, frozenset)):
+            return frozenset(out) if isinstance(value, frozenset) else _LazySet(out)
+        return out
+    return validate(annotation, value, what=what)
+
+
+class _LazySet(list[Any]):
+    """A set whose members include unhashable-by-value tasks: kept as a list, hashed as a set."""
+
+
+_MAPPINGS = {dict, abc.Mapping, abc.MutableMapping}
+_SEQUENCES = {list, set, frozenset, tuple, abc.Sequence, abc.Iterable, abc.Collection, abc.Set}
+
+
+def _kind_matches(member: Any, value: Any) -> bool:
+    origin = typing.get_origin(member) or member
+    if not isinstance(origin, type):
+        return False
+    try:
+        return isinstance(value, origin)
+    except TypeError:
+        return False
+
+
+def contains(value: Any, pred: Callable[[Any], bool]) -> bool:
+    """True if `value` or anything nested in its lists, tuples, sets or dicts satisfies `pred`."""
+    if pred(value):
+        return True
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(contains(v, pred) for v in value)
+    if isinstance(value, Mapping):
+        return any(contains(v, pred) for v in value.values())
+    return False
+
+
+def substitute(value: Any, pred: Callable[[Any], bool], fn: Callable[[Any], Any]) -> Any:
+    """Copy of `value` with every nested item satisfying `pred` replaced by ``fn(item)``."""
+    if pred(value):
+        return fn(value)
+    if isinstance(value, _LazySet):
+        return {substitute(v, pred, fn) for v in value}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return type(value)(substitute(v, pred, fn) for v in value)
+    if isinstance(value, Mapping):
+        return {k: substitute(v, pred, fn) for k, v in value.items()}
+    return value
+
+
+# ---------------------------------------------------------------------------
+# Type compatibility of an upstream task's output with a downstream input
+
+_COERCIBLE = {(int, float), (int, complex), (float, complex), (bool, int), (bool, float)}
+
+
+def annotation_compatible(produced: Any, expected: Any) -> bool | None:
+    """Whether values of type `produced` fit an input annotated `expected`.
+
+    True: certainly; False: certainly not; None: cannot tell statically (checked at run time).
+    """
+    if expected is Any or expected is object or produced == expected:
+        return True
+    if produced is Any:
+        return None
+    e_origin, p_origin = typing.get_origin(expected), typing.get_origin(produced)
+    if e_origin is typing.Union:
+        answers = [annotation_compatible(produced, m) for m in typing.get_args(expected)]
+        return True if True in answers else (None if None in answers else False)
+    if e_origin is not None or p_origin is not None:
+        e_base, p_base = e_origin or expected, p_origin or produced
+        if (
+            isinstance(e_base, type)
+            and isinstance(p_base, type)
+            and not (issubclass(p_base, e_base) or _sequence_like(p_base, e_base))
+        ):
+            return False
+        return None  # parameterised generics: element types are checked at run time
+    if isinstance(expected, type) and isinstance(produced, type):
+        if issubclass(produced, expected) or (produced, expected) in _COERCIBLE:
+            return True
+        if _numpy_like(produced) or _numpy_like(expected):
+            return None
+        if issubclass(expected, ABCSerializable) or issubclass(produced, ABCSerializable):
+            return None
+        return False
+    return None
+
+
+def _sequence_like(produced: type, expected: type) -> bool:
+    seqs = (list, tuple, set, frozenset)
+    return issubclass(produced, seqs) and issubclass(expected, seqs)
+
+
+def _numpy_like(t: type) -> bool:
+    return issubclass(t, (np.ndarray, np.generic)) or "numpy" in getattr(t, "__module__", "")
+
+
+# ---------------------------------------------------------------------------
+# Encoding to JSON-compatible structures
+
+
+def encode(value: Any, hook: Callable[[Any], Any] | None = None) -> Any:
+    """JSON-compatible structure for `value`. `hook(v)` may return a replacement or None."""
+    if hook is not None:
+        replaced = hook(value)
+        if replaced is not None:
+            return replaced
+    if value is None or isinstance(value, (bool, int, str)):
+        return value if type(value) in (bool, int, str) or value is None else _plain(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return [encode(v, hook) for v in value]
+    if isinstance(value, (set, frozenset)):
+        items = [encode(v, hook) for v in value]
+        return sorted(items, key=lambda x: json.dumps(x, sort_keys=True))
+    if isinstance(value, Mapping):
+        return {_encode_key(k): encode(v, hook) for k, v in value.items()}
+    if isinstance(value, np.generic) and not isinstance(value, np.void):
+        return encode(value.item(), hook)
+    if isinstance(value, enum.Enum):
+        return encode(value.value, hook)
+    if isinstance(value, PurePath):
+        return value.as_posix()
+    if isinstance(value, pydantic.BaseModel) and not isinstance(value, ABCSerializable):
+        return {k: encode(v, hook) for k, v in value}
+    try:
+        reduced = scityping_encoder(value, base_encoder=_no_encoder)
+    except Exception as exc:
+        raise SerializationError(
+            f"Cannot serialize a value of type {type(value).__module__}.{type(value).__qualname__}"
+            f" ({short_repr(value)}): {exc or type(exc).__name__}. Use a type that pydantic or "
+            f"scityping can serialize (numbers, strings, lists, dicts, numpy arrays, ...), or make "
+            f"the type serializable by subclassing scityping.Serializable."
+        ) from None
+    return encode(reduced, hook)
+
+
+def _plain(value: Any) -> Any:  # subclasses of bool/int/str (IntEnum is handled by Enum above)
+    for t in (bool, int, str):
+        if isinstance(value, t):
+            return t(value)
+    return value
+
+
+def _no_encoder(value: Any) -> Any:
+    raise TypeError("no JSON encoding is known for this type")
+
+
+def _encode_key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, (bool, int, float)) and math.isfinite(float(key)):
+        return json.dumps(key)
+    if isinstance(key, enum.Enum):
+        return str(key.value)
+    raise SerializationError(
+        f"Dictionary key {short_repr(key)} of type {type(key).__qualname__} cannot be a JSON "
+        f"object key. Use strings or numbers as keys."
+    )
+
+
+def dumps(
+    value: Any, *, indent: int | None = None, hook: Callable[[Any], Any] | None = None
+) -> str:
+    """JSON text for `value`, with sorted keys for a deterministic result."""
+    return json.dumps(encode(value, hook), indent=indent, sort_keys=indent is not None)

@@ -1,0 +1,169 @@
+"""What a decorator learns from a function: its inputs, defaults, output and options."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pydantic
+from pydantic.fields import ModelField
+
+from . import serialization
+from .errors import TaskDefinitionError, TaskInputError
+from .taskoutput import OutputSpec
+
+#: Options every task kind accepts in its decorator.
+COMMON_OPTIONS = ("cache", "threads", "resources", "retries", "version")
+
+_FAST_TYPES = (float, int, str, bool)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    fn: Callable[..., Any]
+    name: str  # function name: the folder of its outputs
+    module: str
+    qualname: str
+    params: tuple[str, ...]
+    annotations: Mapping[str, Any]
+    defaults: Mapping[str, Any]  # validated
+    model: type[pydantic.BaseModel]
+    output: OutputSpec
+    cache: bool = False
+    threads: int = 1
+    resources: Mapping[str, Any] = field(default_factory=dict)
+    retries: int = 0
+    version: str | None = None
+
+    @property
+    def taskname(self) -> str:
+        """Qualified name: what the digest covers and what task files refer to."""
+        return f"{self.module}.{self.qualname}"
+
+    @property
+    def digest_extra(self) -> bytes:
+        return b"" if self.version is None else f"version={self.version}".encode()
+
+    def field(self, param: str) -> ModelField:
+        return self.model.__fields__[param]
+
+    def validate(self, param: str, value: Any) -> Any:
+        """Validate one (non-lazy) input value."""
+        ann = self.annotations[param]
+        if ann in _FAST_TYPES and type(value) is ann:
+            return value
+        return serialization.validate(
+            ann,
+            value,
+            what=f"{self.name}: input {param!r}",
+            field=self.field(param),
+            model=self.model,
+        )
+
+    def signature_text(self) -> str:
+        parts = []
+        for p in self.params:
+            ann = serialization.type_name(self.annotations[p])
+            default = f"={self.defaults[p]!r}" if p in self.defaults else ""
+            parts.append(f"{p}: {ann}{default}")
+        return f"{self.name}({', '.join(parts)})"
+
+
+def build_spec(fn: Callable[..., Any], kind: str, options: Mapping[str, Any]) -> TaskSpec:
+    """Inspect `fn` and return its TaskSpec; raise TaskDefinitionError with the fix if it can't."""
+    if not callable(fn) or not hasattr(fn, "__name__"):
+        raise TaskDefinitionError(
+            f"@{kind} decorates a function; got {fn!r}. Write `@{kind}` directly above `def`."
+        )
+    where = f"{fn.__module__}.{fn.__qualname__}"
+    if "<locals>" in fn.__qualname__:
+        raise TaskDefinitionError(
+            f"@{kind} cannot decorate {where}: it is defined inside another function, so task "
+            f"files could not find it again. Define task functions at the top level of a module."
+        )
+    try:
+        hints = typing.get_type_hints(fn)
+    except NameError as exc:
+        raise TaskDefinitionError(
+            f"@{kind} cannot resolve an annotation of {where}: {exc}. Import the type in the "
+            f"function's module."
+        ) from None
+    sig = inspect.signature(fn)
+    params: list[str] = []
+    defaults: dict[str, Any] = {}
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise TaskDefinitionError(
+                f"@{kind} {where}: parameter '{p}' is not supported: a task's inputs must be "
+                f"named so they can be recorded. List each input as its own parameter."
+            )
+        if p.name not in hints:
+            raise TaskDefinitionError(
+                f"@{kind} {where}: parameter {p.name!r} has no type annotation. Every input "
+                f"needs one (e.g. `{p.name}: float`) so it can be validated and serialized."
+            )
+        params.append(p.name)
+    if "return" not in hints:
+        raise TaskDefinitionError(
+            f"@{kind} {where}: the return type is not annotated. Add one (e.g. `-> float`, "
+            f"`-> Tuple[float, float]` or a TaskOutput subclass) so results can be stored."
+        )
+    annotations = {p: hints[p] for p in params}
+    try:
+        model = serialization.field_model(f"{fn.__name__}_inputs", annotations)
+    except (TypeError, RuntimeError, ValueError) as exc:
+        raise TaskDefinitionError(
+            f"@{kind} {where}: pydantic cannot build a validator for its annotations: {exc}. "
+            f"Use types pydantic or scityping know (e.g. `from scityping.numpy import Array`)."
+        ) from None
+    spec_args = dict(
+        fn=fn,
+        name=fn.__name__,
+        module=fn.__module__,
+        qualname=fn.__qualname__,
+        params=tuple(params),
+        annotations=annotations,
+        defaults={},
+        model=model,
+        output=OutputSpec.from_annotation(hints["return"]),
+    )
+    spec_args.update(_check_options(kind, where, options))
+    spec = TaskSpec(**spec_args)  # type: ignore[arg-type]
+    for p in sig.parameters.values():
+        if p.default is not p.empty:
+            try:
+                defaults[p.name] = spec.validate(p.name, p.default)
+            except TaskInputError as exc:
+                raise TaskDefinitionError(
+                    f"@{kind} {where}: the default of {p.name!r} is invalid: {exc}"
+                ) from None
+    object.__setattr__(spec, "defaults", defaults)
+    return spec
+
+
+def _check_options(kind: str, where: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        if key not in COMMON_OPTIONS:
+            raise TaskDefinitionError(
+                f"@{kind}({key}=...) on {where}: unknown option {key!r}. "
+                f"Options are: {', '.join(COMMON_OPTIONS)}."
+            )
+        if key == "cache" and not isinstance(value, bool):
+            raise TaskDefinitionError(
+                f"@{kind} {where}: cache must be True or False, not {value!r}."
+            )
+        if key in ("threads", "retries") and (not isinstance(value, int) or value < 0):
+            raise TaskDefinitionError(
+                f"@{kind} {where}: {key} must be a non-negative integer, not {value!r}."
+            )
+        if key == "resources" and not isinstance(value, Mapping):
+            raise TaskDefinitionError(
+                f"@{kind} {where}: resources must be a dict such as "
+                f"{{'mem_mb': 2000, 'runtime': 30}}, not {value!r}."
+            )
+        out[key] = str(value) if key == "version" and value is not None else value
+    return out
