@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from . import config, hooks
 from . import digest as _digest
-from . import hooks
-from .config import settings
 from .errors import TaskDefinitionError
 from .task import _MISSING, Task, memory_cache
 from .taskspec import TaskSpec
@@ -48,7 +47,7 @@ class RecordedTask(Task):
         return self._execute(self.resolved_inputs(), recompute=recompute, reason=reason)
 
     def _execute(self, inputs: Mapping[str, Any], *, recompute: bool, reason: str | None) -> Any:
-        rec = hooks.recorder() if settings.record else hooks.NO_RECORDER
+        rec = hooks.recorder() if config.settings.record else hooks.NO_RECORDER
         rec.guard(self)
         handle = rec.begin(self, reason=reason)
         try:
@@ -74,7 +73,7 @@ class MemoizedTask(Task):
             if hit is not _MISSING:
                 return hit
         inputs = self.resolved_inputs()
-        if settings.record:
+        if config.settings.record:
             hooks.recorder().guard(self)
         result, _ = self._call(inputs)
         memory_cache[self.key] = result
