@@ -89,6 +89,7 @@ def _discover(start: Path) -> Path:
 def forget_project_root() -> None:
     """Clear the discovery cache (after creating a project in the working directory)."""
     _root_cache.clear()
+    _data_roots_cache.clear()
 
 
 def input_root() -> Path:
@@ -97,3 +98,16 @@ def input_root() -> Path:
 
 def output_root() -> Path:
     return project_root() / settings.output_dir
+
+
+_data_roots_cache: dict[tuple[object, ...], tuple[str, str]] = {}
+
+
+def data_roots() -> tuple[str, str]:
+    """(input root, output root) as strings; cached, for the hot path of loading results."""
+    key = (os.getcwd(), settings.project_root, settings.input_dir, settings.output_dir)
+    roots = _data_roots_cache.get(key)
+    if roots is None:
+        roots = (str(input_root()), str(output_root()))
+        _data_roots_cache[key] = roots
+    return roots

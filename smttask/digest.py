@@ -179,12 +179,9 @@ _FAST: dict[type, Any] = {
 
 def compute_digest(name: str, inputs: Mapping[str, Any], extra: bytes = b"") -> str:
     """Digest of a task: its qualified name, its inputs (by name) and optional extra bytes."""
-    h = hashlib.blake2b(digest_size=DIGEST_LENGTH // 2)
-    for part in (b"smttask-digest-v1", name.encode(), extra):
-        h.update(_pack_len(len(part)))
-        h.update(part)
+    parts = [b"smttask-digest-v1", name.encode(), extra]
     for key in sorted(inputs):
-        for part in (key.encode(), hash_value(inputs[key])):
-            h.update(_pack_len(len(part)))
-            h.update(part)
-    return h.hexdigest()
+        parts.append(key.encode())
+        parts.append(hash_value(inputs[key]))
+    payload = b"".join([_pack_len(len(p)) + p for p in parts])
+    return hashlib.blake2b(payload, digest_size=DIGEST_LENGTH // 2).hexdigest()

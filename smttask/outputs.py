@@ -39,17 +39,37 @@ def is_array_type(annotation: Any) -> bool:
 class FileOutputStore:
     """The default output store: one file per output under the project's data stores."""
 
+    def __init__(self) -> None:
+        #: task type -> [(output name, "_<output>" or "", extension)]
+        self._layouts: dict[type, list[tuple[str, str, str]]] = {}
+
+    def _layout(self, task: Task) -> list[tuple[str, str, str]]:
+        layout = self._layouts.get(type(task))
+        if layout is None:
+            spec = task._spec.output
+            layout = [
+                (
+                    out,
+                    f"_{out}" if out else "",
+                    ".npy" if is_array_type(spec.type_of(out)) else ".json",
+                )
+                for out in spec.names
+            ]
+            self._layouts[type(task)] = layout
+        return layout
+
     def archive_dir(self, task: Task) -> Path:
-        return config.output_root() / task.name
+        return Path(config.data_roots()[1], task.name)
 
     def link_dir(self, task: Task) -> Path:
-        return config.input_root() / task.name
+        return Path(config.data_roots()[0], task.name)
 
     def filename(self, task: Task, output: str, number: int = 0) -> str:
-        suffix = f"_{output}" if output else ""
-        numbered = f".{number}" if number else ""
-        ext = ".npy" if is_array_type(task._spec.output.type_of(output)) else ".json"
-        return f"{task.key}{suffix}{numbered}{ext}"
+        for out, suffix, ext in self._layout(task):
+            if out == output:
+                numbered = f".{number}" if number else ""
+                return f"{task.key}{suffix}{numbered}{ext}"
+        raise OutputError(f"{task.name} has no output named {output!r}.")
 
     def paths(self, task: Task) -> dict[str, Path]:
         folder = self.link_dir(task)
@@ -62,16 +82,16 @@ class FileOutputStore:
     # -- reading ------------------------------------------------------------------------------
 
     def load(self, task: Task) -> Any | None:
+        in_root, out_root = config.data_roots()
+        key, name = task.key, task.name
         spec = task._spec.output
-        link_dir = self.link_dir(task)
         values = {}
-        for out in spec.names:
-            name = self.filename(task, out)
-            path = link_dir / name
+        for out, suffix, ext in self._layout(task):
+            path = f"{in_root}/{name}/{key}{suffix}{ext}"
             try:
                 data = _read(path)
             except FileNotFoundError:
-                path = self.archive_dir(task) / name
+                path = f"{out_root}/{name}/{key}{suffix}{ext}"
                 try:
                     data = _read(path)
                 except FileNotFoundError:
@@ -129,7 +149,7 @@ class FileOutputStore:
         return archives
 
 
-def _read(path: Path) -> bytes:
+def _read(path: str) -> bytes:
     with open(path, "rb") as f:
         return f.read()
 
@@ -148,16 +168,16 @@ def _encode(value: Any, annotation: Any, task: Task, output: str) -> bytes:
         ) from None
 
 
-def _decode(data: bytes, annotation: Any, path: Path, task: Task) -> Any:
+def _decode(data: bytes, annotation: Any, path: str, task: Task) -> Any:
     try:
         if data[:6] == b"\x93NUMPY":
             raw: Any = np.load(io.BytesIO(data), allow_pickle=False)
         else:
             raw = json.loads(data)
-        return serialization.validate(annotation, raw, what=f"stored output {path.name}")
+        return serialization.validate(annotation, raw, what=f"stored output {Path(path).name}")
     except (ValueError, TaskInputError) as exc:
         raise OutputError(
-            f"The stored result {path} of {task!r} cannot be read as "
+            f"The stored result {os.path.realpath(path)} of {task!r} cannot be read as "
             f"{serialization.type_name(annotation)}: {exc}. It may have been edited or "
             f"written by an incompatible version; delete it (or run with recompute=True) to "
             f"compute it again."

@@ -27,6 +27,7 @@ import pydantic
 from pydantic.error_wrappers import flatten_errors
 from pydantic.fields import ModelField
 from scityping.base import ABCSerializable
+from scityping.base_types import Complex, Range, Slice
 from scityping.json import scityping_encoder
 from scityping.pydantic import BaseModel as ScitypingModel
 
@@ -53,8 +54,39 @@ def field_model(name: str, annotations: Mapping[str, Any]) -> type[pydantic.Base
     return _create(name, {key: (ann, ...) for key, ann in annotations.items()})
 
 
+class _ComplexValue:
+    """Validator for `complex` annotations: any number, or scityping's JSON form."""
+
+    @classmethod
+    def __get_validators__(cls) -> Any:
+        yield cls.validate
+
+    @classmethod
+    def validate(cls, value: Any) -> complex:
+        if isinstance(value, (int, float, complex, np.number)) and not isinstance(value, bool):
+            return complex(value)
+        return Complex.validate(value)
+
+
+#: Builtin types whose JSON form is scityping's: validate them with scityping's type.
+_ALIASES: dict[Any, Any] = {complex: _ComplexValue, range: Range, slice: Slice}
+
+
+def pydantic_annotation(annotation: Any) -> Any:
+    """`annotation` with builtins that need scityping (complex, range, slice) replaced."""
+    if annotation in _ALIASES:
+        return _ALIASES[annotation]
+    args = typing.get_args(annotation)
+    if args and hasattr(annotation, "copy_with"):
+        new = tuple(pydantic_annotation(a) for a in args)
+        if new != args:
+            return annotation.copy_with(new)
+    return annotation
+
+
 def _create(name: str, fields: dict[str, Any]) -> type[pydantic.BaseModel]:
-    namespace: dict[str, Any] = {"__annotations__": {k: a for k, (a, _) in fields.items()}}
+    annotations = {k: pydantic_annotation(a) for k, (a, _) in fields.items()}
+    namespace: dict[str, Any] = {"__annotations__": annotations}
     namespace["Config"] = _ModelConfig
     return type(ScitypingModel)(name, (ScitypingModel,), namespace)
 
@@ -82,6 +114,8 @@ def validate(
     model: type[pydantic.BaseModel] | None = None,
 ) -> Any:
     """Validate `value` against `annotation`; raise TaskInputError naming `what` on failure."""
+    if type(value) is annotation and annotation in _EXACT:
+        return value
     if field is None or model is None:
         try:
             field, model = _leaf_field(annotation)
@@ -96,6 +130,10 @@ def validate(
             f"Pass a value of that type, or change the annotation."
         )
     return result
+
+
+#: Types whose exact instances are valid as they are (no pydantic call needed).
+_EXACT = frozenset({float, int, str, bool})
 
 
 def type_name(annotation: Any) -> str:
@@ -285,6 +323,8 @@ def encode(value: Any, hook: Callable[[Any], Any] | None = None) -> Any:
         return encode(value.value, hook)
     if isinstance(value, PurePath):
         return value.as_posix()
+    if isinstance(value, bytes):  # scityping's compressed array data is base85 ASCII
+        return value.decode()
     if isinstance(value, pydantic.BaseModel) and not isinstance(value, ABCSerializable):
         return {k: encode(v, hook) for k, v in value}
     try:

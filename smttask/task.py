@@ -25,6 +25,7 @@ from .errors import (
 from .taskspec import TaskSpec, build_spec
 
 _MISSING = object()
+_SCALARS = frozenset({float, int, str, bool, type(None)})
 
 #: In-memory results by task key (shared by equal tasks).
 memory_cache: dict[str, Any] = {}
@@ -95,6 +96,15 @@ class Task(metaclass=TaskKind):
 
     # -- creating tasks -----------------------------------------------------------------------
 
+    @classmethod
+    def bind(cls, **inputs: Any) -> PartialTask:
+        """Fix some inputs now (validated at once); supply the others when calling the result.
+
+        >>> step = simulate.bind(dt=0.01)          # doctest: +SKIP
+        >>> tasks = [step(seed=s) for s in range(10)]  # doctest: +SKIP
+        """
+        return PartialTask(cls, {})._bind(inputs)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         spec = self._spec
         given = kwargs
@@ -121,6 +131,7 @@ class Task(metaclass=TaskKind):
             self._bad_call(args, kwargs, f"it has no input named {', '.join(map(repr, unknown))}")
         self.inputs = inputs
         self._key = None
+        self._digest: str | None = None
         #: True once run() has called the function in this process (False: result was loaded).
         self.computed = False
 
@@ -135,6 +146,8 @@ class Task(metaclass=TaskKind):
 
     def _validate_input(self, name: str, value: Any) -> Any:
         spec = self._spec
+        if type(value) in _SCALARS:
+            return spec.validate(name, value)
         if isinstance(value, Task) or serialization.contains(value, is_task):
             return serialization.validate_around(
                 spec.annotations[name],
@@ -157,8 +170,15 @@ class Task(metaclass=TaskKind):
 
     @property
     def digest(self) -> str:
-        """Hex digest of the task name and its inputs (upstream tasks by their digest)."""
-        return _digest.compute_digest(self._spec.taskname, self.inputs, self._spec.digest_extra)
+        """Hex digest of the task name and its inputs (upstream tasks by their digest).
+
+        Computed once: do not mutate a task's input values after creating it.
+        """
+        if self._digest is None:
+            self._digest = _digest.compute_digest(
+                self._spec.taskname, self.inputs, self._spec.digest_extra
+            )
+        return self._digest
 
     @property
     def key(self) -> str:
@@ -275,6 +295,42 @@ class Task(metaclass=TaskKind):
     def output_paths(self) -> Mapping[str, Path]:
         """Where each output is (or will be) read from."""
         return hooks.output_store().paths(self)
+
+
+class PartialTask:
+    """A task type with some inputs fixed. Call it with the remaining inputs to get a task."""
+
+    def __init__(self, task_type: type[Task], bound: Mapping[str, Any]) -> None:
+        self.task_type = task_type
+        self.bound = dict(bound)
+
+    def _bind(self, inputs: Mapping[str, Any]) -> PartialTask:
+        spec = self.task_type._spec
+        unknown = [k for k in inputs if k not in spec.params]
+        if unknown:
+            raise TaskInputError(
+                f"{spec.name}.bind(): unknown input {', '.join(map(repr, unknown))}. "
+                f"The inputs are {spec.signature_text()}."
+            )
+        checker = self.task_type.__new__(self.task_type)
+        validated = {k: checker._validate_input(k, v) for k, v in inputs.items()}
+        return PartialTask(self.task_type, {**self.bound, **validated})
+
+    def bind(self, **inputs: Any) -> PartialTask:
+        return self._bind(inputs)
+
+    def __call__(self, **inputs: Any) -> Task:
+        clash = [k for k in inputs if k in self.bound]
+        if clash:
+            raise TaskInputError(
+                f"{self!r}: input {', '.join(map(repr, clash))} is already bound. Use "
+                f".bind({clash[0]}=...) on the original task type to change it."
+            )
+        return self.task_type(**self.bound, **inputs)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={_input_repr(v)}" for k, v in self.bound.items())
+        return f"{self.task_type._spec.name}.bind({args})"
 
 
 def _check_upstream(expected: Any, task: Task, what: str) -> None:

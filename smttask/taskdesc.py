@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config, serialization
-from .errors import SmttaskError, TaskFileError, short_repr
+from .errors import SmttaskError, TaskDefinitionError, TaskFileError, short_repr
 from .fileio import write_atomic
 from .task import Task
 
@@ -38,6 +38,15 @@ _REQUIRED = ("task", "module", "inputs")
 
 def describe(task: Task) -> dict[str, Any]:
     spec = task._spec
+    if "<locals>" in spec.qualname or spec.module == "__main__":
+        where = (
+            "inside a function" if "<locals>" in spec.qualname else "in a script run as __main__"
+        )
+        raise TaskDefinitionError(
+            f"Task {spec.taskname} is defined {where}, so no other process could find it from a "
+            f"task description. Define the task function at the top level of an importable "
+            f"module (e.g. tasks.py) to save it or run it from files."
+        )
     desc: dict[str, Any] = {
         FORMAT_KEY: FORMAT_VERSION,
         "task": spec.qualname,

@@ -79,11 +79,6 @@ def build_spec(fn: Callable[..., Any], kind: str, options: Mapping[str, Any]) ->
             f"@{kind} decorates a function; got {fn!r}. Write `@{kind}` directly above `def`."
         )
     where = f"{fn.__module__}.{fn.__qualname__}"
-    if "<locals>" in fn.__qualname__:
-        raise TaskDefinitionError(
-            f"@{kind} cannot decorate {where}: it is defined inside another function, so task "
-            f"files could not find it again. Define task functions at the top level of a module."
-        )
     try:
         hints = typing.get_type_hints(fn)
     except NameError as exc:
