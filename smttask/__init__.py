@@ -28,6 +28,16 @@ __version__ = "0.1.0.dev0"
 
 hooks.set_output_store(FileOutputStore())
 
+
+def __getattr__(name: str) -> object:
+    # Lazy: importing smttask must not import networkx and jinja2.
+    if name == "export_snakemake":
+        from .export import export_snakemake
+
+        return export_snakemake
+    raise AttributeError(f"module 'smttask' has no attribute {name!r}")
+
+
 __all__ = [
     "ConfigError",
     "DirtyRepositoryError",
@@ -48,5 +58,6 @@ __all__ = [
     "UnpureMemoizedTask",
     "clear_memory_cache",
     "config",
+    "export_snakemake",
     "hooks",
 ]

@@ -1,0 +1,96 @@
+"""``smttask export-snakemake``: write a Snakemake workflow for task graphs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def _parse_batch(values: tuple[str, ...]) -> dict[str, int] | None:
+    sizes: dict[str, int] = {}
+    for value in values:
+        name, sep, size = value.rpartition("=")
+        if not size.isdigit() or int(size) < 1 or (sep and not name):
+            raise click.BadParameter(
+                f"{value!r}: give a positive number of tasks per job (N, for every task type) "
+                f"or TASK=N (for one task type, e.g. simulate=50).",
+                param_hint="--batch",
+            )
+        sizes[name if sep else "*"] = int(size)
+    return sizes or None
+
+
+@click.command()
+@click.argument("targets", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    default="build",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the Snakefile, task files and profiles into.",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["auto", "named", "wildcard"]),
+    default="auto",
+    show_default=True,
+    help="named: one rule per task; wildcard: one rule per task type (for thousands of "
+    "tasks); auto: named up to 500 rules.",
+)
+@click.option(
+    "--batch",
+    multiple=True,
+    metavar="N | TASK=N",
+    help="Run up to N independent tasks of one type in one job (one process). Repeatable.",
+)
+@click.option("--slurm-account", default=None, help="SLURM account (sbatch -A) in profiles/slurm.")
+@click.option(
+    "--slurm-partition", default=None, help="SLURM partition (sbatch -p) in profiles/slurm."
+)
+@click.option(
+    "--slurm-status",
+    type=click.Choice(["sacct", "squeue"]),
+    default=None,
+    help="How the SLURM profile polls job states; squeue for clusters without accounting.",
+)
+@click.option("--force", is_flag=True, help="Overwrite files in OUTPUT that smttask did not write.")
+def export_snakemake(
+    targets: tuple[str, ...],
+    outdir: Path,
+    layout: str,
+    batch: tuple[str, ...],
+    slurm_account: str | None,
+    slurm_partition: str | None,
+    slurm_status: str | None,
+    force: bool,
+) -> None:
+    """Write a Snakemake workflow that runs the tasks TARGETS and everything they need.
+
+    A target is `file.py:NAME` or `module:NAME` (a task, or a list/dict of tasks), a task
+    file, or a folder of task files. Every recorded task becomes one job running
+    `smttask run TASKFILE`; memoized tasks run inside the jobs that use them.
+
+    \b
+    Examples:
+      smttask export-snakemake pipeline.py:tasks -o build/
+      snakemake -s build/Snakefile --cores 4
+      snakemake -s build/Snakefile --profile build/profiles/slurm
+    """
+    from ..export import export_snakemake as export
+    from ..targets import load_targets
+
+    tasks = load_targets(targets)
+    result = export(
+        tasks,
+        outdir,
+        layout=layout,
+        batch=_parse_batch(batch),
+        slurm_account=slurm_account,
+        slurm_partition=slurm_partition,
+        slurm_status_command=slurm_status,
+        force=force,
+    )
+    click.echo(result.summary())

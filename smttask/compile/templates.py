@@ -1,0 +1,46 @@
+"""Jinja2 templates shipped in the package ``smttask.templates`` (the top-level ``templates/``).
+
+Found through ``importlib.resources``, so an editable install and a wheel behave the same.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import jinja2
+
+from ..errors import CompileError
+
+PACKAGE = "smttask.templates"
+
+
+def _load(name: str) -> str:
+    resource = files(PACKAGE)
+    for part in name.split("/"):
+        resource = resource.joinpath(part)
+    try:
+        return resource.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CompileError(
+            f"Template {name} is missing from the installed package {PACKAGE} "
+            f"({files(PACKAGE)}). Reinstall smttask (pip install --force-reinstall smttask)."
+        ) from None
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_load),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["q"] = json.dumps  # a quoted string literal, valid in Python and YAML
+    return env
+
+
+def render(name: str, context: dict[str, Any]) -> str:
+    return environment().get_template(name).render(context)
