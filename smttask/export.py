@@ -69,6 +69,7 @@ def export_snakemake(
     without accounting (sacct).
     """
     graph = trace(tasks)
+    check_modules(graph)
     plan = plan_export(
         graph,
         outdir,
@@ -118,16 +119,21 @@ def plan_export(
     )
 
 
+def check_modules(graph: TaskGraph) -> None:
+    """Raise CompileError unless the jobs can import the modules of all tasks."""
+    root = config.project_root()
+    checked: set[str] = set()
+    for node in graph.nodes():
+        module = node.task._spec.module
+        if module not in checked:
+            checked.add(module)
+            _check_module(module, node.task.taskname, root)
+
+
 def check_plan(plan: Plan, graph: TaskGraph) -> None:
     """Raise CompileError unless every job's task file loads back into the same task."""
-    root = config.project_root()
-    checked_modules: set[str] = set()
     for job in plan.jobs:
         task = graph.node(job.key).task
-        for module in _modules(task):
-            if module not in checked_modules:
-                checked_modules.add(module)
-                _check_module(module, job.taskname, root)
         try:
             again = Task.from_desc(json.loads(job.desc))
         except SmttaskError as exc:
@@ -141,18 +147,6 @@ def check_plan(plan: Plan, graph: TaskGraph) -> None:
                 f"{again.key}, not {job.key}. An input does not survive serialization "
                 f"unchanged; give it a type that serializes exactly (see scityping)."
             )
-
-
-def _modules(task: Task) -> set[str]:
-    found, stack, seen = set(), [task], set()
-    while stack:
-        t = stack.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        found.add(t._spec.module)
-        stack.extend(t.upstream())
-    return found
 
 
 def _check_module(name: str, taskname: str, root: Path) -> None:

@@ -90,6 +90,11 @@ def _flatten(value: Any, target: str) -> Iterable[Task]:
     elif isinstance(value, list | tuple | set | frozenset):
         for v in value:
             yield from _flatten(v, target)
+    elif isinstance(value, type) and issubclass(value, Task):
+        raise TaskFileError(
+            f"Target {target} is the task type {value.__name__}, not a task: export tasks made "
+            f"by calling it, e.g. tasks = [{value.__name__}(...), ...]."
+        )
     else:
         raise TaskFileError(
             f"Target {target} holds {type(value).__name__} {value!r:.80}, not a task. It must "
