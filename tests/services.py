@@ -84,26 +84,40 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 # ---------------------------------------------------------------- helpers ---
 
+
 def services_required() -> bool:
     """True if services that cannot start must fail tests instead of skipping them."""
     return os.environ.get(REQUIRE_ENV, "").strip() == "1"
 
 
-def run_script(script: Path, *args: str, timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[str]:
+def run_script(
+    script: Path, *args: str, timeout: float = COMMAND_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
     """Run a service script; never raises for a non-zero exit or a timeout."""
     try:
         return subprocess.run(
-            [str(script), *args], capture_output=True, text=True, timeout=timeout,
-            stdin=subprocess.DEVNULL)
+            [str(script), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired as exc:
+
         def text(b: bytes | str | None) -> str:
             return b.decode(errors="replace") if isinstance(b, bytes) else (b or "")
+
         return subprocess.CompletedProcess(
-            exc.cmd, 124, text(exc.stdout),
-            text(exc.stderr) + f"\nERROR: {script.name} {' '.join(args)} timed out after {timeout} s")
+            exc.cmd,
+            124,
+            text(exc.stdout),
+            text(exc.stderr)
+            + f"\nERROR: {script.name} {' '.join(args)} timed out after {timeout} s",
+        )
     except OSError as exc:
         return subprocess.CompletedProcess(
-            [str(script), *args], 127, "", f"ERROR: cannot run {script}: {exc}")
+            [str(script), *args], 127, "", f"ERROR: cannot run {script}: {exc}"
+        )
 
 
 def _summary(output: str) -> str:
@@ -122,18 +136,23 @@ def service_unavailable(what: str, result: subprocess.CompletedProcess[str]) -> 
             f"{what} could not be started ({REQUIRE_ENV}=1, so this is an error, "
             f"not a skip); `{' '.join(map(str, result.args))}` exited with "
             f"{result.returncode}:\n{output}",
-            pytrace=False)
+            pytrace=False,
+        )
     pytest.skip(f"{what} unavailable: {_summary(output)} (set {REQUIRE_ENV}=1 to fail instead)")
 
 
-def _ensure_started(what: str, script: Path, start_args: Sequence[str] = ()) -> tuple[bool, subprocess.CompletedProcess[str]]:
+def _ensure_started(
+    what: str, script: Path, start_args: Sequence[str] = ()
+) -> tuple[bool, subprocess.CompletedProcess[str]]:
     """Start the service unless it is already healthy.
 
     Returns (started_here, result of `start`, or of `status` if it already ran).
     """
     if not script.is_file():
-        service_unavailable(what, subprocess.CompletedProcess(
-            [str(script)], 127, "", f"ERROR: {script} does not exist"))
+        service_unavailable(
+            what,
+            subprocess.CompletedProcess([str(script)], 127, "", f"ERROR: {script} does not exist"),
+        )
     status = run_script(script, "status")
     if status.returncode == 0:
         return False, status
@@ -149,11 +168,13 @@ def _stop(what: str, script: Path) -> None:
         return
     result = run_script(script, "stop")
     if result.returncode != 0:
-        warnings.warn(f"stopping {what} failed: {(result.stderr + result.stdout).strip()}",
-                      stacklevel=1)
+        warnings.warn(
+            f"stopping {what} failed: {(result.stderr + result.stdout).strip()}", stacklevel=1
+        )
 
 
 # ------------------------------------------------------------------ SLURM ---
+
 
 @dataclasses.dataclass(frozen=True)
 class SlurmCluster:
@@ -178,7 +199,11 @@ class SlurmCluster:
 
 
 def slurm_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "SBATCH_", "SALLOC_", "SRUN_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLURM_", "SBATCH_", "SALLOC_", "SRUN_"))
+    }
     env["SLURM_CONF"] = "/etc/slurm/slurm.conf"
     return env
 
@@ -187,13 +212,23 @@ def _describe_slurm(started_here: bool) -> SlurmCluster:
     env = slurm_env()
     conf = Path(env["SLURM_CONF"])
     info = subprocess.run(
-        ["sinfo", "-h", "-o", "%R|%N|%c|%m|%P"], capture_output=True, text=True,
-        env=env, timeout=COMMAND_TIMEOUT)
+        ["sinfo", "-h", "-o", "%R|%N|%c|%m|%P"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=COMMAND_TIMEOUT,
+    )
     rows = [line.split("|") for line in info.stdout.splitlines() if line.count("|") == 4]
     if info.returncode != 0 or not rows:
-        service_unavailable("SLURM", subprocess.CompletedProcess(
-            info.args, info.returncode or 1, info.stdout,
-            f"ERROR: sinfo does not describe the cluster: {info.stderr.strip()}"))
+        service_unavailable(
+            "SLURM",
+            subprocess.CompletedProcess(
+                info.args,
+                info.returncode or 1,
+                info.stdout,
+                f"ERROR: sinfo does not describe the cluster: {info.stderr.strip()}",
+            ),
+        )
     # Prefer the default partition (sinfo marks it with '*').
     row = next((r for r in rows if r[4].endswith("*")), rows[0])
     scratch = None
@@ -203,9 +238,16 @@ def _describe_slurm(started_here: bool) -> SlurmCluster:
     except OSError:
         pass
     return SlurmCluster(
-        partition=row[0], node=row[1], cpus=int(row[2]),
-        memory_mb=int(re.sub(r"\D", "", row[3]) or 0), conf=conf, scratch=scratch,
-        script=SLURM_SCRIPT, started_here=started_here, env=env)
+        partition=row[0],
+        node=row[1],
+        cpus=int(row[2]),
+        memory_mb=int(re.sub(r"\D", "", row[3]) or 0),
+        conf=conf,
+        scratch=scratch,
+        script=SLURM_SCRIPT,
+        started_here=started_here,
+        env=env,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -220,6 +262,7 @@ def slurm_cluster() -> Iterator[SlurmCluster]:
 
 
 # ------------------------------------------------------------- PostgreSQL ---
+
 
 @dataclasses.dataclass(frozen=True)
 class PostgresServer:
@@ -239,15 +282,19 @@ class PostgresServer:
         name = name or f"t_{uuid.uuid4().hex[:20]}"
         result = run_script(self.script, "createdb", name)
         if result.returncode != 0:
-            pytest.fail(f"creating database {name} failed:\n{(result.stderr + result.stdout).strip()}",
-                        pytrace=False)
+            pytest.fail(
+                f"creating database {name} failed:\n{(result.stderr + result.stdout).strip()}",
+                pytrace=False,
+            )
         return result.stdout.strip().splitlines()[-1]
 
     def dropdb(self, name: str) -> None:
         result = run_script(self.script, "dropdb", name)
         if result.returncode != 0:
-            warnings.warn(f"dropping database {name} failed: {(result.stderr + result.stdout).strip()}",
-                          stacklevel=2)
+            warnings.warn(
+                f"dropping database {name} failed: {(result.stderr + result.stdout).strip()}",
+                stacklevel=2,
+            )
 
 
 @pytest.fixture(scope="session")
@@ -255,13 +302,17 @@ def postgres_server() -> Iterator[PostgresServer]:
     """A running PostgreSQL server (started if needed)."""
     port = os.environ.get("SMTTASK_POSTGRES_PORT", "").strip()
     started_here, _ = _ensure_started(
-        "PostgreSQL", POSTGRES_SCRIPT, ["--port", port] if port else [])
+        "PostgreSQL", POSTGRES_SCRIPT, ["--port", port] if port else []
+    )
     try:
         dsn = run_script(POSTGRES_SCRIPT, "dsn")
         if dsn.returncode != 0 or not dsn.stdout.strip():
             service_unavailable("PostgreSQL", dsn)
-        yield PostgresServer(dsn=dsn.stdout.strip().splitlines()[-1], script=POSTGRES_SCRIPT,
-                             started_here=started_here)
+        yield PostgresServer(
+            dsn=dsn.stdout.strip().splitlines()[-1],
+            script=POSTGRES_SCRIPT,
+            started_here=started_here,
+        )
     finally:
         if started_here:
             _stop("PostgreSQL", POSTGRES_SCRIPT)

@@ -48,23 +48,28 @@ SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "scripts" / "services"
 
 
 def run(args, timeout=120, **kwargs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(a) for a in args], capture_output=True, text=True,
-                          timeout=timeout, **kwargs)
+    return subprocess.run(
+        [str(a) for a in args], capture_output=True, text=True, timeout=timeout, **kwargs
+    )
 
 
 def check(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
     assert result.returncode == 0, (
         f"{' '.join(result.args)} exited with {result.returncode}:\n"
-        f"{result.stdout}\n{result.stderr}")
+        f"{result.stdout}\n{result.stderr}"
+    )
     return result
 
 
 # ------------------------------------------------------------------ SLURM ---
 
+
 def _slurm_pids(cluster) -> dict[str, str]:
     assert cluster.scratch is not None
-    return {name: (cluster.scratch / "run" / f"{name}.pid").read_text().strip()
-            for name in ("slurmctld", "slurmd")}
+    return {
+        name: (cluster.scratch / "run" / f"{name}.pid").read_text().strip()
+        for name in ("slurmctld", "slurmd")
+    }
 
 
 @slurm
@@ -89,7 +94,9 @@ def test_sinfo_and_squeue(slurm_cluster):
     assert slurm_cluster.node == "localhost"
     assert slurm_cluster.cpus >= 1 and slurm_cluster.memory_mb > 0
     env = slurm_cluster.env
-    states = check(run(["sinfo", "-h", "-p", slurm_cluster.partition, "-o", "%t"], env=env)).stdout.split()
+    states = check(
+        run(["sinfo", "-h", "-p", slurm_cluster.partition, "-o", "%t"], env=env)
+    ).stdout.split()
     assert states and set(states) <= {"idle", "mix", "alloc", "comp"}
     check(run(["squeue", "-h"], env=env))
 
@@ -97,17 +104,32 @@ def test_sinfo_and_squeue(slurm_cluster):
 @slurm
 def test_sbatch_job_writes_a_file(slurm_cluster, tmp_path):
     env = slurm_cluster.env
-    result = check(run(
-        ["sbatch", "--wait", "-p", slurm_cluster.partition, "-o", "slurm-%j.out",
-         "--wrap", "echo hi > file"],
-        cwd=tmp_path, env=env, timeout=300))
+    result = check(
+        run(
+            [
+                "sbatch",
+                "--wait",
+                "-p",
+                slurm_cluster.partition,
+                "-o",
+                "slurm-%j.out",
+                "--wrap",
+                "echo hi > file",
+            ],
+            cwd=tmp_path,
+            env=env,
+            timeout=300,
+        )
+    )
     m = re.search(r"Submitted batch job (\d+)", result.stdout)
     assert m, result.stdout
     job_id = m.group(1)
     assert (tmp_path / "file").read_text() == "hi\n"
     # Finished jobs stay visible to squeue (MinJobAge), which is what the
     # Snakemake SLURM plugin polls without accounting.
-    state = check(run(["squeue", "-h", "-t", "all", "-j", job_id, "-o", "%T"], env=env)).stdout.strip()
+    state = check(
+        run(["squeue", "-h", "-t", "all", "-j", job_id, "-o", "%T"], env=env)
+    ).stdout.strip()
     assert state == "COMPLETED"
 
 
@@ -138,6 +160,7 @@ def test_slurm_stop_then_start_again(slurm_cluster, request):
 
 
 # ------------------------------------------------------------- PostgreSQL ---
+
 
 @postgres
 def test_postgres_status_is_healthy(postgres_server):
