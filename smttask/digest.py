@@ -182,6 +182,9 @@ def compute_digest(name: str, inputs: Mapping[str, Any], extra: bytes = b"") -> 
     parts = [b"smttask-digest-v1", name.encode(), extra]
     for key in sorted(inputs):
         parts.append(key.encode())
-        parts.append(hash_value(inputs[key]))
+        try:
+            parts.append(hash_value(inputs[key]))
+        except SerializationError as exc:
+            raise SerializationError(f"{name}: input {key!r}: {exc}") from None
     payload = b"".join([_pack_len(len(p)) + p for p in parts])
     return hashlib.blake2b(payload, digest_size=DIGEST_LENGTH // 2).hexdigest()

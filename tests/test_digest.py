@@ -142,5 +142,7 @@ def test_unserializable_values_raise_a_clear_error() -> None:
     class Opaque:
         pass
 
-    with pytest.raises(SerializationError, match=r"Opaque.*scityping\.Serializable"):
+    with pytest.raises(
+        SerializationError, match=r"mod\.task: input 'x': .*Opaque.*scityping\.Serializable"
+    ):
         d(x=Opaque())

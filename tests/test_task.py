@@ -218,3 +218,26 @@ def test_tasks_defined_in_functions_run_but_cannot_be_saved(project) -> None:  #
 def test_task_base_is_not_a_task_type() -> None:
     with pytest.raises(TaskDefinitionError):
         Task(1, 2)
+
+
+def test_unserializable_inputs_name_the_task_and_the_input(project) -> None:  # type: ignore[no-untyped-def]
+    mod = project.write_module(
+        "anytasks",
+        """
+        from typing import Any
+        from smttask import RecordedTask
+
+        class Opaque:
+            pass
+
+        @RecordedTask
+        def takes_anything(x: Any) -> float:
+            return 1.0
+        """,
+    )
+    from smttask.errors import SerializationError
+
+    task = mod.takes_anything(x=mod.Opaque())
+    with pytest.raises(SerializationError, match=r"anytasks\.takes_anything: input 'x'.*Opaque"):
+        task.run()
+    assert not (project.root / "data").exists()
