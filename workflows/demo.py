@@ -8,6 +8,8 @@ code, and the examples run in it exactly as a user would run them.
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -25,7 +27,14 @@ def make_project(folder: Path) -> None:
     if folder.exists():
         shutil.rmtree(folder)
     shutil.copytree(HERE / "seed", folder, ignore=shutil.ignore_patterns("__pycache__"))
-    (folder / ".gitignore").write_text("data/\ntaskdir/\n__pycache__/\n")
+    shutil.copytree(
+        HERE / PIPELINE,
+        folder / "workflows" / PIPELINE,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    (folder / ".gitignore").write_text(
+        "data/\ntaskdir/\n__pycache__/\nbuild/\n.snakemake/\nfigures/\ndag.*\n"
+    )
     sh("git", "init", "-q", cwd=folder)
     sh("git", "-c", "user.name=demo", "-c", "user.email=demo@example.org", "add", ".", cwd=folder)
     sh(
@@ -45,12 +54,36 @@ def make_project(folder: Path) -> None:
 #: The smttask command of the interpreter running this script (its venv need not be active).
 SMTTASK = str(Path(sys.executable).with_name("smttask"))
 
+#: The example pipeline (workflows/<PIPELINE>/), copied to the same place in the project.
+PIPELINE = "ou_sweep"
+
+
+def run_pipeline(folder: Path) -> None:
+    """The sweep → analysis → summary pipeline, exported and run by Snakemake on 2 cores."""
+    bin_dir = str(Path(sys.executable).parent)
+    # Snakemake's jobs run `smttask run`: the environment's commands must be on PATH.
+    os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    if importlib.util.find_spec("smttask.cli.project") and not (folder / ".smt").exists():
+        sh(SMTTASK, "project", "init", "--yes", cwd=folder)
+    target = f"workflows/{PIPELINE}/pipeline.py:tasks"
+    sh(SMTTASK, "export-snakemake", target, "-o", "build", "--batch", "analyze=6", cwd=folder)
+    sh("snakemake", "-s", "build/Snakefile", "--cores", "2", "--quiet", "rules", cwd=folder)
+    print("\nA second run finds every result on disk:", flush=True)
+    sh("snakemake", "-s", "build/Snakefile", "--cores", "2", cwd=folder)
+    picture = "dag.svg" if shutil.which("dot") else "dag.dot"
+    sh(SMTTASK, "graph", target, "-o", picture, cwd=folder)
+    sh(sys.executable, "-m", f"workflows.{PIPELINE}.pipeline", cwd=folder)
+    if importlib.util.find_spec("smttask.cli.smt"):
+        sh(SMTTASK, "smt", "list", cwd=folder)
+
 
 def main(folder: Path, seed_only: bool) -> None:
     folder = folder.resolve()
     make_project(folder)
     sh(sys.executable, "run.py", cwd=folder)
     sh(SMTTASK, "run", "taskdir", cwd=folder)
+    if not seed_only:
+        run_pipeline(folder)
     print(f"\nDemo finished: results under {folder / 'data'}")
 
 
