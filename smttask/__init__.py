@@ -29,6 +29,16 @@ __version__ = "0.1.0.dev0"
 hooks.set_output_store(FileOutputStore())
 
 
+def _install_recorder() -> None:
+    # Cheap: Sumatra and Django are imported only when records move into the store.
+    from .recording.recorder import RECORDER
+
+    hooks.set_recorder(RECORDER)
+
+
+_install_recorder()
+
+
 def __getattr__(name: str) -> object:
     # Lazy: importing smttask must not import networkx and jinja2.
     if name == "export_snakemake":

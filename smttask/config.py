@@ -37,6 +37,19 @@ def env_flag(name: str, default: bool) -> bool:
     )
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(
+            f"Environment variable {name}={raw!r} is not a number. Set it to a number such as "
+            f"{default:g}, or unset it."
+        ) from None
+
+
 def _env_path(name: str) -> Path | None:
     raw = os.environ.get(name)
     return Path(raw).expanduser() if raw else None
@@ -58,6 +71,26 @@ class Settings:
     record: bool = field(default_factory=lambda: env_flag("SMTTASK_RECORD", True))
     #: fsync result files before publishing them (survives power loss, costs ~1 ms a file).
     fsync: bool = field(default_factory=lambda: env_flag("SMTTASK_FSYNC", True))
+    #: Folders (relative to the project root) whose uncommitted changes never block a recorded
+    #: run, e.g. ``reports``; added to those listed in ``.smt/smttask.json`` (see docs/recording.md).
+    dirty_dirs: tuple[str, ...] = field(
+        default_factory=lambda: tuple(
+            d for d in os.environ.get("SMTTASK_DIRTY_DIRS", "").split(os.pathsep) if d
+        )
+    )
+    #: Seconds between two checks for code changes in one process (0: before every task).
+    git_check_interval: float = field(
+        default_factory=lambda: env_float("SMTTASK_GIT_CHECK_INTERVAL", 1.0)
+    )
+    #: Copy the task function's stdout/stderr into its record (it is still shown as usual).
+    capture_output: bool = field(default_factory=lambda: env_flag("SMTTASK_CAPTURE", True))
+    #: Move journaled records into the record store once this many are waiting...
+    flush_every: int = field(default_factory=lambda: int(env_float("SMTTASK_FLUSH_EVERY", 500)))
+    #: ... or when a record finishes this many seconds after the last move.
+    flush_interval: float = field(default_factory=lambda: env_float("SMTTASK_FLUSH_INTERVAL", 10.0))
+    #: Move them at process exit; off: leave them for the next command that opens the store
+    #: (cluster jobs: no store writes from compute nodes).
+    flush_at_exit: bool = field(default_factory=lambda: env_flag("SMTTASK_FLUSH_AT_EXIT", True))
 
 
 settings = Settings()
@@ -93,11 +126,58 @@ def forget_project_root() -> None:
 
 
 def input_root() -> Path:
-    return project_root() / settings.input_dir
+    root = project_root()
+    if _is_default("SMTTASK_INPUT_DIR", settings.input_dir, DEFAULT_INPUT_DIR):
+        stores = project_data_roots(root)
+        if stores is not None:
+            return stores[0]
+    return root / settings.input_dir
 
 
 def output_root() -> Path:
-    return project_root() / settings.output_dir
+    root = project_root()
+    if _is_default("SMTTASK_OUTPUT_DIR", settings.output_dir, DEFAULT_OUTPUT_DIR):
+        stores = project_data_roots(root)
+        if stores is not None:
+            return stores[1]
+    return root / settings.output_dir
+
+
+DEFAULT_INPUT_DIR = Path("data")
+DEFAULT_OUTPUT_DIR = Path("data/run_dump")
+_project_file_cache: dict[Path, tuple[int, tuple[Path, Path] | None]] = {}
+
+
+def _is_default(env_name: str, value: Path, default: Path) -> bool:
+    return env_name not in os.environ and Path(value) == default
+
+
+def project_data_roots(root: Path) -> tuple[Path, Path] | None:
+    """(input, output) data store roots of the Sumatra project in `root`, if it has one.
+
+    Read from ``.smt/project`` (plain JSON; no Sumatra import). They take precedence over
+    ``settings.input_dir``/``output_dir`` while those keep their defaults.
+    """
+    path = root / ".smt" / "project"
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    cached = _project_file_cache.get(path)
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    roots: tuple[Path, Path] | None = None
+    try:
+        import json
+
+        data = json.loads(path.read_text(encoding="utf-8"))
+        found = [(data.get(k) or {}).get("root") for k in ("input_datastore", "data_store")]
+        if isinstance(found[0], str) and isinstance(found[1], str) and found[0] and found[1]:
+            roots = (root / Path(found[0]).expanduser(), root / Path(found[1]).expanduser())
+    except (OSError, ValueError, AttributeError):
+        roots = None
+    _project_file_cache[path] = (mtime, roots)
+    return roots
 
 
 _data_roots_cache: dict[tuple[object, ...], tuple[str, str]] = {}

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class Outcome:
     message: str = ""  # failure message
     seconds: float = 0.0
     detail: str = ""  # traceback of a failure (for -v)
+    record: str = ""  # label of the task's record, when it ran and was recorded
 
     @property
     def ok(self) -> bool:
@@ -75,7 +77,8 @@ def run_file(path: Path, options: RunOptions = RunOptions()) -> Outcome:
         status = "ran" if task.computed else "loaded"
         if options.clean:
             path.unlink(missing_ok=True)
-        return Outcome(path, status, name, seconds=time.perf_counter() - start)
+        label = _record_label() if task.computed and options.record else ""
+        return Outcome(path, status, name, seconds=time.perf_counter() - start, record=label)
     except SmttaskError as exc:
         return _failure(path, name, str(exc), exc, start)
     except Exception as exc:  # a bug in smttask or a library: report it, keep going
@@ -94,7 +97,12 @@ def run_files(
     cores: int = 1,
     on_done: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
-    """Run `files` with `cores` worker processes (1: in this process); return their outcomes."""
+    """Run `files` with `cores` worker processes (1: in this process); return their outcomes.
+
+    With recording, the records of every process (workers included) are in the record store
+    when this returns (unless ``config.settings.flush_at_exit`` is off: then they wait in
+    journals for the next command that opens the store).
+    """
     if cores <= 1 or len(files) <= 1:
         outcomes = []
         os.environ.setdefault(PROCESS_NUM_ENV, "1")
@@ -103,8 +111,44 @@ def run_files(
             outcomes.append(outcome)
             if on_done:
                 on_done(outcome)
-        return outcomes
-    return _run_parallel(files, options, min(cores, len(files)), on_done)
+    else:
+        if options.record:
+            _prepare_store()
+        outcomes = _run_parallel(files, options, min(cores, len(files)), on_done)
+    if options.record and config.settings.flush_at_exit:
+        store_records()
+    return outcomes
+
+
+def _record_label() -> str:
+    from .recording import last_label
+
+    return last_label()
+
+
+def _prepare_store() -> None:
+    """Create the record store's tables before starting workers (they must not race)."""
+    from .recording import prepare_store
+
+    try:
+        prepare_store()
+    except SmttaskError as exc:  # the records wait in journals; the tasks can still run
+        warnings.warn(f"The record store is not usable yet: {exc}", stacklevel=3)
+
+
+def store_records() -> None:
+    """Move the records of this run (and of its worker processes) into the record store."""
+    from .recording import find_project, flush
+
+    if find_project(config.project_root()) is None:
+        return
+    try:
+        report = flush(strict=False)
+    except Exception as exc:  # the records are safe in their journals
+        warnings.warn(f"The records stay in their journals for now: {exc}", stacklevel=2)
+        return
+    for error in report.errors:
+        warnings.warn(f"Some records stay in their journal for now: {error}", stacklevel=2)
 
 
 def _run_parallel(

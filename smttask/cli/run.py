@@ -122,25 +122,41 @@ def _run_with_progress(
 def _run_with_pdb(files: list[Path], options: RunOptions) -> list[Outcome]:
     import pdb
 
+    from .. import config
+    from ..runner import store_records
     from ..task import Task
 
+    config.settings.record = options.record
     outcomes = []
     for f in files:
         try:
             task = Task.from_desc(f)
             task.run(recompute=options.recompute, reason=options.reason)
-            outcomes.append(Outcome(f, "ran" if task.computed else "loaded", task.name))
+            if options.clean:
+                f.unlink(missing_ok=True)
+            label = ""
+            if task.computed and options.record:
+                from ..recording import last_label
+
+                label = last_label()
+            outcomes.append(
+                Outcome(f, "ran" if task.computed else "loaded", task.name, record=label)
+            )
         except Exception as exc:
             cause = exc.__cause__ or exc
             click.echo(f"{type(exc).__name__}: {exc}\nEntering the debugger...", err=True)
             pdb.post_mortem(cause.__traceback__)
             outcomes.append(Outcome(f, "failed", message=str(exc)))
+    if options.record and config.settings.flush_at_exit:
+        store_records()
     return outcomes
 
 
 def _line(o: Outcome) -> str:
     mark = {"ran": "[green]ran[/]", "loaded": "[cyan]loaded[/]", "failed": "[red]FAILED[/]"}
     text = f"{mark[o.status]} {o.path} ({o.task or '?'}, {o.seconds:.2f} s)"
+    if o.record:
+        text += f" record {o.record}"
     return text + (f"\n  {o.message}" if o.message else "")
 
 

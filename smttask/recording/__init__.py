@@ -1,0 +1,57 @@
+"""Provenance: a Sumatra record for every recorded execution (the only Sumatra/Django user).
+
+Importing this package is cheap: Sumatra and Django are imported only when records move into
+the record store or the store is read. See ``docs/recording.md`` for the record layout.
+
+Modules: ``recorder`` (the ``hooks.Recorder``), ``gitstate`` (clean-code check),
+``context`` (interpreter, machine, packages), ``capture`` (stdout/stderr tee), ``fields``
+(record fields from a task), ``journal`` (per-process journal files), ``flush`` (journal →
+store), ``projectfile`` (``.smt/`` files); with Sumatra/Django: ``djangodb`` (store set-up),
+``writer`` (batch writes), ``store`` (reading and maintenance), ``setup`` (project init),
+``smtcli`` (Sumatra's command line).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .flush import FlushReport, flush
+from .projectfile import ProjectInfo, find_project, require_project, set_dirty_dirs
+from .recorder import RECORDER, RecordingWarning, SumatraRecorder
+
+
+def last_label(root: Path | None = None) -> str:
+    """Label of the last record this process finished in the project (``""`` if none)."""
+    from .. import config
+
+    rec = RECORDER.projects.get(root or config.project_root())
+    return rec.last_label if rec is not None else ""
+
+
+def prepare_store(root: Path | None = None) -> None:
+    """Create the record store's tables now, if the project has a store without them.
+
+    Called before starting parallel workers, so that they never race to create them.
+    """
+    from .. import config
+
+    info = find_project(root or config.project_root())
+    if info is not None:
+        from .djangodb import activate
+
+        activate(info)
+
+
+__all__ = [
+    "RECORDER",
+    "FlushReport",
+    "ProjectInfo",
+    "RecordingWarning",
+    "SumatraRecorder",
+    "find_project",
+    "flush",
+    "last_label",
+    "prepare_store",
+    "require_project",
+    "set_dirty_dirs",
+]

@@ -1,0 +1,128 @@
+"""What a record says about the process: interpreter, machine, imported package versions.
+
+Everything here is read from the running interpreter: no subprocess, no network. (Sumatra's
+own probe connects to an outside address on every record and scans dependencies in
+subprocesses; neither is used.)
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as metadata
+import os
+import platform
+import struct
+import sys
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+
+@cache
+def executable() -> dict[str, str]:
+    return {
+        "path": sys.executable,
+        "name": "Python",
+        "version": platform.python_version(),
+        "options": "",
+    }
+
+
+@cache
+def platform_info() -> dict[str, str]:
+    """The fields of Sumatra's PlatformInformation, without any network lookup."""
+    bits = f"{struct.calcsize('P') * 8}bit"
+    linkage = {"linux": "ELF", "darwin": "Mach-O", "win32": "WindowsPE"}.get(sys.platform, "")
+    return {
+        "architecture_bits": bits,
+        "architecture_linkage": linkage,
+        "machine": platform.machine(),
+        "network_name": platform.node(),
+        "ip_addr": "127.0.0.1",  # finding the real one would need DNS, i.e. the network
+        "processor": _processor(),
+        "release": platform.release(),
+        "system_name": platform.system(),
+        "version": platform.version(),
+    }
+
+
+def _processor() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+class Dependencies:
+    """Versions of the packages imported so far (top-level modules that come from a
+    distribution), recomputed only when new modules have been imported."""
+
+    def __init__(self) -> None:
+        self._seen_modules = -1
+        self._names: frozenset[str] = frozenset()
+        self._found: dict[str, dict[str, Any] | None] = {}
+        self._by_module: dict[str, list[str]] | None = None
+        self._list: list[dict[str, Any]] = []
+
+    def current(self) -> list[dict[str, Any]]:
+        if len(sys.modules) == self._seen_modules:
+            return self._list
+        self._seen_modules = len(sys.modules)
+        names = frozenset(
+            n
+            for n in list(sys.modules)
+            if "." not in n and not n.startswith("_") and n not in sys.stdlib_module_names
+        )
+        if names != self._names:
+            self._names = names
+            deps = (self._describe(n) for n in sorted(names))
+            self._list = [d for d in deps if d is not None]
+        return self._list
+
+    def _describe(self, name: str) -> dict[str, Any] | None:
+        if name in self._found:
+            return self._found[name]
+        module = sys.modules.get(name)
+        path = _module_path(module)
+        found: dict[str, Any] | None = None
+        version = self._version(name, module, path) if path else None
+        if version is not None:
+            found = {"name": name, "path": path, "version": version}
+        self._found[name] = found
+        return found
+
+    def _version(self, name: str, module: ModuleType | None, path: str) -> str | None:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+        if not _INSTALLED.intersection(path.split(os.sep)):
+            return None  # the project's own code: its version is the commit
+        if self._by_module is None:
+            self._by_module = dict(metadata.packages_distributions())
+        for dist in self._by_module.get(name, ()):
+            try:
+                return metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                continue
+        own = getattr(module, "__version__", None)
+        return own if isinstance(own, str) else None
+
+
+_INSTALLED = frozenset({"site-packages", "dist-packages"})
+
+
+def _module_path(module: ModuleType | None) -> str:
+    if module is None:
+        return ""
+    paths = getattr(module, "__path__", None)
+    if paths:
+        try:
+            return str(next(iter(paths)))
+        except (StopIteration, TypeError):
+            return ""
+    file = getattr(module, "__file__", None)
+    return os.path.dirname(file) if isinstance(file, str) else ""

@@ -1,0 +1,164 @@
+"""Sumatra's Django record store, set up for many concurrent writers.
+
+The record store of the current project is always Django's ``default`` database; working on
+another project's store switches it (Sumatra reads and writes tags through the default
+database only). Settings applied before the first connection:
+
+- SQLite: WAL journal (readers never block the writer), a 30 s busy timeout, and (Django ≥ 5.1)
+  ``BEGIN IMMEDIATE`` transactions, so that writers queue instead of failing with "database
+  is locked"; a writer that still fails is retried (see ``writer``).
+- PostgreSQL: Django's current backend (Sumatra 0.8 names one that Django removed in 3.0).
+
+Tables are created on first use, under a lock, so that processes started together never
+race to create them; ``smttask project init`` creates them before any run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import django
+from django.conf import settings as django_settings
+from django.db import connections
+from sumatra.recordstore.django_store import db_config
+
+from ..errors import ProjectError
+from .projectfile import ProjectInfo
+
+SQLITE_TIMEOUT = 30
+#: Key of the PostgreSQL advisory lock serializing smttask's writers.
+PG_LOCK_KEY = 0x736D7474  # "smtt"
+
+_active: dict[str, Any] = {"key": None, "pid": None}
+
+
+def django_database(info: ProjectInfo) -> dict[str, Any]:
+    """Django's DATABASES entry for the project's record store."""
+    if info.kind == "sqlite":
+        options: dict[str, Any] = {"timeout": SQLITE_TIMEOUT}
+        if django.VERSION >= (5, 1):
+            options["transaction_mode"] = "IMMEDIATE"
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": info.store, "OPTIONS": options}
+    if info.kind == "postgresql":
+        url = urlparse(info.store)
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(url.path.lstrip("/")),
+            "HOST": url.hostname or "",
+            "PORT": str(url.port or ""),
+            "USER": unquote(url.username or ""),
+            "PASSWORD": unquote(url.password or ""),
+        }
+    if info.kind == "mysql":
+        return dict(db_config.uri_to_db(info.store))
+    raise ProjectError(
+        f"The record store of {info.root} is a Sumatra {info.kind} store ({info.store}); smttask "
+        f"writes only to Django stores (SQLite, PostgreSQL, MySQL). Switch with `smttask smt "
+        f"configure --store {info.smt_dir / 'records'}`."
+    )
+
+
+def activate(info: ProjectInfo) -> None:
+    """Make the project's record store Django's default database, with its tables."""
+    key = (info.kind, info.store)
+    if _active["pid"] is not None and _active["pid"] != os.getpid():
+        _forget_inherited_connections()
+    if _active["key"] == key and _active["pid"] == os.getpid():
+        return
+    db = django_database(info)
+    # Sumatra's own bookkeeping (DjangoRecordStore(...) looks its database up there).
+    db_config._settings["DATABASES"]["default"] = db_config.uri_to_db(info.store)
+    db_config._n_databases = max(db_config._n_databases, 1)
+    if not django_settings.configured:
+        # DEBUG off: Django would keep every query in memory.
+        django_settings.configure(
+            **{**db_config._settings, "DEBUG": False, "DATABASES": {"default": db}}
+        )
+        django.setup()
+    else:
+        _switch_default(db)
+    db_config.configured = True
+    _active.update(key=key, pid=os.getpid())
+    try:
+        _ensure_tables(info)
+    except Exception:
+        _active["key"] = None
+        raise
+
+
+def _switch_default(db: dict[str, Any]) -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    connections["default"].close()
+    configured = connections.configure_settings({"default": dict(db)})["default"]
+    connections.settings["default"] = configured
+    django_settings.DATABASES["default"] = db
+    del connections["default"]
+    ContentType.objects.clear_cache()
+
+
+def _forget_inherited_connections() -> None:
+    """In a forked child: drop (never close) the parent's open connections."""
+    for conn in connections.all(initialized_only=True):
+        conn.connection = None
+    _active["key"] = None
+
+
+def add_database(alias: str, info: ProjectInfo) -> str:
+    """Make another project's store reachable as `alias` (for merging; read-only use)."""
+    activate_default = _active["key"]
+    if activate_default is None:
+        raise ProjectError("Activate the current project's store before adding another one.")
+    db = django_database(info)
+    connections.settings[alias] = connections.configure_settings({"default": dict(db)})["default"]
+    django_settings.DATABASES[alias] = db
+    if "django_store_record" not in connections[alias].introspection.table_names():
+        raise ProjectError(f"{info.store} holds no Sumatra records (no Sumatra tables in it).")
+    return alias
+
+
+def _ensure_tables(info: ProjectInfo) -> None:
+    conn = connections["default"]
+    if "django_store_record" not in conn.introspection.table_names():
+        with _creation_lock(info):
+            if "django_store_record" not in conn.introspection.table_names():
+                from django.core import management
+
+                management.call_command(
+                    "migrate", run_syncdb=True, database="default", verbosity=0, interactive=False
+                )
+    if info.kind == "sqlite":
+        with conn.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            if str(cursor.fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+
+
+@contextmanager
+def _creation_lock(info: ProjectInfo) -> Iterator[None]:
+    if info.kind == "postgresql":
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [PG_LOCK_KEY])
+            try:
+                yield
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [PG_LOCK_KEY])
+        return
+    folder = Path(info.store).parent if info.kind == "sqlite" else info.smt_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".records.lock", "a+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        yield
+
+
+def write_lock(info: ProjectInfo) -> None:
+    """Inside a transaction: make concurrent smttask writers wait for this one."""
+    if info.kind == "postgresql":
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PG_LOCK_KEY])

@@ -1,0 +1,124 @@
+"""The fields of a record that come from the task and its files (no Sumatra import).
+
+A record is kept as a plain JSON-compatible dict (in the journal, and until it is stored)
+whose keys are the attribute names of ``sumatra.records.Record``; ``docs/recording.md``
+describes each one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import re
+import secrets
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..task import Task
+
+#: The tag of each status (Sumatra's `_status_` convention).
+RUNNING, FINISHED, CRASHED, KILLED = "_running_", "_finished_", "_crashed_", "_killed_"
+SURROGATE = "_surrogate_"
+
+
+def new_label(task_name: str, when: datetime) -> str:
+    """`<UTC date-time>_<task name>_<random>`: unique even for tasks started in the same second
+    by many processes (a timestamp alone collides)."""
+    name = re.sub(r"\W", "_", task_name)[:40] or "task"
+    return f"{when:%Y%m%d-%H%M%S}_{name}_{secrets.token_hex(4)}"
+
+
+def module_file(task: Task) -> str | None:
+    """Absolute path of the file defining `task`'s type (None if it has no file)."""
+    module = sys.modules.get(task._spec.module)
+    file = getattr(module, "__file__", None)
+    return os.path.abspath(file) if isinstance(file, str) else None
+
+
+def main_file(path: str | None, repo_root: Path) -> str:
+    """`path` relative to the repository (absolute if outside it; '' if unknown)."""
+    if not path:
+        return ""
+    real, root = os.path.realpath(path), os.path.realpath(repo_root)
+    if real == root or real.startswith(root + os.sep):
+        return Path(os.path.relpath(real, root)).as_posix()
+    return real
+
+
+_digests: dict[tuple[str, int, int, int], str] = {}
+
+
+def sha1_of(path: str) -> tuple[str, os.stat_result]:
+    """Sumatra's content hash of a file (SHA-1 hex), cached by the file's identity."""
+    st = os.stat(path)
+    key = (path, st.st_ino, st.st_mtime_ns, st.st_size)
+    digest = _digests.get(key)
+    if digest is None:
+        h = hashlib.sha1(usedforsecurity=False)
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        digest = h.hexdigest()
+        if len(_digests) > 10_000:
+            _digests.clear()
+        _digests[key] = digest
+    return digest, st
+
+
+def data_key(path: str | Path, root: str | Path, output: str | None = None) -> dict[str, Any]:
+    """Sumatra's DataKey for file `path`, named relative to the data store `root`."""
+    path = str(path)
+    digest, st = sha1_of(path)
+    rel = os.path.relpath(path, root)
+    if rel.startswith(".." + os.sep):
+        rel = os.path.abspath(path)
+    mimetype, encoding = mimetypes.guess_type(path)
+    metadata: dict[str, Any] = {"encoding": encoding, "mimetype": mimetype, "size": st.st_size}
+    if output is not None:
+        metadata["output"] = output
+    created = datetime.fromtimestamp(int(st.st_mtime), tz=UTC)
+    return {
+        "path": Path(rel).as_posix(),
+        "digest": digest,
+        "creation": created.isoformat(),
+        "metadata": metadata,
+    }
+
+
+def output_keys(outputs: Mapping[str, Path], output_root: str) -> list[dict[str, Any]]:
+    return [data_key(p, output_root, name) for name, p in outputs.items()]
+
+
+def input_keys(task: Task, input_root: str) -> list[dict[str, Any]]:
+    """Keys of the stored results of the recorded tasks `task` reads (through memoized ones)."""
+    keys = []
+    for upstream in _recorded_upstream(task):
+        for path in upstream.output_paths.values():
+            if os.path.exists(path):
+                keys.append(data_key(path, input_root))
+    return keys
+
+
+def _recorded_upstream(task: Task) -> Iterable[Task]:
+    seen: set[int] = set()
+    stack = list(reversed(task.upstream()))
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if type(t).recorded:
+            yield t
+        else:
+            stack.extend(reversed(t.upstream()))
+
+
+def error_text(error: BaseException) -> str:
+    """`Type: message` of the exception the task's function raised."""
+    cause = error.__cause__ if error.__cause__ is not None else error
+    return f"{type(cause).__name__}: {cause}"

@@ -1,0 +1,81 @@
+"""Moving journaled records into the record store.
+
+``flush()`` moves this process's finished records and every journal left by processes that
+are gone (workers of ``smttask run -n``, cluster jobs, killed runs). Every smttask command
+that reads or changes the store calls it first, so that Sumatra's tools see every record.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import RecordingError
+from .journal import assemble, claim_orphans, journal_dir, read_entries
+from .projectfile import ProjectInfo, require_project
+from .recorder import RECORDER
+
+log = logging.getLogger("smttask.recording")
+
+
+@dataclass
+class FlushReport:
+    records: int = 0  # records moved into the store
+    journals: int = 0  # journals of ended processes emptied and removed
+    killed: int = 0  # records of tasks whose process ended before they finished
+    errors: list[str] = field(default_factory=list)  # journals that could not be moved
+
+
+def flush(root: Path | None = None, *, strict: bool = True) -> FlushReport:
+    """Move every waiting record of the project in `root` (default: the current project).
+
+    With `strict`, a journal that cannot be moved raises RecordingError; otherwise it is
+    reported in the result and left in place for the next try.
+    """
+    info = require_project(root)
+    report = FlushReport()
+    own = RECORDER.projects.get(info.root)
+    skip: set[Path] = set()
+    if own is not None:
+        try:
+            report.records += own.flush()
+        except Exception as exc:
+            if strict:
+                raise
+            report.errors.append(f"records of this process: {type(exc).__name__}: {exc}")
+        if own._journal is not None:
+            skip.add(own._journal.path)
+    for path, fd in claim_orphans(journal_dir(info.root), skip):
+        try:
+            moved, killed = _move(info, path, fd)
+        except RecordingError as exc:
+            if strict:
+                raise
+            report.errors.append(f"{path}: {exc}")
+            continue
+        report.records += moved
+        report.killed += killed
+        report.journals += 1
+    return report
+
+
+def _move(info: ProjectInfo, path: Path, fd: int) -> tuple[int, int]:
+    records, flushed = assemble(read_entries(fd, path))
+    todo = [r for r in records if r["label"] not in flushed]
+    if todo:
+        from .writer import write_records
+
+        write_records(info, todo)
+    path.unlink(missing_ok=True)
+    killed = sum("_killed_" in r.get("tags", ()) for r in todo)
+    if killed:
+        log.warning("%d record(s) in %s belong to tasks whose process ended early.", killed, path)
+    return len(todo), killed
+
+
+def pending_journals(root: Path | None = None) -> list[Path]:
+    """Journal files of the project (of running and of ended processes)."""
+    info = require_project(root)
+    folder = journal_dir(info.root)
+    return sorted(folder.glob("*.jsonl")) if folder.is_dir() else []

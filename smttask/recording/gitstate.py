@@ -1,0 +1,217 @@
+"""The code repository's state: commit, uncommitted changes, and a cheap change detector.
+
+A recorded run must be reproducible from its record, so tracked files may not differ from the
+commit the record names, except under *dirty directories* (folders holding no code, such as
+``reports/``). Untracked files never count.
+
+The state costs three ``git`` calls (~10 ms) once per process. Later checks are cheap: before
+every task, three ``stat`` calls (the index, the current branch ref and the task's own module
+file) detect commits and edits of the task module at once; every other tracked file is
+re-checked with ``git status`` at most once per ``config.settings.git_check_interval`` seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import DirtyRepositoryError, ProjectError
+
+#: Largest diff (of changes under dirty directories) kept in a record, in characters.
+MAX_DIFF = 1_000_000
+
+
+@dataclass(frozen=True)
+class GitState:
+    root: Path  # top folder of the working tree
+    commit: str  # HEAD commit, "" before the first commit
+    blocking: tuple[str, ...]  # changed tracked files outside the dirty directories
+    allowed: tuple[str, ...]  # changed tracked files inside them
+    diff: str  # `git diff HEAD` of the allowed changes (stored in the record)
+
+
+def git(root: Path, *args: str) -> str:
+    """Run git in `root`; return its stdout. Raise ProjectError if git is missing or fails."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=root, env=env, capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:
+        raise ProjectError(
+            "Recording needs git, but the `git` command was not found. Install git (e.g. "
+            "apt-get install git) or run without recording (smttask.config.settings.record = "
+            "False, or `smttask run --no-record`)."
+        ) from None
+    if done.returncode != 0:
+        raise ProjectError(
+            f"`git {' '.join(args)}` failed in {root}: {done.stderr.strip() or done.stdout}. "
+            f"Recorded runs need the project inside a git repository with its code committed."
+        )
+    return done.stdout
+
+
+def locate(folder: Path) -> tuple[Path, Path]:
+    """(working tree root, absolute git dir) of the repository holding `folder`."""
+    try:
+        out = git(folder, "rev-parse", "--show-toplevel", "--absolute-git-dir").splitlines()
+    except ProjectError as exc:
+        raise ProjectError(
+            f"The project folder {folder} is not inside a git repository, so a record could "
+            f"not name the code version. Run `git init` there and commit your code, or run "
+            f"without recording. ({exc})"
+        ) from None
+    return Path(out[0]), Path(out[1])
+
+
+def user_name(root: Path) -> str:
+    """'Name <email>' as git would sign a commit here ('' if git has no identity)."""
+    try:
+        ident = git(root, "var", "GIT_COMMITTER_IDENT").strip()
+    except ProjectError:
+        return ""
+    return ident.rsplit(">", 1)[0] + ">" if ">" in ident else ident
+
+
+def upstream_url(git_dir: Path) -> str | None:
+    """URL of the `origin` remote, read from the repository's config file (no subprocess)."""
+    import configparser
+
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    try:
+        parser.read(git_dir / "config", encoding="utf-8")
+        return parser.get('remote "origin"', "url", fallback=None)
+    except (configparser.Error, UnicodeDecodeError):
+        return None
+
+
+def read_state(root: Path, dirty_dirs: Iterable[str]) -> GitState:
+    """Ask git for HEAD and the changed tracked files; split them by the dirty directories."""
+    out = git(root, "status", "--porcelain=v2", "-z", "--branch", "--untracked-files=no")
+    commit = ""
+    changed: list[str] = []
+    fields = iter(out.split("\0"))
+    for entry in fields:
+        if entry.startswith("# branch.oid "):
+            oid = entry[len("# branch.oid ") :]
+            commit = "" if oid == "(initial)" else oid
+        elif entry[:2] in ("1 ", "u "):
+            changed.append(entry.split(" ", 8 if entry[0] == "1" else 10)[-1])
+        elif entry.startswith("2 "):
+            changed.append(entry.split(" ", 9)[-1])
+            changed.append(next(fields, ""))  # the path it was renamed from
+    prefixes = tuple(d.strip("/") + "/" for d in dirty_dirs if d.strip("/"))
+    blocking = tuple(p for p in changed if p and not p.startswith(prefixes))
+    allowed = tuple(p for p in changed if p and p.startswith(prefixes))
+    diff = ""
+    if allowed and commit:
+        diff = git(root, "diff", "--no-color", "HEAD", "--", *allowed)
+        if len(diff) > MAX_DIFF:
+            diff = diff[:MAX_DIFF] + f"\n[diff cut at {MAX_DIFF} characters]\n"
+    return GitState(root, commit, blocking, allowed, diff)
+
+
+def dirty_error(state: GitState, project_root: Path) -> DirtyRepositoryError:
+    shown = ", ".join(state.blocking[:8])
+    more = f" and {len(state.blocking) - 8} more" if len(state.blocking) > 8 else ""
+    return DirtyRepositoryError(
+        f"Uncommitted changes in tracked files of {state.root}: {shown}{more}. A record names "
+        f"the commit its code came from, so recorded (and memoized) runs need those changes "
+        f"committed: `git commit -am '...'` (or `git stash` them). Folders that hold no code "
+        f"(reports, notes) can be declared dirty directories, whose changes never block: "
+        f"`smttask project dirty-dirs --add DIR` in {project_root}, or SMTTASK_DIRTY_DIRS. "
+        f"Untracked files never block."
+    )
+
+
+class GitWatcher:
+    """Keeps the state of one repository for the life of the process, re-checked cheaply."""
+
+    def __init__(self, project_root: Path, dirty_dirs: Iterable[str]) -> None:
+        self.root, self.git_dir = locate(project_root)
+        self.project_root = project_root
+        base = project_root.resolve().relative_to(self.root.resolve()).as_posix()
+        prefix = "" if base == "." else base + "/"
+        self.dirty_dirs = tuple(prefix + d.strip("/") for d in dirty_dirs if d.strip("/"))
+        self._state: GitState | None = None
+        self._checked = 0.0  # time.monotonic() of the last `git status`
+        self._checked_wall = 0  # time.time_ns() just before it
+        self._stamp: tuple[object, ...] = ()
+        self._user: str | None = None
+        self.checks = 0  # full `git status` calls made (for tests and benchmarks)
+
+    @property
+    def user(self) -> str:
+        if self._user is None:
+            self._user = user_name(self.root)
+        return self._user
+
+    def state(self, interval: float, module_file: str | None = None) -> GitState:
+        """The current state; runs `git status` only when something may have changed."""
+        now = time.monotonic()
+        stamp = self._repo_stamp()
+        fresh = (
+            self._state is not None
+            and stamp == self._stamp
+            and now - self._checked < interval
+            and not self._modified_since_check(module_file)
+        )
+        if fresh:
+            assert self._state is not None
+            return self._state
+        # Stamps are taken before asking git: a change made during the call is seen next time.
+        self._stamp = stamp
+        self._checked_wall = time.time_ns()
+        self._state = read_state(self.root, self.dirty_dirs)
+        self._checked = now
+        self.checks += 1
+        return self._state
+
+    def check(self, interval: float, module_file: str | None = None) -> GitState:
+        """The current state; raise DirtyRepositoryError if tracked code is uncommitted."""
+        state = self.state(interval, module_file)
+        if state.blocking:
+            # Ask again next time: the user is about to commit.
+            self._checked = 0.0
+            raise dirty_error(state, self.project_root)
+        if not state.commit:
+            self._checked = 0.0
+            raise ProjectError(
+                f"The git repository {state.root} has no commit yet, so a record could not name "
+                f"the code version. Commit your code (git add ... && git commit) first."
+            )
+        return state
+
+    def _repo_stamp(self) -> tuple[object, ...]:
+        head = self.git_dir / "HEAD"
+        stamp: list[object] = [_stat(str(self.git_dir / "index")), _stat(str(head))]
+        try:
+            ref = head.read_text(encoding="utf-8").strip()
+        except OSError:
+            ref = ""
+        if ref.startswith("ref: "):
+            stamp.append(_stat(str(self.git_dir / ref[5:])))
+            stamp.append(_stat(str(self.git_dir / "packed-refs")))
+        return tuple(stamp)
+
+    def _modified_since_check(self, path: str | None) -> bool:
+        if path is None:
+            return False
+        st = _stat(path)
+        # File times come from a coarse kernel clock (a few ms): allow for it.
+        return st is not None and st[0] >= self._checked_wall - _CLOCK_SLACK_NS
+
+
+_CLOCK_SLACK_NS = 10_000_000
+
+
+def _stat(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)

@@ -1,0 +1,196 @@
+"""The record journal: one append-only file per process, moved into the record store later.
+
+A record is first written as lines of JSON to ``.smt/journal/<host>-<pid>-<random>.jsonl``
+(one file per process, so writers never contend; fine on a cluster's shared filesystem).
+Its ``end`` line is fsync'd before the run returns (with ``config.settings.fsync``, the
+default), so a record reported as written survives a kill -9 and a power cut. Records move
+into the Sumatra record store in batches (see ``flush``).
+
+The owner holds an exclusive ``flock`` on its file while it lives; the kernel releases it
+when the process ends, however it ends. A file whose lock can be taken therefore belongs to
+a process that is gone, and any smttask process may move its records and delete it.
+
+Lines (``kind`` first)::
+
+    {"kind": "header", "format": 1, "host": ..., "pid": ..., "created": ...}
+    {"kind": "ctx", "id": 1, ...fields shared by the records that follow...}
+    {"kind": "begin", "label": ..., "ctx": 1, ...record fields known at the start...}
+    {"kind": "end", "label": ..., "tags": [...], "duration": ..., "outcome": ..., ...}
+    {"kind": "flushed", "labels": [...]}        # already in the record store
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import secrets
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import RecordingError
+
+FORMAT = 1
+SUFFIX = ".jsonl"
+
+KILLED_OUTCOME = (
+    "The process running this task ended before the task finished (killed, crashed or out "
+    "of memory). No outputs were recorded."
+)
+
+
+def journal_dir(project_root: Path) -> Path:
+    return project_root / ".smt" / "journal"
+
+
+class Journal:
+    """This process's journal for one project (created on first use)."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        host = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname())[:40] or "host"
+        name = f"{host}-{os.getpid()}-{secrets.token_hex(4)}"
+        tmp = folder / f".{name}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            header = {
+                "kind": "header",
+                "format": FORMAT,
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+                "created": datetime.now(UTC).isoformat(),
+            }
+            _write(fd, _line(header))
+            # Visible to other processes only once locked: they never take a live file.
+            self.path = folder / f"{name}{SUFFIX}"
+            os.rename(tmp, self.path)
+        except BaseException:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        self.fd: int | None = fd
+        self.pid = os.getpid()
+
+    def append(self, entry: dict[str, Any], *, sync: bool) -> None:
+        if self.fd is None:
+            raise RecordingError(f"The record journal {self.path} is closed.")
+        try:
+            _write(self.fd, _line(entry))
+            if sync:
+                os.fsync(self.fd)
+        except OSError as exc:
+            raise RecordingError(
+                f"Cannot write the record journal {self.path}: {exc}. Free disk space or fix "
+                f"the permissions of {self.path.parent}; the task's outputs were written, its "
+                f"record was not."
+            ) from None
+
+    def close(self, *, delete: bool) -> None:
+        if self.fd is None:
+            return
+        if delete:
+            self.path.unlink(missing_ok=True)
+        os.close(self.fd)
+        self.fd = None
+
+
+def _line(entry: dict[str, Any]) -> bytes:
+    return (json.dumps(entry, separators=(",", ":"), default=str) + "\n").encode()
+
+
+def _write(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def claim_orphans(folder: Path, skip: set[Path]) -> Iterator[tuple[Path, int]]:
+    """Lock and yield (path, fd) of each journal whose process is gone.
+
+    The caller deletes the file once its records are stored; the lock is released when the
+    loop moves on. A journal left in place is taken again by a later call.
+    """
+    try:
+        names = sorted(os.listdir(folder))
+    except FileNotFoundError:
+        return
+    for name in names:
+        path = folder / name
+        if not name.endswith(SUFFIX) or name.startswith(".") or path in skip:
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # Still the file we opened? (Another process may have just stored and removed it.)
+            if os.path.samestat(os.fstat(fd), os.stat(path)):
+                yield path, fd
+        except (BlockingIOError, FileNotFoundError):
+            pass
+        finally:
+            os.close(fd)
+
+
+def read_entries(fd: int, path: Path) -> list[dict[str, Any]]:
+    """All complete lines; a torn last line (process killed while writing it) is skipped."""
+    with open(fd, "rb", closefd=False) as f:
+        f.seek(0)
+        data = f.read()
+    entries = []
+    lines = data.split(b"\n")
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            if number >= len(lines) - 1:
+                continue  # the last line, cut short
+            raise RecordingError(
+                f"Line {number} of the record journal {path} is not valid JSON. The file was "
+                f"edited or damaged; move it aside to continue, and check its records by hand."
+            ) from None
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
+
+
+def assemble(entries: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], set[str]]:
+    """(complete records in order of their start, labels already in the record store).
+
+    A record that has a start but no end belongs to a task interrupted by the end of its
+    process: it is completed with the tag ``_killed_``.
+    """
+    contexts: dict[Any, dict[str, Any]] = {}
+    records: dict[str, dict[str, Any]] = {}
+    flushed: set[str] = set()
+    for entry in entries:
+        kind = entry.get("kind")
+        if kind == "ctx":
+            contexts[entry.get("id")] = _fields(entry, ("kind", "id"))
+        elif kind == "begin":
+            ctx = contexts.get(entry.get("ctx"), {})
+            records[entry["label"]] = {**ctx, **_fields(entry, ("kind", "ctx"))}
+        elif kind == "end" and entry.get("label") in records:
+            records[entry["label"]].update(_fields(entry, ("kind",)))
+            records[entry["label"]]["_ended"] = True
+        elif kind == "flushed":
+            flushed.update(entry.get("labels", ()))
+    done = []
+    for record in records.values():
+        if not record.pop("_ended", False):
+            record["tags"] = ["_killed_"]
+            record["outcome"] = KILLED_OUTCOME
+        done.append(record)
+    return done, flushed
+
+
+def _fields(entry: dict[str, Any], drop: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k not in drop}

@@ -1,0 +1,241 @@
+"""Keeping the record store and the data stores consistent: rebuild links, make surrogate
+records for outputs that have none, merge another store into this one."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import ProjectError, RecordingError
+from ..fileio import replace_symlink
+from . import fields
+from .context import executable
+from .projectfile import ProjectInfo, find_project
+from .store import RecordStore
+
+#: An output file name: <key>[_<output>][.<n>].<ext> (key: digest, or digest__<param><n>).
+_OUTPUT_FILE = re.compile(
+    r"^(?P<key>[0-9a-f]{8,}(?:__[A-Za-z_]\w*?\d+)?)(?:_(?P<out>[A-Za-z]\w*))?"
+    r"(?:\.(?P<n>\d+))?\.(?P<ext>[A-Za-z0-9]+)$"
+)
+
+
+@dataclass
+class RebuildReport:
+    created: list[Path] = field(default_factory=list)  # links made (or to make, dry run)
+    missing: list[Path] = field(default_factory=list)  # recorded outputs not on disk
+
+
+def rebuild(store: RecordStore, *, dry_run: bool = False) -> RebuildReport:
+    """Recreate missing input-store links from the records (newest record wins); idempotent."""
+    report = RebuildReport()
+    keys = (
+        store.models.DataKey.objects.using("default")
+        .filter(output_from_record__project__id=store.info.name)
+        .order_by("-output_from_record__timestamp")
+        .values_list("path", flat=True)
+    )
+    done: set[Path] = set()
+    for key_path in keys:
+        archive = store.archive_path(key_path)
+        if not archive.exists():
+            if archive not in report.missing:
+                report.missing.append(archive)
+            continue
+        link = store.link_path(key_path)
+        if link is None or link in done:
+            continue
+        done.add(link)
+        if link.exists():  # a link to an existing file (or a real file): keep it
+            continue
+        report.created.append(link)
+        if not dry_run:
+            replace_symlink(link, archive)
+    return report
+
+
+@dataclass
+class SurrogateReport:
+    labels: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+
+def create_surrogates(
+    store: RecordStore, task_files: list[Path], *, dry_run: bool = False
+) -> SurrogateReport:
+    """Add a record tagged ``_surrogate_`` for each task whose outputs have no record.
+
+    Outputs are grouped by task execution (task folder, key, number). The parameters come
+    from a matching task description file when one is given, else they only name the task
+    and its key. The surrogate states that the code version and environment are unknown.
+    """
+    known = set(
+        store.models.DataKey.objects.using("default")
+        .filter(output_from_record__project__id=store.info.name)
+        .values_list("path", flat=True)
+    )
+    groups: dict[tuple[str, str, str], list[tuple[Path, str]]] = defaultdict(list)
+    root = store.info.output_root
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else ():
+        for path in sorted(folder.iterdir()):
+            m = _OUTPUT_FILE.match(path.name)
+            rel = path.relative_to(root).as_posix()
+            if m is None or not path.is_file() or path.name.startswith(".") or rel in known:
+                continue
+            groups[(folder.name, m["key"], m["n"] or "")].append((path, m["out"] or ""))
+    descs = _descriptions(task_files)
+    report = SurrogateReport()
+    records = []
+    for (name, key, _), files in sorted(groups.items()):
+        desc = descs.get((name, key))
+        when = datetime.fromtimestamp(min(p.stat().st_mtime for p, _ in files), tz=UTC)
+        record = _surrogate(store.info, name, key, desc, when, files)
+        records.append(record)
+        report.labels.append(record["label"])
+        report.files.extend(p for p, _ in files)
+    if records and not dry_run:
+        from .writer import write_records
+
+        write_records(store.info, records)
+    return report
+
+
+def _descriptions(task_files: list[Path]) -> dict[tuple[str, str], dict[str, Any]]:
+    import json
+
+    found = {}
+    for path in task_files:
+        try:
+            desc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise RecordingError(f"Cannot read task file {path}: {exc}.") from None
+        if isinstance(desc, dict) and "task" in desc and "digest" in desc:
+            found[(str(desc["task"]).rsplit(".", 1)[-1], str(desc["digest"]))] = desc
+    return found
+
+
+def _surrogate(
+    info: ProjectInfo,
+    name: str,
+    key: str,
+    desc: dict[str, Any] | None,
+    when: datetime,
+    files: list[tuple[Path, str]],
+) -> dict[str, Any]:
+    module = str(desc.get("module", "")) if desc else ""
+    return {
+        "label": fields.new_label(name, when),
+        "timestamp": when.isoformat(),
+        "reason": "Surrogate record for outputs produced without a record",
+        "outcome": (
+            "Surrogate record made by `smttask store create-surrogates`: these outputs were "
+            "found without a record. Code version, environment and duration are unknown."
+        ),
+        "duration": None,
+        "main_file": module.replace(".", "/") + ".py" if module else "",
+        "script_arguments": f"{module}.{desc['task']}" if desc else name,
+        "parameters": desc or {"task": name, "key": key},
+        "version": "unknown",
+        "diff": "",
+        "user": "",
+        "tags": [fields.SURROGATE],
+        "input_data": [],
+        "output_data": [fields.data_key(p, info.output_root, out) for p, out in files],
+        "stdout_stderr": "",
+        "executable": executable(),
+        "repository": {"url": str(info.root), "upstream": None},
+        "launch_mode": {"working_directory": str(info.root)},
+        "datastore": str(info.output_root),
+        "input_datastore": str(info.input_root),
+        "dependencies": [],
+        "platforms": [],
+    }
+
+
+@dataclass
+class MergeReport:
+    added: list[str] = field(default_factory=list)
+    identical: list[str] = field(default_factory=list)  # already here, same content
+    collisions: list[str] = field(default_factory=list)  # same label, different record
+
+
+def other_project(source: str) -> tuple[ProjectInfo, str | None]:
+    """The store to merge from: a project folder, an SQLite file or a PostgreSQL URI."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        info = find_project(path.resolve())
+        if info is None:
+            raise ProjectError(f"{source} holds no Sumatra project (no .smt/project).")
+        return info, info.name
+    if source.startswith(("postgresql://", "postgres://")):
+        kind = "postgresql"
+    elif path.is_file():
+        kind, source = "sqlite", str(path.resolve())
+    else:
+        raise ProjectError(
+            f"Cannot merge from {source!r}: give a project folder, an SQLite record store file "
+            f"or a postgresql:// URI."
+        )
+    return ProjectInfo(Path("."), "", source, kind, Path("."), Path("."), ()), None
+
+
+def merge(store: RecordStore, source: str, *, project: str | None = None,
+          dry_run: bool = False) -> MergeReport:  # fmt: skip
+    """Copy the records of another store into this one, reporting label collisions."""
+    from django.db import transaction
+
+    from .djangodb import add_database
+    from .readback import read_records
+
+    other, name = other_project(source)
+    if (other.kind, other.store) == (store.info.kind, store.info.store):
+        raise ProjectError(f"{source} is this project's own record store: nothing to merge.")
+    alias = add_database("merge_source", other)
+    name = project or name or _only_project(store, alias, source)
+    theirs = read_records(alias, name)
+    ours = {r.label: r for r in store.records(r.label for r in theirs)}
+    report = MergeReport()
+    new = []
+    for record in theirs:
+        mine = ours.get(record.label)
+        if mine is None:
+            new.append(record)
+            report.added.append(record.label)
+        elif _same(mine, record):
+            report.identical.append(record.label)
+        else:
+            report.collisions.append(record.label)
+    if new and not dry_run:
+        target = store.sumatra_store()
+        with transaction.atomic(using="default"):
+            for record in reversed(new):  # oldest first
+                target.save(store.project_name, record)
+    return report
+
+
+def _only_project(store: RecordStore, alias: str, source: str) -> str:
+    names = list(store.models.Project.objects.using(alias).values_list("id", flat=True))
+    if len(names) != 1:
+        raise ProjectError(
+            f"{source} holds the records of {len(names)} projects ({', '.join(names) or 'none'}); "
+            f"choose one with --project NAME."
+        )
+    return str(names[0])
+
+
+def _same(a: Any, b: Any) -> bool:
+    def key(r: Any) -> tuple[Any, ...]:
+        outputs = sorted((k.path, k.digest) for k in r.output_data)
+        params = r.parameters.as_dict() if hasattr(r.parameters, "as_dict") else str(r.parameters)
+        return (r.timestamp, r.version, r.main_file, outputs, params)
+
+    return bool(key(a) == key(b))
+
+
+def describe_paths(paths: list[Path], root: Path) -> list[str]:
+    return [os.path.relpath(p, root) for p in paths]

@@ -1,0 +1,183 @@
+"""The Sumatra project of a folder, read from its ``.smt/`` files (plain JSON, no Sumatra).
+
+``.smt/project`` is Sumatra's own file (name, data stores, record store). smttask keeps its
+project settings beside it in ``.smt/smttask.json``::
+
+    {"dirty_directories": ["reports", "notes"]}
+
+(``dirty_directories`` is also read from ``.smt/project`` itself, where earlier versions of
+smttask kept it; Sumatra drops unknown keys from that file when it rewrites it.)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import config
+from ..errors import ProjectError
+from ..fileio import write_atomic
+
+SETTINGS_FILE = "smttask.json"
+DIRTY_KEY = "dirty_directories"
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    root: Path
+    name: str
+    store: str  # SQLite file path, or a postgresql:// / mysql:// URI
+    kind: str  # "sqlite" | "postgresql" | "mysql" | "shelve" | "other"
+    input_root: Path
+    output_root: Path
+    project_dirty_dirs: tuple[str, ...]  # from the project files (not from config)
+
+    @property
+    def smt_dir(self) -> Path:
+        return self.root / ".smt"
+
+    @property
+    def dirty_dirs(self) -> tuple[str, ...]:
+        """Dirty directories from the project files and from `config.settings.dirty_dirs`."""
+        extra = tuple(d for d in config.settings.dirty_dirs if d not in self.project_dirty_dirs)
+        return self.project_dirty_dirs + extra
+
+
+_cache: dict[Path, tuple[tuple[int, int], ProjectInfo]] = {}
+
+
+def find_project(root: Path) -> ProjectInfo | None:
+    """The Sumatra project whose ``.smt/project`` is in `root`, or None if there is none."""
+    project_file = root / ".smt" / "project"
+    stamp = (_mtime(project_file), _mtime(root / ".smt" / SETTINGS_FILE))
+    if stamp[0] < 0:
+        return None
+    cached = _cache.get(root)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    info = _read(root, project_file)
+    _cache[root] = (stamp, info)
+    return info
+
+
+def require_project(root: Path | None = None) -> ProjectInfo:
+    root = root or config.project_root()
+    info = find_project(root)
+    if info is None:
+        raise ProjectError(
+            f"No Sumatra project in {root} (no .smt/project). Run `smttask project init` there "
+            f"(in the git repository holding your code), or change to the project folder."
+        )
+    return info
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _read(root: Path, project_file: Path) -> ProjectInfo:
+    try:
+        data = json.loads(project_file.read_text(encoding="utf-8"))
+        name = str(data["name"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ProjectError(
+            f"Cannot read the Sumatra project file {project_file}: {exc}. Restore it, or "
+            f"re-create the project (move .smt aside, then `smttask project init`)."
+        ) from None
+    store, kind = _store(data.get("record_store"), root)
+    stores = config.project_data_roots(root) or (root / "data", root / "data" / "run_dump")
+    dirty = [*_as_list(data.get(DIRTY_KEY)), *_as_list(read_settings(root).get(DIRTY_KEY))]
+    return ProjectInfo(
+        root=root,
+        name=name,
+        store=store,
+        kind=kind,
+        input_root=stores[0],
+        output_root=stores[1],
+        project_dirty_dirs=tuple(dict.fromkeys(d.strip("/") for d in dirty if d.strip("/"))),
+    )
+
+
+def _store(spec: Any, root: Path) -> tuple[str, str]:
+    if not isinstance(spec, dict):
+        return str(root / ".smt" / "records"), "sqlite"
+    kind = str(spec.get("type", ""))
+    if kind.endswith("DjangoRecordStore"):
+        uri = str(spec.get("db_file") or root / ".smt" / "records")
+        if uri.startswith("postgres"):
+            return uri, "postgresql"
+        if uri.startswith(("mysql", "mariadb")):
+            return uri, "mysql"
+        return str(root / Path(uri).expanduser()), "sqlite"
+    if kind.endswith("ShelveRecordStore"):
+        return str(spec.get("shelf_name", "")), "shelve"
+    return str(spec), "other"
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return []
+
+
+def read_settings(root: Path) -> dict[str, Any]:
+    path = root / ".smt" / SETTINGS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise ProjectError(
+            f"Cannot read smttask's project settings {path}: {exc}. Fix the JSON or delete "
+            f"the file (it only lists dirty directories)."
+        ) from None
+    return data if isinstance(data, dict) else {}
+
+
+def write_settings(root: Path, data: dict[str, Any]) -> None:
+    path = root / ".smt" / SETTINGS_FILE
+    write_atomic(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+
+
+def set_dirty_dirs(
+    root: Path, add: tuple[str, ...] = (), remove: tuple[str, ...] = ()
+) -> list[str]:
+    """Edit the dirty directories listed in ``.smt/smttask.json``; return the new list."""
+    require_project(root)
+    data = read_settings(root)
+    current = [d.strip("/") for d in _as_list(data.get(DIRTY_KEY))]
+    for d in add:
+        d = _relative(root, d)
+        if d not in current:
+            current.append(d)
+    gone = {_relative(root, d) for d in remove}
+    current = [d for d in current if d not in gone]
+    data[DIRTY_KEY] = current
+    write_settings(root, data)
+    return current
+
+
+def _relative(root: Path, folder: str) -> str:
+    path = Path(folder)
+    if path.is_absolute() or folder.startswith("."):
+        try:
+            path = path.resolve().relative_to(root.resolve())
+        except ValueError:
+            raise ProjectError(
+                f"Dirty directory {folder} is not inside the project {root}. Give a folder of "
+                f"the project, relative to {root}."
+            ) from None
+    text = path.as_posix().strip("/")
+    if not text or text == ".":
+        raise ProjectError(
+            f"Dirty directory {folder!r} would be the whole project {root}: then no change "
+            f"would ever block a recorded run. Name a sub-folder (e.g. reports)."
+        )
+    return text

@@ -1,0 +1,146 @@
+"""Creating a Sumatra project (what ``smt init`` does, with checked defaults).
+
+The project is created in a folder of a git repository: ``.smt/project`` names the
+repository, the output data store (default ``data/run_dump``), the input data store
+(default ``data``) and the record store (default: SQLite in ``.smt/records``; or a
+PostgreSQL URI). The record store's tables are created at once, before any run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import config
+from ..errors import ProjectError
+from .gitstate import locate
+from .projectfile import DIRTY_KEY, ProjectInfo, find_project, write_settings
+
+NAME_PATTERN = re.compile(r"^\w[\w\- ]*$")
+#: Written to .smt/.gitignore: the record store and journals must never be committed
+#: (each record would make the repository "dirty").
+SMT_GITIGNORE = "records*\njournal/\n.records.lock\nlabels\n*_export.json\n"
+
+
+@dataclass(frozen=True)
+class InitOptions:
+    name: str
+    input_dir: str = str(config.DEFAULT_INPUT_DIR)
+    output_dir: str = str(config.DEFAULT_OUTPUT_DIR)
+    store: str | None = None  # None: SQLite in .smt/records
+    dirty_dirs: tuple[str, ...] = ()
+
+
+def default_name(root: Path) -> str:
+    """The folder's name, made into a valid Sumatra project name."""
+    name = re.sub(r"[^\w\- ]", "-", root.name).strip("- ")
+    return name if name and NAME_PATTERN.match(name) else "project"
+
+
+def check_can_init(root: Path) -> Path:
+    """Raise ProjectError if a project cannot be created in `root`; return the git root."""
+    if (root / ".smt" / "project").exists():
+        raise ProjectError(
+            f"{root} already holds a Sumatra project ({root / '.smt' / 'project'}). Change its "
+            f"settings with `smttask smt configure`, or move .smt aside to start over."
+        )
+    repo_root, _ = locate(root)
+    return repo_root
+
+
+def store_kind(store: str | None) -> str:
+    if store is None or not re.match(r"^[a-z][a-z0-9+]*://", store):
+        return "sqlite"
+    if store.startswith(("postgresql://", "postgres://")):
+        return "postgresql"
+    if store.startswith(("mysql://", "mariadb://")):
+        return "mysql"
+    raise ProjectError(
+        f"Unsupported record store {store!r}. Give nothing (SQLite in .smt/records), a path to "
+        f"an SQLite file, or a PostgreSQL URI such as postgresql://user@host:5432/dbname."
+    )
+
+
+def init_project(root: Path, options: InitOptions) -> ProjectInfo:
+    """Create the Sumatra project in `root` (see the module docstring)."""
+    root = root.resolve()
+    repo_root = check_can_init(root)
+    if not NAME_PATTERN.match(options.name):
+        raise ProjectError(
+            f"Invalid project name {options.name!r}: use letters, digits, '_', '-' and spaces, "
+            f"starting with a letter or digit (e.g. {default_name(root)!r})."
+        )
+    kind = store_kind(options.store)
+    if kind == "postgresql":
+        _require_psycopg2()
+    inputs, outputs = root / options.input_dir, root / options.output_dir
+    store = str(root / ".smt" / "records") if options.store is None else options.store
+    if kind == "sqlite":
+        store = str((root / store).resolve())
+    smt_existed = (root / ".smt").exists()
+    info = ProjectInfo(root, options.name, store, kind, inputs, outputs, options.dirty_dirs)
+    try:
+        (root / ".smt").mkdir(exist_ok=True)
+        (root / ".smt" / ".gitignore").write_text(SMT_GITIGNORE)
+        from .djangodb import activate
+
+        activate(info)  # fails early if the store is unreachable; creates its tables
+        _write_project(root, repo_root, info)
+        if options.dirty_dirs:
+            write_settings(root, {DIRTY_KEY: list(options.dirty_dirs)})
+    except BaseException:
+        if not smt_existed:
+            shutil.rmtree(root / ".smt", ignore_errors=True)
+        raise
+    config.forget_project_root()
+    found = find_project(root)
+    assert found is not None
+    return found
+
+
+def _require_psycopg2() -> None:
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        raise ProjectError(
+            "A PostgreSQL record store needs psycopg2: pip install 'smttask[postgresql]'."
+        ) from None
+
+
+def _write_project(root: Path, repo_root: Path, info: ProjectInfo) -> None:
+    from sumatra.datastore import FileSystemDataStore
+    from sumatra.launch import SerialLaunchMode
+    from sumatra.projects import Project
+    from sumatra.recordstore.django_store import DjangoRecordStore
+    from sumatra.versioncontrol._git import GitRepository
+
+    record_store = DjangoRecordStore.__new__(DjangoRecordStore)
+    record_store._db_file = info.store
+    record_store._db_label = "default"
+    with _in_folder(root), contextlib.redirect_stdout(io.StringIO()):
+        Project(
+            name=info.name,
+            default_repository=GitRepository(str(repo_root)),
+            default_launch_mode=SerialLaunchMode(working_directory=str(root)),
+            data_store=FileSystemDataStore(str(info.output_root)),
+            input_datastore=FileSystemDataStore(str(info.input_root)),
+            record_store=record_store,
+            on_changed="error",
+        )
+
+
+@contextlib.contextmanager
+def _in_folder(folder: Path) -> Iterator[None]:
+    # Sumatra's Project() writes .smt/ into the working directory.
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)

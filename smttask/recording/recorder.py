@@ -1,0 +1,313 @@
+"""The recorder plugged into ``smttask.hooks``: one Sumatra record per recorded execution.
+
+Per project folder, the recorder keeps a git watcher (see ``gitstate``), this process's
+journal (see ``journal``) and the finished records not yet in the record store. Records move
+into the store in batches (``config.settings.flush_every`` records, or a record finishing
+``flush_interval`` seconds after the last move) and at process exit (unless
+``flush_at_exit`` is off). Sumatra and Django are imported only for those moves.
+
+Without a Sumatra project (no ``.smt/project``), runs are not recorded and not checked;
+a warning says so once per folder.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import config, hooks
+from ..errors import ProjectError, RecordingError
+from . import fields
+from .capture import Capture
+from .context import Dependencies, executable, platform_info
+from .gitstate import GitState, GitWatcher, upstream_url
+from .journal import Journal, journal_dir
+from .projectfile import ProjectInfo, find_project
+
+if TYPE_CHECKING:
+    from ..task import Task
+
+log = logging.getLogger("smttask.recording")
+
+
+class RecordingWarning(UserWarning):
+    """Records are safe in the journal, but could not be moved into the record store yet."""
+
+
+_DEPENDENCIES = Dependencies()
+
+
+class ProjectRecorder:
+    """Recording state of one project in this process."""
+
+    def __init__(self, info: ProjectInfo) -> None:
+        self.info = info
+        self.lock = threading.RLock()
+        self._watcher: GitWatcher | None = None
+        self._watcher_dirty: tuple[str, ...] = ()
+        self._journal: Journal | None = None
+        self._ctx: tuple[Any, int] | None = None
+        self._ctx_fields: dict[str, Any] = {}
+        self._next_ctx = 1
+        self.pending: list[dict[str, Any]] = []
+        self.running = 0
+        self.last_flush = time.monotonic()
+        self.last_label = ""
+
+    # -- checks -------------------------------------------------------------------------------
+
+    def watcher(self) -> GitWatcher:
+        dirty = self.info.dirty_dirs
+        if self._watcher is None or self._watcher_dirty != dirty:
+            self._watcher = GitWatcher(self.info.root, dirty)
+            self._watcher_dirty = dirty
+        return self._watcher
+
+    def check(self, task: Task) -> GitState:
+        if self.info.kind not in ("sqlite", "postgresql", "mysql"):
+            raise ProjectError(
+                f"The Sumatra project in {self.info.root} keeps records in a {self.info.kind} "
+                f"store ({self.info.store}), which loses records when several processes write "
+                f"at once. Switch to the default SQLite store: `smttask smt configure --store "
+                f"{self.info.smt_dir / 'records'}`."
+            )
+        interval = config.settings.git_check_interval
+        return self.watcher().check(interval, fields.module_file(task))
+
+    # -- journal ------------------------------------------------------------------------------
+
+    def journal(self) -> Journal:
+        journal = self._journal
+        if journal is not None and journal.pid != os.getpid():
+            # A forked child: the parent's journal, records and lock stay the parent's.
+            if journal.fd is not None:
+                os.close(journal.fd)
+            journal = None
+            self.pending, self.running, self._ctx = [], 0, None
+        if journal is None:
+            journal = Journal(journal_dir(self.info.root))
+            self._journal = journal
+            _register_exit()
+        return journal
+
+    def _context_id(self, state: GitState) -> int:
+        ctx = {
+            "executable": executable(),
+            "repository": {
+                "url": str(state.root),
+                "upstream": upstream_url(self.watcher().git_dir),
+            },
+            "version": state.commit,
+            "diff": state.diff,
+            "user": self.watcher().user,
+            "datastore": str(config.output_root()),
+            "input_datastore": str(config.input_root()),
+            "platforms": [platform_info()],
+            "dependencies": _DEPENDENCIES.current(),
+        }
+        cwd = os.getcwd()
+        ctx["launch_mode"] = {"working_directory": cwd}
+        key = (state, cwd, ctx["datastore"], ctx["input_datastore"], id(ctx["dependencies"]))
+        if self._ctx is not None and self._ctx[0] == key:
+            return self._ctx[1]
+        ctx_id = self._next_ctx
+        self._next_ctx += 1
+        self.journal().append({"kind": "ctx", "id": ctx_id, **ctx}, sync=False)
+        self._ctx = (key, ctx_id)
+        self._ctx_fields = ctx
+        return ctx_id
+
+    # -- records ------------------------------------------------------------------------------
+
+    def begin(self, task: Task, reason: str | None) -> RecordHandle:
+        with self.lock:
+            state = self.check(task)
+            journal = self.journal()
+            ctx_id = self._context_id(state)
+            ctx = self._ctx_fields
+            now = datetime.now(UTC)
+            record: dict[str, Any] = {
+                "label": fields.new_label(task.name, now),
+                "timestamp": now.isoformat(),
+                "reason": reason or "",
+                "main_file": fields.main_file(fields.module_file(task), state.root),
+                "script_arguments": task.taskname,
+                "parameters": task.desc,
+                "input_data": fields.input_keys(task, ctx["input_datastore"]),
+                "tags": [fields.RUNNING],
+                "outcome": "",
+                "duration": None,
+                "output_data": [],
+                "stdout_stderr": "",
+                "repeats": None,
+            }
+            journal.append({"kind": "begin", "ctx": ctx_id, **record}, sync=False)
+            self.running += 1
+        capture = Capture().start() if config.settings.capture_output else None
+        return RecordHandle(self, {**ctx, **record}, capture)
+
+    def end(self, record: dict[str, Any], end: dict[str, Any], *, sync: bool) -> None:
+        with self.lock:
+            self.running -= 1
+            self.journal().append({"kind": "end", "label": record["label"], **end}, sync=sync)
+            record.update(end)
+            self.pending.append(record)
+            self.last_label = record["label"]
+            due = len(self.pending) >= config.settings.flush_every or (
+                time.monotonic() - self.last_flush >= config.settings.flush_interval
+            )
+        if due:
+            self.flush(quiet=True)
+
+    def flush(self, *, quiet: bool = False) -> int:
+        """Move the finished records into the record store; return how many moved."""
+        with self.lock:
+            batch = list(self.pending)
+            if not batch:
+                self.last_flush = time.monotonic()
+                return 0
+            try:
+                from .writer import write_records
+
+                write_records(self.info, batch)
+            except Exception as exc:
+                if not quiet:
+                    raise
+                warnings.warn(_unflushed(self, exc), RecordingWarning, stacklevel=2)
+                self.last_flush = time.monotonic()  # retry after another interval
+                return 0
+            del self.pending[: len(batch)]
+            labels = [r["label"] for r in batch]
+            self.journal().append({"kind": "flushed", "labels": labels}, sync=False)
+            self.last_flush = time.monotonic()
+            return len(batch)
+
+    def close(self) -> None:
+        """At exit: move what is pending (if configured), then drop the journal if empty."""
+        journal = self._journal
+        if journal is None or journal.pid != os.getpid():
+            return
+        if config.settings.flush_at_exit and self.pending:
+            try:
+                self.flush()
+            except Exception as exc:
+                log.warning(_unflushed(self, exc))
+        journal.close(delete=not self.pending and not self.running)
+
+
+def _unflushed(rec: ProjectRecorder, exc: BaseException) -> str:
+    return (
+        f"{len(rec.pending)} record(s) could not be moved into the record store "
+        f"{rec.info.store} yet: {type(exc).__name__}: {exc}. They are safe in "
+        f"{journal_dir(rec.info.root)} and move on the next try, or with `smttask store flush`."
+    )
+
+
+class RecordHandle:
+    """The record of one running task (``hooks.RecordHandle``)."""
+
+    def __init__(self, owner: ProjectRecorder, record: dict[str, Any], capture: Capture | None):
+        self.owner = owner
+        self.record = record
+        self.capture = capture
+        self.start = time.perf_counter()
+
+    def _stop(self) -> tuple[float, str]:
+        duration = time.perf_counter() - self.start
+        return duration, self.capture.stop() if self.capture is not None else ""
+
+    def finished(self, outputs: Mapping[str, Path], outcome: str) -> None:
+        duration, text = self._stop()
+        end = {
+            "tags": [fields.FINISHED],
+            "duration": duration,
+            "outcome": outcome or "",
+            "output_data": fields.output_keys(outputs, self.record["datastore"]),
+            "stdout_stderr": text,
+        }
+        self.owner.end(self.record, end, sync=config.settings.fsync)
+
+    def crashed(self, error: BaseException) -> None:
+        duration, text = self._stop()
+        original = error.__cause__ if error.__cause__ is not None else error
+        trace = "".join(traceback.format_exception(original))
+        killed = isinstance(error, KeyboardInterrupt | SystemExit)
+        end = {
+            "tags": [fields.KILLED if killed else fields.CRASHED],
+            "duration": duration,
+            "outcome": fields.error_text(error),
+            "stdout_stderr": f"{text}{'' if not text or text.endswith(chr(10)) else chr(10)}{trace}",
+        }
+        try:
+            self.owner.end(self.record, end, sync=config.settings.fsync)
+        except RecordingError as exc:  # never hide the task's own error
+            log.warning("The record of a failed task could not be written: %s", exc)
+
+
+class SumatraRecorder:
+    """``hooks.Recorder`` writing Sumatra records for the project of the working directory."""
+
+    def __init__(self) -> None:
+        self.projects: dict[Path, ProjectRecorder] = {}
+        self._warned: set[Path] = set()
+        self._lock = threading.Lock()
+
+    def for_root(self, root: Path | None = None) -> ProjectRecorder | None:
+        root = root or config.project_root()
+        info = find_project(root)
+        if info is None:
+            if root not in self._warned:
+                self._warned.add(root)
+                log.warning(
+                    "Runs are not recorded: no Sumatra project in %s. Run `smttask project "
+                    "init` there to record them (or set smttask.config.settings.record = "
+                    "False to silence this message).",
+                    root,
+                )
+            return None
+        with self._lock:
+            rec = self.projects.get(root)
+            if rec is None:
+                rec = self.projects[root] = ProjectRecorder(info)
+            rec.info = info
+            return rec
+
+    def guard(self, task: Task) -> None:
+        rec = self.for_root()
+        if rec is not None:
+            rec.check(task)
+
+    def begin(self, task: Task, *, reason: str | None) -> hooks.RecordHandle:
+        rec = self.for_root()
+        if rec is None:
+            return hooks.NO_RECORDER.begin(task, reason=reason)
+        return rec.begin(task, reason)
+
+    def close(self) -> None:
+        for rec in list(self.projects.values()):
+            rec.close()
+
+
+RECORDER = SumatraRecorder()
+
+_registered = False
+
+
+def _register_exit() -> None:
+    global _registered
+    if not _registered:
+        _registered = True
+        # Imported now: at exit, importing it (Django does) would fail ("can't register atexit
+        # after shutdown").
+        import concurrent.futures.thread  # noqa: F401
+
+        atexit.register(RECORDER.close)
