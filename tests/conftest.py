@@ -93,3 +93,12 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project
     proj.cleanup()
     smttask.clear_memory_cache()
     config.forget_project_root()
+
+
+@pytest.fixture
+def smt_project(project: Project) -> Project:
+    """`project` with a Sumatra project in it, as `smttask project init --yes` makes it."""
+    from smttask.recording.projectinit import InitOptions, init_project
+
+    init_project(project.root, InitOptions(name="test"))
+    return project

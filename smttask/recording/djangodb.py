@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlparse
 
 import django
 from django.conf import settings as django_settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from sumatra.recordstore.django_store import db_config
 
 from ..errors import ProjectError
@@ -87,7 +87,15 @@ def activate(info: ProjectInfo) -> None:
     _active.update(key=key, pid=os.getpid())
     try:
         _ensure_tables(info)
-    except Exception:
+    except DatabaseError as exc:
+        _active["key"] = None
+        raise ProjectError(
+            f"Cannot open the record store {info.store}: {type(exc).__name__}: "
+            f"{str(exc).strip()}. Check that the database server is running and that the URI "
+            f"(user, host, port, database name) is right; for SQLite, that the folder is "
+            f"writable."
+        ) from None
+    except BaseException:
         _active["key"] = None
         raise
 
@@ -97,8 +105,9 @@ def _switch_default(db: dict[str, Any]) -> None:
 
     connections["default"].close()
     configured = connections.configure_settings({"default": dict(db)})["default"]
+    # (connections.settings is usually the very dict of settings.DATABASES: set both.)
+    django_settings.DATABASES["default"] = configured
     connections.settings["default"] = configured
-    django_settings.DATABASES["default"] = db
     del connections["default"]
     ContentType.objects.clear_cache()
 
@@ -116,8 +125,9 @@ def add_database(alias: str, info: ProjectInfo) -> str:
     if activate_default is None:
         raise ProjectError("Activate the current project's store before adding another one.")
     db = django_database(info)
-    connections.settings[alias] = connections.configure_settings({"default": dict(db)})["default"]
-    django_settings.DATABASES[alias] = db
+    configured = connections.configure_settings({"default": dict(db)})["default"]
+    django_settings.DATABASES[alias] = configured
+    connections.settings[alias] = configured
     if "django_store_record" not in connections[alias].introspection.table_names():
         raise ProjectError(f"{info.store} holds no Sumatra records (no Sumatra tables in it).")
     return alias

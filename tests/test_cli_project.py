@@ -1,0 +1,136 @@
+"""`smttask project init | info | dirty-dirs`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from smttask import DirtyRepositoryError, config
+from smttask.cli import cli
+from smttask.errors import ProjectError
+
+SMTTASK = str(Path(sys.executable).with_name("smttask"))
+
+
+def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+def test_init_yes_uses_the_checked_defaults(project) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("project", "init", "--yes")
+    assert result.exit_code == 0, result.output
+    data = json.loads((project.root / ".smt" / "project").read_text())
+    assert data["name"] == "project"  # the folder's name
+    assert data["input_datastore"]["root"] == str(project.root / "data")
+    assert data["data_store"]["root"] == str(project.root / "data" / "run_dump")
+    assert data["default_repository"]["url"] == str(project.root)
+    assert data["record_store"]["db_file"] == str(project.root / ".smt" / "records")
+    with sqlite3.connect(project.root / ".smt" / "records") as db:  # tables exist already
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    assert "django_store_record" in tables
+    assert "records*" in (project.root / ".smt" / ".gitignore").read_text()
+    assert project.git("status", "--porcelain", "--untracked-files=no") == ""
+
+
+def test_init_asks_for_each_value_and_data_roots_follow_the_project(project) -> None:  # type: ignore[no-untyped-def]
+    answers = "deathstar\ninputs\ninputs/archive\n\ny\n"
+    result = invoke("project", "init", input=answers)
+    assert result.exit_code == 0, result.output
+    assert "Project name [project]:" in result.output
+    assert "Create this project?" in result.output
+    assert config.input_root() == project.root / "inputs"
+    assert config.output_root() == project.root / "inputs" / "archive"
+    tasks = project.write_module(
+        "itasks",
+        "from smttask import RecordedTask\n@RecordedTask\ndef f(x: int) -> int:\n    return x\n",
+    )
+    task = tasks.f(x=1)
+    task.run()
+    assert (project.root / "inputs" / "archive" / "f" / f"{task.key}.json").exists()
+    assert (project.root / "inputs" / "f" / f"{task.key}.json").is_symlink()
+
+
+def test_init_asks_only_for_what_options_do_not_give(project) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("project", "init", "--name", "x1", "--store", "", input="\n\ny\n")
+    assert result.exit_code == 0, result.output
+    assert "Project name" not in result.output and "Record store" not in result.output
+    assert json.loads((project.root / ".smt" / "project").read_text())["name"] == "x1"
+
+
+def test_init_refuses_outside_git_twice_or_with_a_bad_name(project, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    result = invoke("project", "init", "--yes", str(plain))
+    assert isinstance(result.exception, ProjectError)
+    assert "not inside a git repository" in str(result.exception)
+    assert "git init" in str(result.exception)
+    assert not (plain / ".smt").exists()
+
+    result = invoke("project", "init", "--yes", "--name", "bad/name")
+    assert isinstance(result.exception, ProjectError) and "Invalid project name" in str(
+        result.exception
+    )
+    assert not (project.root / ".smt").exists()
+
+    assert invoke("project", "init", "--yes").exit_code == 0
+    result = invoke("project", "init", "--yes")
+    assert isinstance(result.exception, ProjectError) and "already holds" in str(result.exception)
+
+
+def test_errors_are_one_paragraph_without_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = subprocess.run(
+        [SMTTASK, "project", "init", "--yes"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("Error: The project folder") and "Traceback" not in done.stderr
+
+
+def test_init_with_a_postgresql_store(project, postgres_dsn) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("project", "init", "--yes", "--store", postgres_dsn)
+    assert result.exit_code == 0, result.output
+    assert postgres_dsn in result.output
+    tasks = project.write_module(
+        "pgi",
+        "from smttask import RecordedTask\n@RecordedTask\ndef f(x: int) -> int:\n    return x\n",
+    )
+    tasks.f(x=2).run()
+    listed = invoke("smt", "list")
+    assert listed.exit_code == 0 and "_f_" in listed.output
+
+
+def test_init_refuses_an_unreachable_store_and_leaves_nothing(project) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("project", "init", "--yes", "--store", "postgresql://nobody@127.0.0.1:9/none")
+    assert isinstance(result.exception, ProjectError)
+    assert "Cannot open the record store" in str(result.exception)
+    assert not (project.root / ".smt").exists()
+
+
+def test_dirty_dirs_info_and_help(project) -> None:  # type: ignore[no-untyped-def]
+    assert invoke("project", "init", "--yes", "--dirty-dir", "reports").exit_code == 0
+    result = invoke("project", "dirty-dirs", "--add", "notes", "--remove", "reports")
+    assert result.output.split() == ["notes"]
+    tasks = project.write_module(
+        "dd",
+        "from smttask import RecordedTask\n@RecordedTask\ndef f(x: int) -> int:\n    return x\n",
+    )
+    project.write("notes/a.md", "1\n")
+    project.commit("notes")
+    project.write("notes/a.md", "2\n")
+    assert tasks.f(x=3).run() == 3  # notes/ is dirty: allowed
+    project.write("dd.py", "# changed\n")
+    config.settings.git_check_interval = 0
+    try:
+        tasks.f(x=4).run()
+        raise AssertionError("a change outside the dirty directories must block")
+    except DirtyRepositoryError:
+        pass
+    info = invoke("project", "info")
+    assert "dirty directories: notes" in info.output and "(sqlite)" in info.output
+    for args in (["project", "--help"], ["project", "init", "--help"]):
+        assert invoke(*args).exit_code == 0
+    assert "never block" in invoke("project", "dirty-dirs", "--help").output

@@ -1,0 +1,123 @@
+"""Recorded and memoized runs refuse uncommitted tracked changes, except in dirty directories."""
+
+from __future__ import annotations
+
+import pytest
+
+from smttask import DirtyRepositoryError, config
+from smttask.recording import RECORDER
+from smttask.recording.projectfile import set_dirty_dirs
+from smttask.recording.store import open_store
+
+TASKS = """
+from smttask import MemoizedTask, RecordedTask
+
+@RecordedTask
+def square(x: int) -> int:
+    return x * x
+
+@MemoizedTask
+def half(x: float) -> float:
+    return x / 2
+"""
+
+
+def _watcher(project):  # type: ignore[no-untyped-def]
+    return RECORDER.projects[project.root].watcher()
+
+
+def test_uncommitted_tracked_change_blocks_with_the_files_and_the_fix(smt_project) -> None:  # type: ignore[no-untyped-def]
+    tasks = smt_project.write_module("gtasks", TASKS)
+    smt_project.write("helpers.py", "A = 1\n")
+    smt_project.commit("helpers.py")
+    smt_project.write("helpers.py", "A = 2\n")
+    with pytest.raises(DirtyRepositoryError) as info:
+        tasks.square(x=2).run()
+    message = str(info.value)
+    assert "helpers.py" in message and "git commit" in message and "dirty-dirs" in message
+    assert not (smt_project.root / "data" / "run_dump" / "square").exists()  # nothing ran
+    with pytest.raises(DirtyRepositoryError):
+        tasks.half(x=1.0).run()  # memoized runs refuse too
+    smt_project.commit("helpers.py")
+    assert tasks.square(x=2).run() == 4
+    [rec] = open_store().records()
+    assert rec.version == smt_project.git("rev-parse", "HEAD").strip()
+
+
+def test_staged_changes_block_and_untracked_files_never_do(smt_project) -> None:  # type: ignore[no-untyped-def]
+    tasks = smt_project.write_module("stasks", TASKS)
+    smt_project.write("scratch.py", "untracked = True\n")  # untracked: fine
+    assert tasks.square(x=3).run() == 9
+    smt_project.git("add", "scratch.py")  # staged: now part of the code
+    config.settings.git_check_interval = 0
+    with pytest.raises(DirtyRepositoryError, match=r"scratch\.py"):
+        tasks.square(x=4).run()
+
+
+def test_changes_under_dirty_directories_never_block(smt_project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    tasks = smt_project.write_module("dtasks", TASKS)
+    smt_project.write("reports/summary.md", "v1\n")
+    smt_project.write("notes/todo.md", "v1\n")
+    smt_project.commit("reports", "notes")
+    smt_project.write("reports/summary.md", "v2\n")
+    config.settings.git_check_interval = 0
+    with pytest.raises(DirtyRepositoryError, match=r"reports/summary\.md"):
+        tasks.square(x=1).run()
+
+    set_dirty_dirs(smt_project.root, add=("reports",))  # the project's own setting
+    assert tasks.square(x=1).run() == 1
+    [rec] = open_store().records()
+    assert "reports/summary.md" in rec.diff and "+v2" in rec.diff  # the change is kept
+
+    smt_project.write("notes/todo.md", "v2\n")
+    with pytest.raises(DirtyRepositoryError, match=r"notes/todo\.md"):
+        tasks.square(x=2).run()
+    monkeypatch.setenv("SMTTASK_DIRTY_DIRS", "notes")  # a setting for this session
+    monkeypatch.setattr(config, "settings", config.Settings())
+    assert tasks.square(x=2).run() == 4
+
+
+def test_dirty_directories_from_the_project_file_of_earlier_versions(smt_project) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    tasks = smt_project.write_module("otasks", TASKS)
+    smt_project.write("labnotes/a.md", "v1\n")
+    smt_project.commit("labnotes")
+    smt_project.write("labnotes/a.md", "v2\n")
+    project_file = smt_project.root / ".smt" / "project"
+    data = json.loads(project_file.read_text())
+    data["dirty_directories"] = ["labnotes"]
+    project_file.write_text(json.dumps(data))
+    assert tasks.square(x=5).run() == 25
+
+
+def test_git_runs_once_per_process_and_later_changes_are_still_caught(smt_project) -> None:  # type: ignore[no-untyped-def]
+    tasks = smt_project.write_module("ltasks", TASKS)
+    for x in range(20):
+        tasks.square(x=x).run()
+    watcher = _watcher(smt_project)
+    assert watcher.checks == 1  # one `git status` for 20 tasks
+
+    # An edit of the task's own module is seen at once (its file's time is checked).
+    (smt_project.root / "ltasks.py").write_text(TASKS + "\n# edited\n")
+    with pytest.raises(DirtyRepositoryError, match=r"ltasks\.py"):
+        tasks.square(x=100).run()
+    smt_project.commit("ltasks.py")
+    assert tasks.square(x=100).run() == 10_000  # a commit is seen at once too
+
+    # Other files: seen within git_check_interval seconds (0: before every task).
+    smt_project.write("util.py", "B = 1\n")
+    smt_project.commit("util.py")
+    smt_project.write("util.py", "B = 2\n")
+    config.settings.git_check_interval = 0
+    with pytest.raises(DirtyRepositoryError, match=r"util\.py"):
+        tasks.square(x=101).run()
+
+
+def test_without_a_sumatra_project_nothing_is_checked_or_recorded(project, caplog) -> None:  # type: ignore[no-untyped-def]
+    tasks = project.write_module("ntasks", TASKS)
+    project.write("ntasks.py", TASKS + "\n# uncommitted\n")
+    with caplog.at_level("WARNING", logger="smttask.recording"):
+        assert tasks.square(x=7).run() == 49
+    assert "smttask project init" in caplog.text
+    assert not (project.root / ".smt").exists()
