@@ -84,6 +84,7 @@ def activate(info: ProjectInfo) -> None:
     else:
         _switch_default(db)
     db_config.configured = True
+    db_config.add_database = _add_database_any_time
     _active.update(key=key, pid=os.getpid())
     try:
         _ensure_tables(info)
@@ -98,6 +99,31 @@ def activate(info: ProjectInfo) -> None:
     except BaseException:
         _active["key"] = None
         raise
+
+
+def store_info(uri: str) -> ProjectInfo:
+    """A ProjectInfo for a bare record store (an SQLite file or a database URI)."""
+    if uri.startswith(("postgresql://", "postgres://")):
+        kind = "postgresql"
+    elif uri.startswith(("mysql://", "mariadb://")):
+        kind = "mysql"
+    else:
+        kind, uri = "sqlite", os.path.abspath(os.path.expanduser(uri))
+    here = Path(".")
+    return ProjectInfo(here, "", uri, kind, here, here, ())
+
+
+_sumatra_add_database = db_config.add_database
+
+
+def _add_database_any_time(uri: str) -> str:
+    """Sumatra's `add_database`, also after Django is configured (Sumatra refuses then): the
+    store becomes the default database, as when smttask moves to another project. So
+    Sumatra's `load_project()` works for any project in a process that used another one."""
+    if not db_config.configured or db_config.contains_database(db_config.uri_to_db(uri)):
+        return str(_sumatra_add_database(uri))
+    activate(store_info(uri))
+    return "default"
 
 
 def _switch_default(db: dict[str, Any]) -> None:

@@ -142,6 +142,7 @@ class GitWatcher:
         self._checked_wall = 0  # time.time_ns() just before it
         self._stamp: tuple[object, ...] = ()
         self._user: str | None = None
+        self._upstream: tuple[str | None] | None = None
         self.checks = 0  # full `git status` calls made (for tests and benchmarks)
 
     @property
@@ -149,6 +150,12 @@ class GitWatcher:
         if self._user is None:
             self._user = user_name(self.root)
         return self._user
+
+    @property
+    def upstream(self) -> str | None:
+        if self._upstream is None:
+            self._upstream = (upstream_url(self.git_dir),)
+        return self._upstream[0]
 
     def state(self, interval: float, module_file: str | None = None) -> GitState:
         """The current state; runs `git status` only when something may have changed."""

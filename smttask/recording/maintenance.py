@@ -172,16 +172,14 @@ def other_project(source: str) -> tuple[ProjectInfo, str | None]:
         if info is None:
             raise ProjectError(f"{source} holds no Sumatra project (no .smt/project).")
         return info, info.name
-    if source.startswith(("postgresql://", "postgres://")):
-        kind = "postgresql"
-    elif path.is_file():
-        kind, source = "sqlite", str(path.resolve())
-    else:
+    if not (source.startswith(("postgresql://", "postgres://")) or path.is_file()):
         raise ProjectError(
             f"Cannot merge from {source!r}: give a project folder, an SQLite record store file "
             f"or a postgresql:// URI."
         )
-    return ProjectInfo(Path("."), "", source, kind, Path("."), Path("."), ()), None
+    from .djangodb import store_info
+
+    return store_info(source), None
 
 
 def merge(store: RecordStore, source: str, *, project: str | None = None,

@@ -29,7 +29,7 @@ from ..errors import ProjectError, RecordingError
 from . import fields
 from .capture import Capture
 from .context import Dependencies, executable, platform_info
-from .gitstate import GitState, GitWatcher, upstream_url
+from .gitstate import GitState, GitWatcher
 from .journal import Journal, journal_dir
 from .projectfile import ProjectInfo, find_project
 
@@ -100,25 +100,26 @@ class ProjectRecorder:
         return journal
 
     def _context_id(self, state: GitState) -> int:
-        ctx = {
-            "executable": executable(),
-            "repository": {
-                "url": str(state.root),
-                "upstream": upstream_url(self.watcher().git_dir),
-            },
-            "version": state.commit,
-            "diff": state.diff,
-            "user": self.watcher().user,
-            "datastore": str(config.output_root()),
-            "input_datastore": str(config.input_root()),
-            "platforms": [platform_info()],
-            "dependencies": _DEPENDENCIES.current(),
-        }
+        """Id of the journal's `ctx` line for the current context (written when it changes)."""
         cwd = os.getcwd()
-        ctx["launch_mode"] = {"working_directory": cwd}
-        key = (state, cwd, ctx["datastore"], ctx["input_datastore"], id(ctx["dependencies"]))
+        input_root, output_root = config.data_roots()
+        deps = _DEPENDENCIES.current()  # the same list object until new packages are imported
+        key = (state, cwd, output_root, input_root, id(deps))
         if self._ctx is not None and self._ctx[0] == key:
             return self._ctx[1]
+        watcher = self.watcher()
+        ctx = {
+            "executable": executable(),
+            "repository": {"url": str(state.root), "upstream": watcher.upstream},
+            "version": state.commit,
+            "diff": state.diff,
+            "user": watcher.user,
+            "launch_mode": {"working_directory": cwd},
+            "datastore": output_root,
+            "input_datastore": input_root,
+            "platforms": [platform_info()],
+            "dependencies": deps,
+        }
         ctx_id = self._next_ctx
         self._next_ctx += 1
         self.journal().append({"kind": "ctx", "id": ctx_id, **ctx}, sync=False)
