@@ -210,3 +210,32 @@ def test_only_memoized_tasks_give_no_job(project, mod):
 def test_rule_names_are_identifiers(name, expected):
     assert identifier(name) == expected
     assert expected.isidentifier()
+
+
+def test_rules_sharing_a_folder_constrain_the_digest(project, mod):
+    other = project.write_module(
+        "compile_tasks_other",
+        """
+        from smttask import RecordedTask, TaskOutput
+
+        class Pair(TaskOutput):
+            low: float
+            high: float
+
+        @RecordedTask
+        def measure(trace: list) -> Pair:
+            return min(trace), max(trace)
+        """,
+    )
+    tasks = [mod.measure(trace=[1.0]), other.measure(trace=[1.0]), mod.collect(values=[2.0])]
+    plan, files = render(project, tasks, layout="wildcard")
+    rules = {r.name: r for r in build_rules(plan).rules}
+    assert set(rules) == {"collect", "measure", "measure_2"}
+    assert rules["collect"].constraint == ""  # alone in its folder
+    assert rules["measure"].constraint == rules["measure_2"].constraint == "[0-9a-f]+"
+    patterns = {rules["measure"].outputs, rules["measure_2"].outputs}
+    assert patterns == {
+        ("data/run_dump/measure/{key}.json",),
+        ("data/run_dump/measure/{key}_low.json", "data/run_dump/measure/{key}_high.json"),
+    }
+    assert files["Snakefile"].count('key="[0-9a-f]+"') == 2

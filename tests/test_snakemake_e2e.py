@@ -310,3 +310,34 @@ def test_readme_commands_work(project):
     local = commands[1].split()
     ok(snakemake(root, *local[1:]))
     assert runs(root) == EXPECTED_RUNS
+
+
+TWO_KINDS = """
+from smttask import RecordedTask, TaskOutput
+
+
+class Pair(TaskOutput):
+    low: float
+    high: float
+
+
+@RecordedTask
+def summary(values: list) -> Pair:
+    return min(values), max(values)
+"""
+
+
+@pytest.mark.slow
+def test_same_task_name_from_two_modules_with_wildcard_rules(project):
+    root = make_project(project, "from e2e_tasks import summary\n")
+    project.write_module("e2e_other", TWO_KINDS)
+    project.write(
+        "pipeline.py",
+        "import e2e_other, e2e_tasks\n\n"
+        "tasks = [e2e_tasks.summary(values=[1.0, 2.0]), e2e_other.summary(values=[1.0, 2.0])]\n",
+    )
+    project.commit("pipeline.py")
+    assert "wildcard layout, 2 rules" in export(root, "--layout", "wildcard")
+    ok(snakemake(root, "-s", "build/Snakefile", "--cores", "2"))
+    names = sorted(p.name for p in (root / "data/run_dump/summary").iterdir())
+    assert len(names) == 3 and sum(n.endswith(("_low.json", "_high.json")) for n in names) == 2

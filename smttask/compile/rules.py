@@ -18,7 +18,7 @@ from __future__ import annotations
 import keyword
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import CompileError
@@ -51,7 +51,7 @@ class RuleSet:
     layout: str  # "named" | "wildcard"
     rules: tuple[Rule, ...]
     table: dict[str, Any]  # wildcard rule name -> lookups (jobs.json)
-    outputs: tuple[str, ...]  # every file of every job (target of `rule all`)
+    targets: frozenset[str]  # rule names whose outputs `rule all` requests
 
 
 def escape(path: str) -> str:
@@ -90,12 +90,23 @@ def build_rules(plan: Plan) -> RuleSet:
         for job in sorted((j for g in single for j in g), key=_position(plan)):
             rules.append(_named_rule(plan, job, taken))
     else:
+        wildcard = []
         for name, group in _wildcard_names(single):
             rule, lookups = _wildcard_rule(plan, name, group)
-            rules.append(rule)
+            wildcard.append(rule)
             table[name] = lookups
-    outputs = tuple(o for j in plan.jobs for o in j.outputs)
-    return RuleSet(layout, tuple(rules), table, outputs)
+        rules.extend(_constrain(wildcard))
+    # `rule all` asks for the jobs no other job needs; Snakemake finds the rest.
+    needed = {u for j in plan.jobs for u in j.upstream}
+    sinks = {j.key for j in plan.jobs} - needed
+    targets = set()
+    for rule in rules:
+        ends = [k for k in rule.keys if k in sinks]
+        if ends:
+            targets.add(rule.name)
+            if rule.style == "wildcard":
+                table[rule.name]["targets"] = ends
+    return RuleSet(layout, tuple(rules), table, frozenset(targets))
 
 
 def _position(plan: Plan) -> Any:
@@ -249,6 +260,25 @@ def _wildcard_names(groups: list[list[Job]]) -> list[tuple[str, list[Job]]]:
         taken.add(name)
         named.append((name, group))
     return named
+
+
+def _constrain(rules: list[Rule]) -> list[Rule]:
+    """Constrain {key} where two rules write into one folder (else they could be ambiguous).
+
+    Elsewhere the default (any text) is unambiguous and cheaper: Snakemake matches every
+    requested file against each constraint.
+    """
+    folders: dict[str, int] = defaultdict(int)
+    for rule in rules:
+        for folder in {o.rpartition("/")[0] for o in rule.outputs}:
+            folders[folder] += 1
+    out = []
+    for rule in rules:
+        if any(folders[o.rpartition("/")[0]] > 1 for o in rule.outputs):
+            out.append(rule)
+        else:
+            out.append(replace(rule, constraint=""))
+    return out
 
 
 def _constraint(keys: list[str]) -> str:

@@ -39,6 +39,7 @@ def compile_snakemake(plan: Plan, ruleset: RuleSet | None = None) -> dict[str, s
         "root_from_outdir": plan.root_from_outdir,
         "layout": ruleset.layout,
         "rules": ruleset.rules,
+        "targets": ruleset.targets,
         "n_jobs": len(plan.jobs),
         "n_tasknames": len({j.taskname for j in plan.jobs}),
         "n_batches": sum(r.style == "batch" for r in ruleset.rules),
