@@ -241,3 +241,32 @@ def test_docs_recording_examples_run(smt_project) -> None:  # type: ignore[no-un
             smt_project.write_module(filename.removesuffix(".py"), code)
         else:
             exec(compile(code, "docs/recording.md example", "exec"), namespace)
+
+
+def test_iterative_tasks_are_recorded_per_iteration(smt_project) -> None:  # type: ignore[no-untyped-def]
+    tasks = smt_project.write_module(
+        "iter_tasks",
+        """
+        from smttask import RecordedIterativeTask, TaskOutput
+
+        class State(TaskOutput):
+            n: int
+            x: float
+
+        @RecordedIterativeTask("n", map={"n": "start_n", "x": "x0"})
+        def walk(n: int, x0: float = 0.0, start_n: int = 0) -> State:
+            x = x0
+            for _ in range(start_n, n):
+                x += 1.5
+            return n, x
+        """,
+    )
+    tasks.walk(n=2).run()
+    tasks.walk(n=5).run()  # resumes from n=2
+    records = sorted(_records(), key=lambda r: r.timestamp)
+    assert [r.parameters.as_dict()["inputs"]["n"] for r in records] == [2, 5]
+    paths = sorted(k.path for k in records[1].output_data)
+    assert all("__n5" in p for p in paths) and len(paths) == 2
+    assert [
+        k.path for k in records[1].input_data
+    ] == []  # its own earlier iteration is not an input

@@ -7,7 +7,8 @@ Modules: ``recorder`` (the ``hooks.Recorder``), ``gitstate`` (clean-code check),
 ``context`` (interpreter, machine, packages), ``capture`` (stdout/stderr tee), ``fields``
 (record fields from a task), ``journal`` (per-process journal files), ``flush`` (journal →
 store), ``projectfile`` (``.smt/`` files); with Sumatra/Django: ``djangodb`` (store set-up),
-``writer`` (batch writes), ``store`` (reading and maintenance), ``setup`` (project init),
+``writer`` (batch writes), ``store`` (reading, deleting), ``readback`` (reading another
+store), ``maintenance`` (rebuild, surrogates, merge), ``projectinit`` (project creation),
 ``smtcli`` (Sumatra's command line).
 """
 

@@ -15,7 +15,6 @@ race to create them; ``smttask project init`` creates them before any run.
 
 from __future__ import annotations
 
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -189,6 +188,11 @@ def _creation_lock(info: ProjectInfo) -> Iterator[None]:
     folder = Path(info.store).parent if info.kind == "sqlite" else info.smt_dir
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".records.lock", "a+b") as f:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: SQLite's own locking only
+            yield
+            return
         fcntl.flock(f.fileno(), fcntl.LOCK_EX)
         yield
 
