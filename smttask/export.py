@@ -43,7 +43,8 @@ class ExportResult:
             changed += f", {len(self.removed)} stale removed"
         return (
             f"Exported {self.jobs} job{'s' if self.jobs != 1 else ''} ({self.tasks} tasks, "
-            f"{self.layout} layout, {self.rules} rules) to {self.folder}: {changed}.\n"
+            f"{self.layout} layout, {self.rules} rule{'s' if self.rules != 1 else ''}) to "
+            f"{self.folder}: {changed}.\n"
             f"Run: snakemake -s {self.snakefile} --cores 4"
         )
 

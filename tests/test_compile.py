@@ -239,3 +239,32 @@ def test_rules_sharing_a_folder_constrain_the_digest(project, mod):
         ("data/run_dump/measure/{key}_low.json", "data/run_dump/measure/{key}_high.json"),
     }
     assert files["Snakefile"].count('key="[0-9a-f]+"') == 2
+
+
+def test_iterative_tasks_name_their_iteration(project):
+    it = project.write_module(
+        "compile_iterative",
+        """
+        from smttask import RecordedIterativeTask, TaskOutput
+
+        class Out(TaskOutput):
+            n: int
+            x: float
+
+        @RecordedIterativeTask("n", map={"n": "start_n", "x": "x0"})
+        def walk(x0: float, n: int, start_n: int = 0) -> Out:
+            x = x0
+            for _ in range(start_n, n):
+                x = x / 2 + 1
+            return n, x
+        """,
+    )
+    tasks = [it.walk(x0=1.0, n=3), it.walk(x0=1.0, n=5)]
+    family = tasks[0].family_digest
+    plan, _ = render(project, tasks)
+    names = [r.name for r in build_rules(plan).rules]
+    assert names == [f"walk_{family[:8]}__n3", f"walk_{family[:8]}__n5"]
+    plan, files = render(project, tasks, layout="wildcard")
+    (rule,) = build_rules(plan).rules
+    assert rule.outputs == ("data/run_dump/walk/{key}_n.json", "data/run_dump/walk/{key}_x.json")
+    assert json.loads(files["jobs.json"])["walk"]["keys"] == [f"{family}__n3", f"{family}__n5"]

@@ -165,11 +165,12 @@ def _upstream_files(plan: Plan, jobs: list[Job]) -> tuple[str, ...]:
 
 def _named_rule(plan: Plan, job: Job, taken: set[str]) -> Rule:
     base = identifier(job.name)
+    digest, sep, iteration = job.key.partition("__")  # iterative tasks: <digest>__<param><n>
     length = 8
-    name = f"{base}_{job.key[:length]}"
+    name = identifier(f"{base}_{digest[:length]}{sep}{iteration}")
     while name in taken:
         length += 4
-        name = f"{base}_{job.key[:length]}"
+        name = identifier(f"{base}_{digest[:length]}{sep}{iteration}")
     taken.add(name)
     return Rule(
         name=name,
