@@ -79,7 +79,7 @@ def activate(info: ProjectInfo) -> None:
         django_settings.configure(
             **{**db_config._settings, "DEBUG": False, "DATABASES": {"default": db}}
         )
-        django.setup()
+        django.setup(set_prefix=False)  # no URL handling: skips importing django.urls
     else:
         _switch_default(db)
     db_config.configured = True
