@@ -174,6 +174,8 @@ def project_data_roots(root: Path) -> tuple[Path, Path] | None:
         found = [(data.get(k) or {}).get("root") for k in ("input_datastore", "data_store")]
         if isinstance(found[0], str) and isinstance(found[1], str) and found[0] and found[1]:
             roots = (root / Path(found[0]).expanduser(), root / Path(found[1]).expanduser())
+            if any(r == Path(r.anchor) for r in roots):
+                roots = None  # `smt init` without -i reads inputs from "/": not a data store
     except (OSError, ValueError, AttributeError):
         roots = None
     _project_file_cache[path] = (mtime, roots)

@@ -134,3 +134,16 @@ def test_dirty_dirs_info_and_help(project) -> None:  # type: ignore[no-untyped-d
     for args in (["project", "--help"], ["project", "init", "--help"]):
         assert invoke(*args).exit_code == 0
     assert "never block" in invoke("project", "dirty-dirs", "--help").output
+
+
+def test_data_roots_of_a_project_made_by_smt_init(project) -> None:  # type: ignore[no-untyped-def]
+    smt = str(Path(sys.executable).with_name("smt"))
+    subprocess.run([smt, "init", "-d", "out", "-i", "in", "p1"], cwd=project.root, check=True)
+    config.forget_project_root()
+    assert (config.input_root(), config.output_root()) == (
+        project.root / "in",
+        project.root / "out",
+    )
+    subprocess.run([smt, "configure", "-i", "/"], cwd=project.root, check=True)
+    config.forget_project_root()  # `smt init` without -i reads inputs from "/": never used
+    assert config.input_root() == project.root / "data"
