@@ -136,12 +136,18 @@ def snakemake(
     return run(BIN / "snakemake", *args, cwd=cwd or root, timeout=timeout)
 
 
-def records(root: Path) -> list[object]:
-    """The project's Sumatra records (read through Sumatra's own API)."""
-    from sumatra.projects import load_project
+def records(root: Path) -> list[str]:
+    """Labels of the project's Sumatra records, read through Sumatra's own API.
 
-    project = load_project(str(root))
-    return list(project.record_store.list(project.name))
+    In a fresh process: Sumatra's Django store can be configured once per process only.
+    """
+    code = (
+        "import sys; from sumatra.projects import load_project; "
+        "p = load_project(sys.argv[1]); "
+        "print('\\n'.join(r.label for r in p.record_store.list(p.name)))"
+    )
+    out = ok(run(sys.executable, "-c", code, str(root), cwd=root)).stdout
+    return out.split()
 
 
 def make_project(project, pipeline: str = PIPELINE):  # type: ignore[no-untyped-def]
@@ -293,7 +299,10 @@ def test_one_sumatra_record_per_job(project):
     root = make_project(project)
     export(root, "--batch", "simulate=2")
     ok(snakemake(root, "-s", "build/Snakefile", "--cores", "2"))
-    assert len(records(root)) == 7  # one per recorded task, batched or not
+    labels = records(root)
+    assert len(labels) == 7  # one per recorded task, batched or not
+    for name, count in (("simulate", 3), ("analyze", 3), ("summary", 1)):
+        assert sum(f"_{name}_" in label for label in labels) == count, labels
     ok(snakemake(root, "-s", "build/Snakefile", "--cores", "2"))
     assert len(records(root)) == 7  # nothing ran the second time
 
