@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from smttask.compile.plan import SlurmOptions, make_plan
-from smttask.compile.rules import NAMED_MAX_RULES, build_rules, identifier
+from smttask.compile.rule import identifier
+from smttask.compile.rules import NAMED_MAX_RULES, build_rules
 from smttask.compile.snakemake import compile_snakemake
 from smttask.errors import CompileError
 from smttask.graph import trace

@@ -15,35 +15,18 @@ Batches (``batch``): independent jobs of one task type share one ``smttask run a
 
 from __future__ import annotations
 
-import keyword
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import CompileError
-from .plan import Job, Plan, ResourceValue
+from .batches import batch_rules
+from .plan import Job, Plan
+from .rule import Rule, escape, identifier, resource_source, upstream_files
 
 #: Largest number of rules for which `--layout auto` picks the named layout.
 NAMED_MAX_RULES = 500
-
-_RUNTIME_UNITS = {"s": 1 / 60, "m": 1, "min": 1, "h": 60, "d": 1440}
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    style: str  # "named" | "batch" | "wildcard"
-    taskname: str
-    keys: tuple[str, ...]  # jobs run by this rule
-    taskfiles: tuple[str, ...]  # literal files, or one pattern with {key}
-    upstream: tuple[str, ...]  # literal files (named, batch); wildcard rules use the table
-    outputs: tuple[str, ...]  # literal files, or patterns with {key}
-    log: str
-    threads: str  # Python source: a number or a lookup
-    resources: tuple[tuple[str, str], ...]  # name -> Python source
-    retries: int
-    constraint: str = ""  # regex of {key} (wildcard rules)
 
 
 @dataclass(frozen=True)
@@ -54,20 +37,6 @@ class RuleSet:
     targets: frozenset[str]  # rule names whose outputs `rule all` requests
 
 
-def escape(path: str) -> str:
-    """A literal path for a Snakemake input/output (braces would start a wildcard)."""
-    return path.replace("{", "{{").replace("}", "}}")
-
-
-def identifier(name: str) -> str:
-    ident = re.sub(r"\W", "_", name, flags=re.ASCII)
-    if not ident or not (ident[0].isalpha() or ident[0] == "_"):
-        ident = f"t_{ident}"
-    if keyword.iskeyword(ident) or ident == "all":
-        ident += "_"
-    return ident
-
-
 def build_rules(plan: Plan) -> RuleSet:
     groups = _groups(plan)
     batched: list[Rule] = []
@@ -76,7 +45,7 @@ def build_rules(plan: Plan) -> RuleSet:
     for group in groups:
         size = plan.batch.get(group[0].name, plan.batch.get("*", 0))
         if size:
-            batched.extend(_batch_rules(plan, group, size, counters))
+            batched.extend(batch_rules(plan, group, size, counters))
         else:
             single.append(group)
     n_single = sum(len(g) for g in single)
@@ -139,30 +108,6 @@ def _groups(plan: Plan) -> list[list[Job]]:
 # -- named rules --------------------------------------------------------------------------------
 
 
-def _resource_source(job: Job, name: str, value: ResourceValue) -> str:
-    text = repr(value) if isinstance(value, int) else _quote(value)
-    if name == "mem_mb" and job.retries and isinstance(value, int):
-        return f"lambda wildcards, attempt: {value} * attempt"
-    return text
-
-
-def _quote(text: str) -> str:
-    import json
-
-    return json.dumps(text)
-
-
-def _upstream_files(plan: Plan, jobs: list[Job]) -> tuple[str, ...]:
-    own = {o for j in jobs for o in j.outputs}
-    files: dict[str, None] = {}
-    for job in jobs:
-        for up in job.upstream:
-            for path in plan.job(up).outputs:
-                if path not in own:
-                    files.setdefault(path, None)
-    return tuple(files)
-
-
 def _named_rule(plan: Plan, job: Job, taken: set[str]) -> Rule:
     base = identifier(job.name)
     digest, sep, iteration = job.key.partition("__")  # iterative tasks: <digest>__<param><n>
@@ -178,75 +123,16 @@ def _named_rule(plan: Plan, job: Job, taken: set[str]) -> Rule:
         taskname=job.taskname,
         keys=(job.key,),
         taskfiles=(escape(job.taskfile),),
-        upstream=tuple(escape(p) for p in _upstream_files(plan, [job])),
+        upstream=tuple(escape(p) for p in upstream_files(plan, [job])),
         outputs=tuple(escape(p) for p in job.outputs),
         log=escape(plan.path("logs", job.name, f"{job.key}.log")),
         threads=str(job.threads),
-        resources=tuple((n, _resource_source(job, n, v)) for n, v in job.resources),
+        resources=tuple((n, resource_source(job, n, v)) for n, v in job.resources),
         retries=job.retries,
     )
 
 
 # -- batches ------------------------------------------------------------------------------------
-
-
-def _batch_rules(plan: Plan, group: list[Job], size: int, counters: dict[str, int]) -> list[Rule]:
-    # Jobs of one batch must not depend on each other: batch by depth within the group.
-    depth: dict[str, int] = {}
-    members = {j.key for j in group}
-    for job in group:  # upstream first
-        depth[job.key] = max((depth[u] + 1 for u in job.upstream if u in members), default=0)
-    by_depth: dict[int, list[Job]] = defaultdict(list)
-    for job in group:
-        by_depth[depth[job.key]].append(job)
-    base = identifier(group[0].name)
-    rules = []
-    for d in sorted(by_depth):
-        jobs = sorted(by_depth[d], key=lambda j: j.key)
-        for start in range(0, len(jobs), size):
-            counters[base] += 1
-            name = f"{base}_batch{counters[base]}"
-            rules.append(_batch_rule(plan, name, jobs[start : start + size]))
-    return rules
-
-
-def _batch_rule(plan: Plan, name: str, jobs: list[Job]) -> Rule:
-    first = jobs[0]
-    resources = []
-    for res_name, value in first.resources:
-        if res_name == "runtime":
-            value = _scale_runtime(value, len(jobs), first)
-        resources.append((res_name, _resource_source(first, res_name, value)))
-    return Rule(
-        name=name,
-        style="batch",
-        taskname=first.taskname,
-        keys=tuple(j.key for j in jobs),
-        taskfiles=tuple(escape(j.taskfile) for j in jobs),
-        upstream=tuple(escape(p) for p in _upstream_files(plan, jobs)),
-        outputs=tuple(escape(o) for j in jobs for o in j.outputs),
-        log=escape(plan.path("logs", first.name, f"{name}.log")),
-        threads=str(max(j.threads for j in jobs)),
-        resources=tuple(resources),
-        retries=max(j.retries for j in jobs),
-    )
-
-
-def _scale_runtime(value: ResourceValue, n: int, job: Job) -> ResourceValue:
-    """The runtime of `n` jobs run one after another (minutes)."""
-    if isinstance(value, int):
-        return value * n
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)\s*", value)
-    if not match:
-        raise CompileError(
-            f"{job.taskname}: cannot batch it with runtime={value!r}: give the runtime in "
-            f"minutes (an integer) or with a unit s, m, h or d (e.g. '90m', '2h')."
-        )
-    minutes = float(match.group(1)) * _RUNTIME_UNITS[match.group(2)] * n
-    return max(1, round(minutes + 0.4999))
-
-
-# -- wildcard rules -----------------------------------------------------------------------------
 
 
 def _wildcard_names(groups: list[list[Job]]) -> list[tuple[str, list[Job]]]:
@@ -297,13 +183,13 @@ def _wildcard_rule(plan: Plan, name: str, group: list[Job]) -> tuple[Rule, dict[
             f"task's key, so one wildcard rule cannot describe them. Use --layout named."
         )
     lookups: dict[str, Any] = {"keys": [j.key for j in group]}
-    upstream = {j.key: list(_upstream_files(plan, [j])) for j in group if j.upstream}
+    upstream = {j.key: list(upstream_files(plan, [j])) for j in group if j.upstream}
     lookups["upstream"] = upstream
     threads = str(first.threads)
     if len({j.threads for j in group}) > 1:
         lookups["threads"] = {j.key: j.threads for j in group}
         threads = f'lambda wildcards: JOBS["{name}"]["threads"][wildcards.key]'
-    resources = [(n, _resource_source(first, n, v)) for n, v in first.resources]
+    resources = [(n, resource_source(first, n, v)) for n, v in first.resources]
     if len({j.resources for j in group}) > 1:
         names = {tuple(n for n, _ in j.resources) for j in group}
         if len(names) > 1:

@@ -1,0 +1,62 @@
+"""One Snakemake rule as data, and the helpers every layout uses to fill it."""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+from dataclasses import dataclass
+
+from .plan import Job, Plan, ResourceValue
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    style: str  # "named" | "batch" | "wildcard"
+    taskname: str
+    keys: tuple[str, ...]  # jobs run by this rule
+    taskfiles: tuple[str, ...]  # literal files, or one pattern with {key}
+    upstream: tuple[str, ...]  # literal files (named, batch); wildcard rules use the table
+    outputs: tuple[str, ...]  # literal files, or patterns with {key}
+    log: str
+    threads: str  # Python source: a number or a lookup
+    resources: tuple[tuple[str, str], ...]  # name -> Python source
+    retries: int
+    constraint: str = ""  # regex of {key} (wildcard rules)
+
+
+def escape(path: str) -> str:
+    """A literal path for a Snakemake input/output (braces would start a wildcard)."""
+    return path.replace("{", "{{").replace("}", "}}")
+
+
+def identifier(name: str) -> str:
+    ident = re.sub(r"\W", "_", name, flags=re.ASCII)
+    if not ident or not (ident[0].isalpha() or ident[0] == "_"):
+        ident = f"t_{ident}"
+    if keyword.iskeyword(ident) or ident == "all":
+        ident += "_"
+    return ident
+
+
+def resource_source(job: Job, name: str, value: ResourceValue) -> str:
+    text = repr(value) if isinstance(value, int) else _quote(value)
+    if name == "mem_mb" and job.retries and isinstance(value, int):
+        return f"lambda wildcards, attempt: {value} * attempt"
+    return text
+
+
+def _quote(text: str) -> str:
+    return json.dumps(text)
+
+
+def upstream_files(plan: Plan, jobs: list[Job]) -> tuple[str, ...]:
+    own = {o for j in jobs for o in j.outputs}
+    files: dict[str, None] = {}
+    for job in jobs:
+        for up in job.upstream:
+            for path in plan.job(up).outputs:
+                if path not in own:
+                    files.setdefault(path, None)
+    return tuple(files)
