@@ -45,6 +45,10 @@ def __getattr__(name: str) -> object:
         from .export import export_snakemake
 
         return export_snakemake
+    if name == "RSView":  # lazy: Django and pandas only when records are browsed
+        from .view import RSView
+
+        return RSView
     raise AttributeError(f"module 'smttask' has no attribute {name!r}")
 
 
@@ -54,6 +58,7 @@ __all__ = [
     "FileOutputStore",
     "MemoizedTask",
     "OutputError",
+    "RSView",
     "RecordedIterativeTask",
     "RecordedTask",
     "RecordingError",

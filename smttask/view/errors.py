@@ -1,0 +1,13 @@
+"""Errors of record browsing (part of smttask's one hierarchy, under ``SmttaskError``)."""
+
+from __future__ import annotations
+
+from ..errors import RecordingError, SmttaskError
+
+
+class FilterError(SmttaskError, ValueError):
+    """A filter was given a value it cannot use (a date it cannot read, an unknown status...)."""
+
+
+class RecordNotFoundError(RecordingError, LookupError):
+    """No record has that label, or a view holds no record where one is needed."""
