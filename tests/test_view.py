@@ -314,6 +314,29 @@ def test_dataframe_parameter_selection_and_displays(tasks) -> None:  # type: ign
     assert "0 records" in repr(empty) and "<table>" not in empty._repr_html_()
 
 
+def test_inputs_named_like_columns_or_fields_keep_their_own_columns(smt_project) -> None:  # type: ignore[no-untyped-def]
+    mod = smt_project.write_module(
+        "clash_tasks",
+        """
+        from smttask import RecordedTask
+
+        @RecordedTask
+        def clash(label: str, task: int, digest: float) -> int:
+            return task
+        """,
+    )
+    mod.clash(label="mine", task=3, digest=0.5).run()
+    rs = RSView()
+    df = rs.dframe()
+    assert df.loc[0, "label"] == rs.latest.label and df.loc[0, "task"] == "clash"
+    assert df.loc[0, "inputs.label"] == "mine" and df.loc[0, "inputs.task"] == 3
+    assert df.loc[0, "inputs.digest"] == 0.5
+    picked = rs.dframe(params=["label", "inputs.task", "task"])
+    assert list(picked.columns[10:]) == ["inputs.label", "inputs.task", "params.task"]
+    assert list(picked.iloc[0, 10:]) == ["mine", 3, "clash"]
+    assert len(rs.filter.params(eq={"label": "mine", "inputs.task": 3, "task": "clash"})) == 1
+
+
 def test_tags_are_edited_in_the_store_for_records_and_whole_views(tasks) -> None:  # type: ignore[no-untyped-def]
     rs = RSView()
     assert rs.filter.task("square").add_tag("paper", "fig-2") == 3
@@ -396,6 +419,32 @@ def test_record_task_errors_and_crashed_records(smt_project, tasks) -> None:  # 
         _ = record.task
     assert record.get_output() == 9  # its own files are still readable
     assert record.sumatra.label == record.label  # Sumatra's full record
+
+
+def test_a_postgresql_store_is_browsed_and_edited_the_same_way(project, postgres_dsn) -> None:  # type: ignore[no-untyped-def]
+    from smttask.recording.projectinit import InitOptions, init_project
+
+    init_project(project.root, InitOptions(name="pgview", store=postgres_dsn))
+    mod = project.write_module("pgview_tasks", TASKS)
+    for x, dt in [(1, 0.5), (2, 0.5), (3, 0.25)]:
+        mod.analyze(arr=mod.square(x=x), dt=dt).run()
+    rs = RSView()
+    every = rs[:]
+    chains = [
+        lambda v: v.filter.task("analyze").filter.params(eq={"dt": 0.5}),
+        lambda v: v.filter.label(regex=r"_square_"),  # a Python test only, on PostgreSQL
+        lambda v: v.filter.label(contains="ANALYZE"),
+        lambda v: v.filter.on(date.today()).filter.tags("_finished_"),
+    ]
+    for chain in chains:
+        assert labels(chain(rs)) == labels(chain(every))
+    assert len(rs.filter.task("analyze").filter.params(eq={"dt": 0.5})) == 2
+    assert rs.filter.task("square").add_tag("pg") == 3
+    assert len(RSView().filter.tags("pg")) == 3
+    record = RSView().filter.task("analyze").latest
+    assert record.get_output().mean == 2.25
+    record.invalidate()
+    assert INVALID in RSView().get(record.label).tags and record.get_output().mean == 2.25
 
 
 def test_outside_a_project_the_error_says_how_to_make_one(project) -> None:  # type: ignore[no-untyped-def]

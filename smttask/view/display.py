@@ -63,7 +63,15 @@ def _params(record: Record, params: bool | Sequence[keys.Key]) -> dict[str, Any]
         return {(f"inputs.{k}" if k.split(".")[0] in COLUMNS else k): v for k, v in flat.items()}
     if params is False:
         return {}
-    return {keys.show(k): record.param(k, None) for k in params}
+    return {column(k): record.param(k, None) for k in params}
+
+
+def column(key: keys.Key) -> str:
+    """The column of parameter `key` (renamed if it would replace one of ``COLUMNS``)."""
+    name = keys.show(key)
+    if name.split(".")[0] not in COLUMNS:
+        return name
+    return f"params.{name}" if name.split(".")[0] in keys.FIELDS else f"inputs.{name}"
 
 
 def dframe(records: Sequence[Record], params: bool | Sequence[keys.Key]) -> pandas.DataFrame:
@@ -73,7 +81,7 @@ def dframe(records: Sequence[Record], params: bool | Sequence[keys.Key]) -> pand
     rows = [{**_columns(r), **_params(r, params)} for r in records]
     names: dict[str, None] = dict.fromkeys(COLUMNS)
     if params is not True and params is not False:
-        names.update(dict.fromkeys(keys.show(k) for k in params))
+        names.update(dict.fromkeys(column(k) for k in params))
     for row in rows:
         names.update(dict.fromkeys(row))
     frame = pd.DataFrame.from_records(rows, columns=list(names))
@@ -121,10 +129,11 @@ def text(title: str, records: Sequence[Record]) -> str:
     if records:
         head += f" ({_statuses(records)})"
     lines = [head]
+    width = max((len(r.label) for r in records[:SHOWN]), default=0)
     for r in records[:SHOWN]:
         tags = ",".join(sorted(r.user_tags))
         lines.append(
-            f"  {r.label}  {r.status or '?':<9} {_duration(r):>9}  "
+            f"  {r.label:<{width}}  {r.status or '?':<9} {_duration(r):>9}  "
             f"{tags + '  ' if tags else ''}{_cut(r.outcome, 50)}".rstrip()
         )
     if len(records) > SHOWN:
