@@ -15,6 +15,7 @@ from test_docs import blocks
 from smttask import TaskExecutionError, clear_memory_cache, config
 from smttask.cli import cli
 from smttask.errors import OutputError, ProjectError, RecordingError, TaskFileError
+from smttask.recording.journal import journal_dir
 from smttask.view import INVALID, FilterError, Record, RecordNotFoundError, RSView, dates, keys
 
 SMTTASK = str(Path(sys.executable).with_name("smttask"))
@@ -462,7 +463,7 @@ def test_records_journaled_by_other_processes_are_flushed_first(smt_project) -> 
     env = {**os.environ, "SMTTASK_FLUSH_AT_EXIT": "0"}  # records stay in the journal
     done = subprocess.run([SMTTASK, "run", str(folder)], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert list((smt_project.root / ".smt" / "journal").glob("*.jsonl"))
+    assert list(journal_dir(smt_project.root).glob("*.jsonl"))
     assert len(rs.refresh()) == 3 and {r.param("x") for r in rs} == {0, 1, 2}
 
 
