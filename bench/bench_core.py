@@ -21,7 +21,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-MODULE = '''
+MODULE = """
 import numpy as np
 from joblib import Memory
 from scityping.numpy import Array
@@ -50,17 +50,17 @@ def scalars(a: float, b: int) -> float:
 @MemoizedTask
 def memo(a: float, b: int) -> float:
     return _scalars(a, b)
-'''
+"""
 
-COMPUTE = '''
+COMPUTE = """
 import numpy as np, benchmod as m
 arr = np.random.default_rng(0).random(1_000_000)
 np.save("arr.npy", arr)
 m.analyze_joblib(arr, 0.5, 2); m.analyze(arr=arr, dt=0.5, nbins=2).run()
 m.scalars_joblib(1.5, 2); m.scalars(a=1.5, b=2).run()
-'''
+"""
 
-TIME = '''
+TIME = """
 import json, statistics, sys, time
 import numpy as np, benchmod as m
 repeat = int(sys.argv[1])
@@ -89,10 +89,9 @@ task.run()
 out["memory: smttask, same task"] = per_call(task.run, repeat * 10)
 out["memory: smttask, new equal task"] = per_call(lambda: m.memo(a=1.5, b=2).run(), repeat * 10)
 print(json.dumps(out))
-'''
+"""
 
-TARGETS = {"array: smttask": 1e-3, "scalar: smttask": 25e-6,
-           "memory: smttask, same task": 5e-6}
+TARGETS = {"array: smttask": 1e-3, "scalar: smttask": 25e-6, "memory: smttask, same task": 5e-6}
 
 
 def main() -> None:
@@ -102,16 +101,30 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="smttask-bench-") as tmp:
         root = Path(tmp)
         (root / "benchmod.py").write_text(textwrap.dedent(MODULE))
-        env = {**os.environ, "SMTTASK_RECORD": "0", "SMTTASK_PROJECT_ROOT": str(root),
-               "PYTHONPATH": str(root)}
+        env = {
+            **os.environ,
+            "SMTTASK_RECORD": "0",
+            "SMTTASK_PROJECT_ROOT": str(root),
+            "PYTHONPATH": str(root),
+        }
         subprocess.run([sys.executable, "-c", COMPUTE], cwd=root, env=env, check=True)
-        out = subprocess.run([sys.executable, "-c", TIME, str(args.repeat)], cwd=root,
-                             env=env, check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", TIME, str(args.repeat)],
+            cwd=root,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
     times = json.loads(out)
     print(f"{'case':34} {'per hit':>12} {'target':>10}")
     for name, seconds in times.items():
         target = TARGETS.get(name)
-        mark = "" if target is None else f"{_fmt(target):>10} {'ok' if seconds <= target else 'MISSED'}"
+        mark = (
+            ""
+            if target is None
+            else f"{_fmt(target):>10} {'ok' if seconds <= target else 'MISSED'}"
+        )
         print(f"{name:34} {_fmt(seconds):>12} {mark}")
     for case in ("array", "scalar"):
         ratio = times[f"{case}: joblib"] / times[f"{case}: smttask"]

@@ -41,8 +41,9 @@ class Project:
 
     def git(self, *args: str) -> str:
         env = {**os.environ, **GIT_ENV}
-        out = subprocess.run(["git", *args], cwd=self.root, env=env, check=True,
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            ["git", *args], cwd=self.root, env=env, check=True, capture_output=True, text=True
+        )
         return out.stdout
 
     def write(self, relpath: str, text: str) -> Path:

@@ -13,7 +13,8 @@ def test_seed_example_computes_then_loads_in_a_fresh_project(tmp_path: Path) -> 
     folder = tmp_path / "project"
     proc = subprocess.run(
         [sys.executable, str(REPO / "workflows/demo.py"), "--seed-only", str(folder)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "computed: True" in proc.stdout
