@@ -6,7 +6,8 @@ sequence type); numpy scalars hash as the Python number they hold. Arrays hash t
 bytes (xxh3-128, several GB/s) together with dtype and shape, so a million floats cost a
 fraction of a millisecond and never go through JSON.
 
-Objects that carry their own identity (tasks) expose ``__smttask_digest__()``.
+Objects that carry their own identity (tasks) expose ``__smttask_digest__()``; sequences
+standing for sets (a set holding tasks is kept as a list) set ``__smttask_unordered__``.
 
 The byte layout below is part of the on-disk format: changing it changes every digest and
 invalidates users' caches. ``tests/test_digest.py`` pins expected values.
@@ -69,10 +70,10 @@ def hash_value(value: Any) -> bytes:
         return _h_array(value)
     if isinstance(value, np.generic) and not isinstance(value, np.void):
         return hash_value(value.item())
+    if isinstance(value, (set, frozenset)) or getattr(value, "__smttask_unordered__", False):
+        return _blake(b"S", *sorted(hash_value(v) for v in value))  # sorted: order-free
     if isinstance(value, (list, tuple)):
         return _h_seq(value)
-    if isinstance(value, (set, frozenset)):
-        return _blake(b"S", *sorted(hash_value(v) for v in value))  # sorted: order-free
     if isinstance(value, Mapping):
         return _h_map(value)
     if isinstance(value, complex):

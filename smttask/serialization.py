@@ -207,7 +207,10 @@ def validate_around(
 
 
 class _LazySet(list[Any]):
-    """A set whose members include unhashable-by-value tasks: kept as a list, hashed as a set."""
+    """A set whose members include tasks (hashing a task would compute its digest now): kept
+    as a list, but digested and encoded as a set (order-free)."""
+
+    __smttask_unordered__ = True
 
 
 _MAPPINGS = {dict, abc.Mapping, abc.MutableMapping}
@@ -310,11 +313,11 @@ def encode(value: Any, hook: Callable[[Any], Any] | None = None) -> Any:
         return value if type(value) in (bool, int, str) or value is None else _plain(value)
     if isinstance(value, float):
         return float(value)
-    if isinstance(value, (list, tuple)):
-        return [encode(v, hook) for v in value]
-    if isinstance(value, (set, frozenset)):
+    if isinstance(value, (set, frozenset)) or getattr(value, "__smttask_unordered__", False):
         items = [encode(v, hook) for v in value]
         return sorted(items, key=lambda x: json.dumps(x, sort_keys=True))
+    if isinstance(value, (list, tuple)):
+        return [encode(v, hook) for v in value]
     if isinstance(value, Mapping):
         return {_encode_key(k): encode(v, hook) for k, v in value.items()}
     if isinstance(value, np.generic) and not isinstance(value, np.void):

@@ -241,3 +241,32 @@ def test_unserializable_inputs_name_the_task_and_the_input(project) -> None:  # 
     with pytest.raises(SerializationError, match=r"anytasks\.takes_anything: input 'x'.*Opaque"):
         task.run()
     assert not (project.root / "data").exists()
+
+
+DIGEST_IN_A_NEW_PROCESS = """
+import tasks
+up = tasks.g(a=1, b=1)
+t = tasks.gather(d={"k": up, "j": 1.0}, s={up, 0.5, tasks.g(a=2, b=2)}, t=(up, 3))
+print(t.digest, t.desc["inputs"]["s"][0])
+"""
+
+
+def test_digests_and_files_are_the_same_in_every_process(tasks, project) -> None:  # type: ignore[no-untyped-def]
+    # Set iteration order depends on the per-process string hash seed: vary it.
+    import os
+    import subprocess
+    import sys
+
+    outputs = set()
+    for seed in ("1", "2", "3", "4"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run(
+            [sys.executable, "-c", DIGEST_IN_A_NEW_PROCESS],
+            cwd=project.root,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        outputs.add(out)
+    assert len(outputs) == 1, outputs
