@@ -88,9 +88,10 @@ class Settings:
     flush_every: int = field(default_factory=lambda: int(env_float("SMTTASK_FLUSH_EVERY", 500)))
     #: ... or when a record finishes this many seconds after the last move.
     flush_interval: float = field(default_factory=lambda: env_float("SMTTASK_FLUSH_INTERVAL", 10.0))
-    #: Move them at process exit; off: leave them for the next command that opens the store
-    #: (cluster jobs: no store writes from compute nodes).
-    flush_at_exit: bool = field(default_factory=lambda: env_flag("SMTTASK_FLUSH_AT_EXIT", True))
+    #: Whether this process moves its records into the store (in batches and at exit). Off:
+    #: they stay in its journal until a command that opens the store moves them (cluster
+    #: jobs: no store writes from compute nodes; `smttask store flush` after the workflow).
+    flush_records: bool = field(default_factory=lambda: env_flag("SMTTASK_FLUSH_RECORDS", True))
 
 
 settings = Settings()

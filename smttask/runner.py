@@ -100,7 +100,7 @@ def run_files(
     """Run `files` with `cores` worker processes (1: in this process); return their outcomes.
 
     With recording, the records of every process (workers included) are in the record store
-    when this returns (unless ``config.settings.flush_at_exit`` is off: then they wait in
+    when this returns (unless ``config.settings.flush_records`` is off: then they wait in
     journals for the next command that opens the store).
     """
     if cores <= 1 or len(files) <= 1:
@@ -115,7 +115,7 @@ def run_files(
         if options.record:
             _prepare_store()
         outcomes = _run_parallel(files, options, min(cores, len(files)), on_done)
-    if options.record and config.settings.flush_at_exit:
+    if options.record and config.settings.flush_records:
         store_records()
     return outcomes
 

@@ -186,7 +186,7 @@ def test_delete_records_and_their_outputs(smt_project, tasks) -> None:  # type: 
 
 def test_delete_by_tag_and_flush(smt_project, tasks) -> None:  # type: ignore[no-untyped-def]
     script = "import store_tasks\nstore_tasks.square(x=9).run()\n"
-    env = {"SMTTASK_FLUSH_AT_EXIT": "0", "PATH": "/usr/bin:/bin"}
+    env = {"SMTTASK_FLUSH_RECORDS": "0", "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "-c", script], cwd=smt_project.root, env=env, check=True)
     result = invoke("store", "flush")
     assert result.output.startswith("1 record(s) moved from 1 journal(s).")
@@ -197,7 +197,7 @@ def test_delete_by_tag_and_flush(smt_project, tasks) -> None:  # type: ignore[no
 
 def test_smt_passes_through_to_sumatra_after_moving_journaled_records(smt_project, tasks) -> None:  # type: ignore[no-untyped-def]
     script = "import store_tasks\nstore_tasks.square(x=11).run()\n"
-    env = {"SMTTASK_FLUSH_AT_EXIT": "0", "PATH": "/usr/bin:/bin"}
+    env = {"SMTTASK_FLUSH_RECORDS": "0", "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "-c", script], cwd=smt_project.root, env=env, check=True)
     listed = invoke("smt", "list")  # the journal of the ended process moves first
     assert listed.exit_code == 0 and "_square_" in listed.output

@@ -137,7 +137,12 @@ def test_rule_inputs_are_task_file_and_upstream_outputs(project, mod):
     for up in collect.upstream:
         assert f'"data/run_dump/measure/{up}.json"' in rule
     assert f'"build/logs/collect/{collect.key}.log"' in rule
-    assert text.count('RUN = "smttask run --quiet {input.task:q} > {log:q} 2>&1"') == 1
+    assert (
+        text.count(
+            'RUN = "SMTTASK_FLUSH_RECORDS=0 smttask run --quiet {input.task:q} > {log:q} 2>&1"'
+        )
+        == 1
+    )
 
 
 def test_auto_layout_picks_by_size(project, mod):

@@ -217,7 +217,7 @@ def test_a_running_process_journal_is_left_alone(smt_project) -> None:  # type: 
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "SMTTASK_FLUSH_AT_EXIT": "0"},
+        env={**os.environ, "SMTTASK_FLUSH_RECORDS": "0"},
     )
     try:
         assert proc.stdout is not None
@@ -270,3 +270,27 @@ def test_iterative_tasks_are_recorded_per_iteration(smt_project) -> None:  # typ
     assert [
         k.path for k in records[1].input_data
     ] == []  # its own earlier iteration is not an input
+
+
+def test_without_flushing_a_process_writes_only_its_journal(smt_project) -> None:  # type: ignore[no-untyped-def]
+    # What exported workflows do on compute nodes: no store write, however many records or
+    # however long the process runs; the next store command moves the records.
+    smt_project.write_module("journal_tasks", TASKS)
+    script = "import journal_tasks\nfor x in range(3):\n    journal_tasks.square(x=x).run()\n"
+    env = {
+        **os.environ,
+        "SMTTASK_FLUSH_RECORDS": "0",
+        "SMTTASK_FLUSH_EVERY": "1",
+        "SMTTASK_FLUSH_INTERVAL": "0",
+    }
+    subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=smt_project.root,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    assert open_store(flush_first=False).records() == []
+    assert len(list((smt_project.root / ".smt/journal").glob("*.jsonl"))) == 1
+    assert recording.flush().records == 3
+    assert len(_records()) == 3

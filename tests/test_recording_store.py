@@ -73,7 +73,7 @@ def test_moving_a_journal_twice_keeps_one_record_per_label(smt_project) -> None:
 def test_a_torn_last_journal_line_is_ignored(smt_project) -> None:  # type: ignore[no-untyped-def]
     smt_project.write_module("jtasks", TASKS)
     script = "import jtasks\nfor x in range(2): jtasks.square(x=x).run()\n"
-    env = {"SMTTASK_FLUSH_AT_EXIT": "0", "PATH": "/usr/bin:/bin"}
+    env = {"SMTTASK_FLUSH_RECORDS": "0", "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "-c", script], cwd=smt_project.root, env=env, check=True)
     [journal] = journal_dir(smt_project.root).glob("*.jsonl")
     with open(journal, "a") as f:

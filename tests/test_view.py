@@ -460,7 +460,7 @@ def test_records_journaled_by_other_processes_are_flushed_first(smt_project) -> 
         mod.square(x=x).save(folder)
     rs = RSView()
     assert len(rs) == 0
-    env = {**os.environ, "SMTTASK_FLUSH_AT_EXIT": "0"}  # records stay in the journal
+    env = {**os.environ, "SMTTASK_FLUSH_RECORDS": "0"}  # records stay in the journal
     done = subprocess.run([SMTTASK, "run", str(folder)], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert list(journal_dir(smt_project.root).glob("*.jsonl"))

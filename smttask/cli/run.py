@@ -147,7 +147,7 @@ def _run_with_pdb(files: list[Path], options: RunOptions) -> list[Outcome]:
             click.echo(f"{type(exc).__name__}: {exc}\nEntering the debugger...", err=True)
             pdb.post_mortem(cause.__traceback__)
             outcomes.append(Outcome(f, "failed", message=str(exc)))
-    if options.record and config.settings.flush_at_exit:
+    if options.record and config.settings.flush_records:
         store_records()
     return outcomes
 

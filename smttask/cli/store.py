@@ -32,7 +32,7 @@ def flush() -> None:
     """Move the records waiting in journals into the record store now.
 
     Records reach the store on their own (in batches, and at the end of each process); run
-    this after cluster jobs that ran with SMTTASK_FLUSH_AT_EXIT=0, or to check that nothing
+    this after cluster jobs that ran with SMTTASK_FLUSH_RECORDS=0, or to check that nothing
     is waiting.
     """
     from ..recording import flush as flush_records

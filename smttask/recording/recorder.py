@@ -1,10 +1,10 @@
 """The recorder plugged into ``smttask.hooks``: one Sumatra record per recorded execution.
 
 Per project folder, the recorder keeps a git watcher (see ``gitstate``), this process's
-journal (see ``journal``) and the finished records not yet in the record store. Records move
-into the store in batches (``config.settings.flush_every`` records, or a record finishing
-``flush_interval`` seconds after the last move) and at process exit (unless
-``flush_at_exit`` is off). Sumatra and Django are imported only for those moves.
+journal (see ``journal``) and the finished records not yet in the record store. Unless
+``config.settings.flush_records`` is off, records move into the store in batches
+(``flush_every`` records, or a record finishing ``flush_interval`` seconds after the last move)
+and at process exit. Sumatra and Django are imported only for those moves.
 
 Without a Sumatra project (no ``.smt/project``), runs are not recorded and not checked;
 a warning says so once per folder.
@@ -163,8 +163,9 @@ class ProjectRecorder:
             record.update(end)
             self.pending.append(record)
             self.last_label = record["label"]
-            due = len(self.pending) >= config.settings.flush_every or (
-                time.monotonic() - self.last_flush >= config.settings.flush_interval
+            due = config.settings.flush_records and (
+                len(self.pending) >= config.settings.flush_every
+                or time.monotonic() - self.last_flush >= config.settings.flush_interval
             )
         if due:
             self.flush(quiet=True)
@@ -197,7 +198,7 @@ class ProjectRecorder:
         journal = self._journal
         if journal is None or journal.pid != os.getpid():
             return
-        if config.settings.flush_at_exit and self.pending:
+        if config.settings.flush_records and self.pending:
             try:
                 self.flush()
             except Exception as exc:
