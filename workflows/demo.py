@@ -8,7 +8,6 @@ code, and the examples run in it exactly as a user would run them.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -63,8 +62,6 @@ def run_pipeline(folder: Path) -> None:
     bin_dir = str(Path(sys.executable).parent)
     # Snakemake's jobs run `smttask run`: the environment's commands must be on PATH.
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
-    if importlib.util.find_spec("smttask.cli.project") and not (folder / ".smt").exists():
-        sh(SMTTASK, "project", "init", "--yes", cwd=folder)
     target = f"workflows/{PIPELINE}/pipeline.py:tasks"
     sh(SMTTASK, "export-snakemake", target, "-o", "build", "--batch", "analyze=6", cwd=folder)
     sh("snakemake", "-s", "build/Snakefile", "--cores", "2", "--quiet", "rules", cwd=folder)
@@ -73,18 +70,19 @@ def run_pipeline(folder: Path) -> None:
     picture = "dag.svg" if shutil.which("dot") else "dag.dot"
     sh(SMTTASK, "graph", target, "-o", picture, cwd=folder)
     sh(sys.executable, "-m", f"workflows.{PIPELINE}.pipeline", cwd=folder)
-    if importlib.util.find_spec("smttask.cli.smt"):
-        sh(SMTTASK, "smt", "list", cwd=folder)
 
 
 def main(folder: Path, seed_only: bool) -> None:
     folder = folder.resolve()
     make_project(folder)
+    sh(SMTTASK, "project", "init", "--yes", cwd=folder)  # the Sumatra project: records go here
     sh(sys.executable, "run.py", cwd=folder)
     sh(SMTTASK, "run", "taskdir", cwd=folder)
     if not seed_only:
         run_pipeline(folder)
-    print(f"\nDemo finished: results under {folder / 'data'}")
+    print("\nThe provenance records of every task that ran:", flush=True)
+    sh(SMTTASK, "smt", "list", cwd=folder)
+    print(f"\nDemo finished: results under {folder / 'data'}, records in {folder / '.smt'}")
 
 
 if __name__ == "__main__":
