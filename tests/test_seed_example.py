@@ -22,3 +22,5 @@ def test_seed_example_computes_then_loads_in_a_fresh_project(tmp_path: Path) -> 
     assert "0 ran, 1 loaded, 0 failed" in proc.stderr  # smttask run in a new process loads it
     archives = list((folder / "data/run_dump/analyze").iterdir())
     assert [p.suffix for p in archives] == [".json"]
+    listed = proc.stdout[proc.stdout.index("smttask smt list") :].split()
+    assert len([w for w in listed if "_analyze_" in w]) == 1  # one execution, one record
