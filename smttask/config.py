@@ -126,31 +126,29 @@ def forget_project_root() -> None:
     _data_roots_cache.clear()
 
 
-def input_root() -> Path:
-    root = project_root()
-    if _is_default("SMTTASK_INPUT_DIR", settings.input_dir, DEFAULT_INPUT_DIR):
-        stores = project_data_roots(root)
-        if stores is not None:
-            return stores[0]
-    return root / settings.input_dir
-
-
-def output_root() -> Path:
-    root = project_root()
-    if _is_default("SMTTASK_OUTPUT_DIR", settings.output_dir, DEFAULT_OUTPUT_DIR):
-        stores = project_data_roots(root)
-        if stores is not None:
-            return stores[1]
-    return root / settings.output_dir
-
-
 DEFAULT_INPUT_DIR = Path("data")
 DEFAULT_OUTPUT_DIR = Path("data/run_dump")
 _project_file_cache: dict[Path, tuple[int, tuple[Path, Path] | None]] = {}
 
 
-def _is_default(env_name: str, value: Path, default: Path) -> bool:
-    return env_name not in os.environ and Path(value) == default
+def input_root() -> Path:
+    """The input data store: links to results (default ``data/``)."""
+    return _data_root(0, "SMTTASK_INPUT_DIR", settings.input_dir, DEFAULT_INPUT_DIR)
+
+
+def output_root() -> Path:
+    """The output data store: the results themselves (default ``data/run_dump/``)."""
+    return _data_root(1, "SMTTASK_OUTPUT_DIR", settings.output_dir, DEFAULT_OUTPUT_DIR)
+
+
+def _data_root(index: int, env_name: str, setting: Path, default: Path) -> Path:
+    """The setting, unless it keeps its default and the Sumatra project names its own store."""
+    root = project_root()
+    if env_name not in os.environ and Path(setting) == default:
+        stores = project_data_roots(root)
+        if stores is not None:
+            return stores[index]
+    return root / setting
 
 
 def project_data_roots(root: Path) -> tuple[Path, Path] | None:
