@@ -20,7 +20,6 @@ import io
 import json
 import os
 import re
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -182,14 +181,3 @@ def _decode(data: bytes, annotation: Any, path: str, task: Task) -> Any:
             f"written by an incompatible version; delete it (or run with recompute=True) to "
             f"compute it again."
         ) from None
-
-
-def output_files(task: Task) -> Mapping[str, Path]:
-    """Archive paths of a task's outputs under the default layout (whether they exist or not)."""
-    return FileOutputStore().archive_paths(task)
-
-
-def decode_output(task: Task, output: str, data: bytes, origin: str | Path) -> Any:
-    """Output `output` of `task` read from `data`, the bytes of one stored output file (e.g.
-    an archive named by a record); `origin` names that file in error messages."""
-    return _decode(data, task._spec.output.type_of(output), str(origin), task)

@@ -114,7 +114,7 @@ def validate(
     model: type[pydantic.BaseModel] | None = None,
 ) -> Any:
     """Validate `value` against `annotation`; raise TaskInputError naming `what` on failure."""
-    if type(value) is annotation and annotation in _EXACT:
+    if type(value) is annotation and annotation in EXACT_TYPES:
         return value
     if field is None or model is None:
         try:
@@ -133,7 +133,7 @@ def validate(
 
 
 #: Types whose exact instances are valid as they are (no pydantic call needed).
-_EXACT = frozenset({float, int, str, bool})
+EXACT_TYPES = frozenset({float, int, str, bool})
 
 
 def type_name(annotation: Any) -> str:

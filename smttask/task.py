@@ -126,8 +126,8 @@ class Task(metaclass=TaskKind):
                 inputs[name] = value
             else:
                 inputs[name] = self._validate_input(name, value)
-        if len(given) > len(inputs) or any(k not in inputs for k in given):
-            unknown = [k for k in given if k not in inputs]
+        unknown = [k for k in given if k not in inputs]
+        if unknown:
             self._bad_call(args, kwargs, f"it has no input named {', '.join(map(repr, unknown))}")
         self.inputs = inputs
         self._key = None

@@ -18,8 +18,6 @@ from .taskoutput import OutputSpec
 #: Options every task kind accepts in its decorator.
 COMMON_OPTIONS = ("cache", "threads", "resources", "retries", "version")
 
-_FAST_TYPES = (float, int, str, bool)
-
 
 @dataclass(frozen=True)
 class TaskSpec:
@@ -53,7 +51,7 @@ class TaskSpec:
     def validate(self, param: str, value: Any) -> Any:
         """Validate one (non-lazy) input value."""
         ann = self.annotations[param]
-        if ann in _FAST_TYPES and type(value) is ann:
+        if type(value) is ann and ann in serialization.EXACT_TYPES:  # hot path: skip pydantic
             return value
         return serialization.validate(
             ann,

@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 BLOCK = re.compile(r"^```python(?: file=(\S+))?\n(.*?)^```", re.S | re.M)
 
@@ -19,13 +17,19 @@ def blocks(name: str) -> list[tuple[str | None, str]]:
     return BLOCK.findall((DOCS / name).read_text())
 
 
-@pytest.mark.parametrize("doc", ["guide.md"])
-def test_doc_examples_run(project, doc: str) -> None:  # type: ignore[no-untyped-def]
-    found = blocks(doc)
-    assert len(found) >= 5, f"{doc}: expected runnable examples"
+def run_doc(name: str, project) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Run the examples of docs/`name` in `project`; return the names they defined."""
+    found = blocks(name)
+    assert len(found) >= 2, f"{name}: expected runnable examples"
     namespace: dict[str, object] = {}
     for filename, code in found:
         if filename:
             project.write_module(filename.removesuffix(".py"), code)
         else:
-            exec(compile(code, f"{doc} example", "exec"), namespace)
+            exec(compile(code, f"docs/{name} example", "exec"), namespace)
+    return namespace
+
+
+def test_guide_examples_run(project) -> None:  # type: ignore[no-untyped-def]
+    assert len(blocks("guide.md")) >= 5
+    run_doc("guide.md", project)

@@ -230,17 +230,9 @@ def test_a_running_process_journal_is_left_alone(smt_project) -> None:  # type: 
 
 
 def test_docs_recording_examples_run(smt_project) -> None:  # type: ignore[no-untyped-def]
-    import re
+    from test_docs import run_doc
 
-    doc = Path(__file__).resolve().parent.parent / "docs" / "recording.md"
-    blocks = re.findall(r"^```python(?: file=(\S+))?\n(.*?)^```", doc.read_text(), re.S | re.M)
-    assert len(blocks) >= 2
-    namespace: dict[str, object] = {}
-    for filename, code in blocks:
-        if filename:
-            smt_project.write_module(filename.removesuffix(".py"), code)
-        else:
-            exec(compile(code, "docs/recording.md example", "exec"), namespace)
+    run_doc("recording.md", smt_project)
 
 
 def test_iterative_tasks_are_recorded_per_iteration(smt_project) -> None:  # type: ignore[no-untyped-def]

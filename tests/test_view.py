@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_docs import blocks
+from test_docs import blocks, run_doc
 
 from smttask import TaskExecutionError, clear_memory_cache, config
 from smttask.cli import cli
@@ -481,13 +481,7 @@ def test_rsview_is_exported_lazily_from_smttask() -> None:
 
 
 def test_view_doc_examples_run(smt_project) -> None:  # type: ignore[no-untyped-def]
-    found = blocks("view.md")
-    assert len(found) >= 5
-    namespace: dict[str, object] = {}
-    for filename, code in found:
-        if filename:
-            smt_project.write_module(filename.removesuffix(".py"), code)
-        else:
-            exec(compile(code, "docs/view.md example", "exec"), namespace)
+    assert len(blocks("view.md")) >= 5
+    namespace = run_doc("view.md", smt_project)
     assert isinstance(namespace["rs"], RSView)
     assert all(isinstance(r, Record) for r in namespace["rs"])
