@@ -181,3 +181,9 @@ def _decode(data: bytes, annotation: Any, path: str, task: Task) -> Any:
             f"written by an incompatible version; delete it (or run with recompute=True) to "
             f"compute it again."
         ) from None
+
+
+def decode_output(task: Task, output: str, data: bytes, origin: str | Path) -> Any:
+    """Output `output` of `task` read from `data`, the bytes of one stored output file (e.g.
+    an archive named by a record); `origin` names that file in error messages."""
+    return _decode(data, task._spec.output.type_of(output), str(origin), task)
