@@ -1,0 +1,241 @@
+"""Code identity: what changes a function's fingerprint, and what does not."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from smttask import codeid
+
+BASE = """
+import numpy as np
+
+SCALE = 3
+
+
+def helper(x):
+    return x * SCALE
+
+
+def f(x):
+    '''Add one.'''
+    return helper(x) + 1
+"""
+
+
+def fp(project, name, text, **kwargs):  # type: ignore[no-untyped-def]
+    module = project.write_module(name, text, commit=False)
+    return codeid.fingerprint(module.f, **kwargs)
+
+
+def test_formatting_comments_and_docstrings_do_not_count(project):
+    a = fp(project, "m_a", BASE)
+    b = fp(
+        project,
+        "m_b",
+        """
+        import numpy as np
+        SCALE = 3
+        def helper(x):
+            # a comment
+            return (x *
+                    SCALE)
+        def f(x):
+            '''Another docstring, much longer than the first one.'''
+            return helper(x) + 1  # trailing comment
+        """,
+    )
+    assert [p.how for p in a.parts] == ["source", "source", "value"]
+    # Module names differ, so compare the parts' digests, not the names.
+    assert [p.digest for p in a.parts] == [p.digest for p in b.parts]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("return helper(x) + 1", "return helper(x) + 100"),  # the function itself
+        ("return x * SCALE", "return x * SCALE + 0.5"),  # a helper it calls
+        ("SCALE = 3", "SCALE = 4"),  # a constant a helper reads
+        ("return helper(x) + 1", "return helper(x) - 1"),
+    ],
+)
+def test_what_the_code_computes_counts(project, change):
+    before = fp(project, "m_before", BASE)
+    after = fp(project, "m_before", BASE.replace(*change))
+    assert before.digest != after.digest
+    changed = after.changed_parts({p.name: p.digest for p in before.parts})
+    assert len(changed) == 1
+
+
+def test_fingerprints_are_stable_across_processes(project):
+    project.write_module("m_proc", BASE)
+    here = codeid.fingerprint(sys.modules["m_proc"].f).digest
+    code = "import m_proc, smttask.codeid as c; print(c.fingerprint(m_proc.f).digest)"
+    for seed in ("1", "2"):
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=project.root,
+            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert out.stdout.strip() == here
+
+
+def test_library_code_and_modules_do_not_count(project):
+    got = fp(
+        project,
+        "m_lib",
+        """
+        import numpy as np
+        from os.path import join
+
+        def f(x):
+            return np.sum(x) + len(join("a", "b"))
+        """,
+    )
+    assert [p.name for p in got.parts] == ["m_lib.f"]
+
+
+def test_helpers_in_other_project_modules_count(project):
+    project.write_module("m_util", "def smooth(x):\n    return x / 2\n", commit=False)
+    before = fp(project, "m_main", "from m_util import smooth\ndef f(x):\n    return smooth(x)\n")
+    assert "m_util.smooth" in [p.name for p in before.parts]
+    project.write_module("m_util", "def smooth(x):\n    return x / 3\n", commit=False)
+    after = fp(project, "m_main", "from m_util import smooth\ndef f(x):\n    return smooth(x)\n")
+    assert after.changed_parts({p.name: p.digest for p in before.parts}) == ["m_util.smooth"]
+
+
+def test_classes_and_instances_of_project_classes_count(project):
+    text = """
+    class Model:
+        def predict(self, x):
+            return x + 1
+
+    MODEL = Model()
+
+    def f(x):
+        return MODEL.predict(x)
+    """
+    before = fp(project, "m_cls", text)
+    assert "m_cls.Model" in [p.name for p in before.parts]
+    after = fp(project, "m_cls", text.replace("x + 1", "x + 2"))
+    assert before.digest != after.digest
+
+
+def test_recursive_helpers_terminate(project):
+    got = fp(
+        project,
+        "m_rec",
+        """
+        def even(n):
+            return True if n == 0 else odd(n - 1)
+
+        def odd(n):
+            return False if n == 0 else even(n - 1)
+
+        def f(n):
+            return even(n)
+        """,
+    )
+    assert sorted(p.name for p in got.parts) == ["m_rec.even", "m_rec.f", "m_rec.odd"]
+
+
+def test_own_decorator_does_not_count_other_decorators_do(project):
+    text = """
+    import functools
+
+    def mark(fn):
+        return fn
+
+    @mark
+    @functools.lru_cache
+    def f(x):
+        return x
+    """
+    module = project.write_module("m_deco", text, commit=False)
+    mark = module.mark
+    plain = codeid.fingerprint(module.f)
+    skipping = codeid.fingerprint(module.f, own_decorator=lambda obj: obj is mark)
+    assert plain.parts[0].digest != skipping.parts[0].digest
+    without = project.write_module(
+        "m_deco2", "import functools\n@functools.lru_cache\ndef f(x):\n    return x\n", commit=False
+    )
+    assert codeid.fingerprint(without.f).parts[0].digest == skipping.parts[0].digest
+
+
+def test_source_edited_after_import_falls_back_to_the_running_code(project):
+    module = project.write_module("m_edit", "def f(x):\n    return x + 1\n", commit=False)
+    from_source = codeid.fingerprint(module.f)
+    assert from_source.parts[0].how == "source"
+    # The file changes on disk, the module in memory does not: the fingerprint must describe
+    # the code that runs (x + 1), never the new source (x + 100).
+    project.write("m_edit.py", "def f(x):\n    return x + 100\n")
+    import linecache
+
+    linecache.clearcache()
+    again = codeid.fingerprint(module.f)
+    assert again.parts[0].how == "bytecode"
+    assert again.digest != from_source.digest
+    edited = project.write_module("m_edit", "def f(x):\n    return x + 100\n", commit=False)
+    assert codeid.fingerprint(edited.f).digest not in (again.digest, from_source.digest)
+
+
+def test_uses_adds_code_and_rejects_non_code(project):
+    module = project.write_module(
+        "m_uses",
+        "def hidden(x):\n    return x\ndef f(x):\n    return globals()['hid' + 'den'](x)\n",
+        commit=False,
+    )
+    assert [p.name for p in codeid.fingerprint(module.f).parts] == ["m_uses.f"]
+    declared = codeid.fingerprint(module.f, uses=[module.hidden])
+    assert [p.name for p in declared.parts] == ["m_uses.f", "m_uses.hidden"]
+    with pytest.raises(TypeError, match="uses= lists functions and classes"):
+        codeid.fingerprint(module.f, uses=[42])
+
+
+def test_canonical_form_is_pinned():
+    # The canonical text is an on-disk format (it names result files): pin it.
+    tree = codeid.ast.parse(textwrap.dedent("def f(x, y=2):\n    'doc'\n    return x + y\n"))
+    text = codeid.canonical(tree.body[0])
+    assert text == (
+        "FunctionDef(name=str:'f';args=arguments(args=[arg(arg=str:'x';),arg(arg=str:'y';),];"
+        "defaults=[Constant(value=int:2;),];);body=[Return(value=BinOp(left=Name(id=str:'x';);"
+        "op=Add();right=Name(id=str:'y';););),];)"
+    )
+    assert codeid._hex(text) == "7c3c38018d117e6e5c1c666a5b897487"
+
+
+RICH = '''
+import numpy as np
+class A:
+    """doc"""
+    x: int = 3
+    def m(self, *a, k=1, **kw):
+        async def g():
+            async with self as s:
+                return [i async for i in s if i]
+        return {k: v for k, v in kw.items()}, f'{k!r:>3}', lambda q: q**2, a[1:2, ...]
+def f(x, /, y: 'int' = 2, *, z):
+    try:
+        match x:
+            case [1, *rest]: pass
+            case {'a': b}: pass
+    except* ValueError as e:
+        raise
+    finally:
+        global G
+    return x if y else z
+'''
+
+
+def test_canonical_form_is_the_same_under_every_python():
+    # Measured identical under Python 3.11, 3.12 and 3.13 (whose trees differ in empty
+    # fields such as type_params): a new Python must not change every digest.
+    assert codeid._hex(codeid.canonical(codeid.ast.parse(RICH))) == (
+        "66022f305c7d02bbd19d49833d03edfb"
+    )
