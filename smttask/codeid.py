@@ -172,13 +172,30 @@ def _constant(name: str, value: Any) -> CodePart:
 def _referenced(
     codes: Iterable[types.CodeType], namespace: dict[str, Any]
 ) -> list[tuple[str, Any]]:
-    """(name, value) of the globals the code objects may read (in first-use order)."""
-    found: dict[str, Any] = {}
-    for code in codes:
-        for name in code.co_names:
-            if name in namespace and name not in found:
-                found[name] = namespace[name]
+    """(name, value) of the globals the code objects may read (in first-use order), and of
+    the attributes they may read from project modules (``helpers.smooth`` after
+    ``import helpers``)."""
+    names = list(dict.fromkeys(name for code in codes for name in code.co_names))
+    found: dict[str, Any] = {n: namespace[n] for n in names if n in namespace}
+    modules = [v for v in found.values() if _is_project_module(v)]
+    seen: set[int] = set()
+    while modules:
+        module = modules.pop(0)
+        if id(module) in seen:
+            continue
+        seen.add(id(module))
+        attrs = vars(module)
+        for name in names:
+            if name in attrs:
+                value = attrs[name]
+                found.setdefault(f"{module.__name__}.{name}", value)
+                if _is_project_module(value):
+                    modules.append(value)
     return list(found.items())
+
+
+def _is_project_module(value: Any) -> bool:
+    return isinstance(value, types.ModuleType) and _is_project_module_name(value.__name__)
 
 
 def _closure(fn: types.FunctionType) -> list[tuple[str, Any]]:
@@ -273,8 +290,10 @@ def is_project_code(obj: Any) -> bool:
     """Whether `obj` (a function or class) is defined in the project's own code: not in
     Python's standard library, an installed package, a built-in module or smttask."""
     module_name = getattr(obj, "__module__", None)
-    if not isinstance(module_name, str):
-        return False
+    return isinstance(module_name, str) and _is_project_module_name(module_name)
+
+
+def _is_project_module_name(module_name: str) -> bool:
     known = _project_modules.get(module_name)
     if known is not None:
         return known
@@ -288,8 +307,7 @@ def is_project_code(obj: Any) -> bool:
         if not isinstance(file, str):
             result = module_name == "__main__"  # a notebook or an interactive session
         else:
-            real = os.path.realpath(file)
-            result = not real.startswith(_libraries())
+            result = not os.path.realpath(file).startswith(_libraries())
     _project_modules[module_name] = result
     return result
 

@@ -239,3 +239,17 @@ def test_canonical_form_is_the_same_under_every_python():
     assert codeid._hex(codeid.canonical(codeid.ast.parse(RICH))) == (
         "66022f305c7d02bbd19d49833d03edfb"
     )
+
+
+def test_helpers_reached_through_a_project_module_count(project):
+    project.write("pkg/__init__.py", "")
+    project.write("pkg/util.py", "def smooth(x):\n    return x / 2\n")
+    text = "import pkg.util\nimport m_flat\ndef f(x):\n    return pkg.util.smooth(x) + m_flat.K\n"
+    project.write_module("m_flat", "K = 1\n", commit=False)
+    before = fp(project, "m_attr", text)
+    assert {"pkg.util.smooth", "m_attr.f:m_flat.K"} <= {p.name for p in before.parts}
+    project.write("pkg/util.py", "def smooth(x):\n    return x / 3\n")
+    for name in ("pkg", "pkg.util"):
+        sys.modules.pop(name, None)
+    after = fp(project, "m_attr", text)
+    assert after.changed_parts({p.name: p.digest for p in before.parts}) == ["pkg.util.smooth"]
