@@ -421,9 +421,7 @@ def prepare(folder: Path, contender: Contender) -> Path:
 
 
 def run_step(folder: Path, contender: Contender, step: Step, n: int) -> dict[str, Any]:
-    env = bl.base_env(
-        PYTHONPATH=str(folder), SMTTASK_PROJECT_ROOT=str(folder), **contender.env
-    )
+    env = bl.base_env(PYTHONPATH=str(folder), SMTTASK_PROJECT_ROOT=str(folder), **contender.env)
     out, seconds = bl.run_json(
         [sys.executable, "driver.py", step.workload, str(n)], cwd=folder, env=env
     )
@@ -471,13 +469,9 @@ def main() -> None:
                             f"{out['calls']} times (expected {out['expected_calls']})"
                         )
     names = [c.name for c in chosen]
-    work_rows = [
-        (step.case, {c: work.get((step.case, c)) for c in names}) for step in plan
-    ]
+    work_rows = [(step.case, {c: work.get((step.case, c)) for c in names}) for step in plan]
     work_rows.append(("imports + engine set-up (single-hit process)", dict(setup)))
-    process_rows = [
-        (step.case, {c: process.get((step.case, c)) for c in names}) for step in plan
-    ]
+    process_rows = [(step.case, {c: process.get((step.case, c)) for c in names}) for step in plan]
     notes = [
         "Work time starts after the imports and the engine's set-up (Parsl: `parsl.load`, "
         "which reads the checkpoints; redun: `Scheduler.load`) and ends with the result in "
@@ -503,9 +497,7 @@ def main() -> None:
         "versions": bl.versions({p for c in chosen for p in c.packages}),
         "tables": [
             bl.peers_table("Work time, in the process", names, work_rows, ours="smttask"),
-            bl.peers_table(
-                "Whole process (spawn to exit)", names, process_rows, ours="smttask"
-            ),
+            bl.peers_table("Whole process (spawn to exit)", names, process_rows, ours="smttask"),
         ],
         "notes": notes,
     }

@@ -130,9 +130,7 @@ def fmt_cell(cell: Any) -> str:
             return "—"
         if len(cell) == 1:
             return fmt_seconds(cell[0])
-        return (
-            f"{fmt_seconds(median(cell))} ({fmt_seconds(min(cell))}–{fmt_seconds(max(cell))})"
-        )
+        return f"{fmt_seconds(median(cell))} ({fmt_seconds(min(cell))}–{fmt_seconds(max(cell))})"
     if isinstance(cell, float):
         return f"{cell:.4g}"
     return str(cell)
