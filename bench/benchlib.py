@@ -142,7 +142,8 @@ def ratio(ours: Any, base: Any) -> str:
     b = median(base)
     if b == 0:
         return "—"
-    return f"{median(ours) / b:.2f}"
+    value = median(ours) / b
+    return f"{value:.0f}" if value >= 10 else f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
 
 
 def repeats(table: dict[str, Any]) -> int:
