@@ -1,33 +1,36 @@
 """Export and Snakemake costs of compiled workflows, against baselines measured in the same run.
 
-    python bench/bench_compile.py [--tasks N] [--tiny N] [--batch N] [--skip-dry-run] [--repeat N]
+    python bench/bench_compile.py [--quick] [--tasks N] [--unbatched U] [--tiny T]
+                                  [--batch B] [--rounds R] [--skip-dry-run]
 
 1. Export of an N-task DAG (default 20,000: N/2 `simulate` tasks, each analysed by one
-   `analyze` task): time of `smttask.export_snakemake` (trace, check every task file loads
-   back, render, write). Target: ≤ 10 s.
-2. `snakemake -n` on the exported workflow (auto layout, here: wildcard) against a
-   hand-written Snakefile with one wildcard rule per task type and a dict lookup for the
-   same DAG. Target: ratio ≤ 1.2.
-3. `--tiny` (default 1,000) tiny recorded tasks through `snakemake --cores 2`, batched
-   (`--batch`, default 100 per job), each task recorded in the project's Sumatra store,
-   against the same number of bare `touch` jobs in one wildcard rule. Target: ratio ≤ 2.
+   `analyze` task): `smttask.export_snakemake` (trace, check that every task file loads
+   back, render, write) against the same without writing; and a re-export with nothing
+   changed. Target: ≤ 10 s.
+2. `snakemake -n` on the exported workflow against a hand-written Snakefile with one
+   wildcard rule per task type and a dict lookup for the same DAG. Target: ratio ≤ 1.2.
+3. Per-job overhead: U (default 200) tiny recorded tasks, one Snakemake job each (wildcard
+   layout), through `snakemake --cores 2`, against U bare jobs in one wildcard rule whose
+   job is a `python -c` that only creates its output file: the job's own Python start is
+   the floor.
+4. Batched: T (default 1,000) tiny recorded tasks, B (default 100) per job, against T/B bare
+   jobs that each create their B output files in one `python -c`.
+5. A second `snakemake` run of each workflow (nothing to do).
 
-Needs smttask and snakemake on PATH (run it in the project's environment).
+Each round (default 3) uses fresh projects; contenders alternate within a round. Every
+smttask job runs `smttask run` (recording on: each task recorded, journals moved into the
+SQLite store by the workflow's final `smttask store flush`).
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
-import time
 from pathlib import Path
+from typing import Any
 
-BIN = Path(sys.executable).parent
+import benchlib as bl
 
 TASKS = """
 from smttask import RecordedTask
@@ -48,156 +51,271 @@ def tiny(i: int) -> int:
     return i
 """
 
+EXPORT_DAG = """
+import json, sys, time
+from bench_tasks import analyze, simulate
+import smttask
+from smttask.compile.snakemake import compile_snakemake
+from smttask.export import check_modules, check_plan, plan_export
+from smttask.graph import trace
+
+n, rounds = int(sys.argv[1]), int(sys.argv[2])
+start = time.perf_counter()
+tasks = [analyze(value=simulate(seed=i)) for i in range(n // 2)]
+out = {"build": time.perf_counter() - start, "export": [], "render": [], "reexport": []}
+for r in range(rounds):
+    start = time.perf_counter()
+    result = smttask.export_snakemake(tasks, f"build{r}")
+    out["export"].append(time.perf_counter() - start)
+    start = time.perf_counter()
+    graph = trace(tasks)
+    check_modules(graph)
+    plan = plan_export(graph, f"build{r}")
+    check_plan(plan, graph)
+    files = compile_snakemake(plan)
+    out["render"].append(time.perf_counter() - start)
+    start = time.perf_counter()
+    smttask.export_snakemake(tasks, f"build{r}")
+    out["reexport"].append(time.perf_counter() - start)
+out.update(jobs=result.jobs, layout=result.layout, rules=result.rules, files=len(files))
+json.dump([(t.key, t.inputs["value"].key) for t in tasks], open("pairs.json", "w"))
+print(json.dumps(out))
+"""
+
+EXPORT_TINY = """
+import sys
+from bench_tasks import tiny
+import smttask
+n, batch = int(sys.argv[1]), int(sys.argv[2])
+smttask.export_snakemake([tiny(i=i) for i in range(n)], "build", layout="wildcard",
+                         batch=batch if batch > 1 else None)
+"""
+
 BASELINE = """
 # Hand-written: one wildcard rule per task type, upstream files from a dict.
-N = {n}
-SIM = "data/run_dump/simulate/{{key}}.json"
-UPSTREAM = {{a: f"data/run_dump/simulate/{{s}}.json" for a, s in {pairs!r}}}
+import json
+UPSTREAM = {a: f"data/run_dump/simulate/{s}.json" for a, s in json.load(open("pairs.json"))}
 
 
 rule all:
     input:
-        expand("data/run_dump/analyze/{{key}}.json", key=list(UPSTREAM)),
+        expand("data/run_dump/analyze/{key}.json", key=list(UPSTREAM)),
 
 
 rule simulate:
-    input: "build/tasks/simulate/{{key}}.json"
-    output: SIM
-    shell: "smttask run {{input}}"
+    input: "build0/tasks/simulate/{key}.json"
+    output: "data/run_dump/simulate/{key}.json"
+    shell: "smttask run {input}"
 
 
 rule analyze:
     input:
-        task="build/tasks/analyze/{{key}}.json",
+        task="build0/tasks/analyze/{key}.json",
         upstream=lambda wc: UPSTREAM[wc.key],
-    output: "data/run_dump/analyze/{{key}}.json"
-    shell: "smttask run {{input.task}}"
+    output: "data/run_dump/analyze/{key}.json"
+    shell: "smttask run {input.task}"
 """
 
-TOUCH = """
+#: Bare jobs: one wildcard rule; each job one Python process creating its own output(s).
+BARE = """
+B = @B@
+
+
 rule all:
-    input: expand("out/{{i}}.txt", i=range({n}))
+    input: expand("out/{b}/{i}.txt", b=range(@JOBS@), i=range(B))
 
 
-rule touch:
-    output: "out/{{i}}.txt"
-    shell: "touch {{output}}"
+rule bare:
+    output: [f"out/{{b}}/{i}.txt" for i in range(B)]
+    shell: "python -c \\"import sys; [open(p, 'w').close() for p in sys.argv[1:]]\\" {output}"
 """
 
 
-def env() -> dict[str, str]:
-    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-
-
-def timed(cmd: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
-    result = subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}")
-    return seconds
-
-
-def make_project(root: Path) -> None:
-    root.mkdir(parents=True)
-    (root / "bench_tasks.py").write_text(textwrap.dedent(TASKS))
-    (root / ".gitignore").write_text("data/\nbuild*/\n.snakemake/\nout/\n*.smk\n")
-    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.org"]
-    subprocess.run([*git, "init", "-q"], cwd=root, check=True)
-    subprocess.run([*git, "add", "."], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "bench"], cwd=root, check=True)
-    timed([str(BIN / "smttask"), "project", "init", "--yes"], root)
-    os.chdir(root)
-    os.environ["SMTTASK_PROJECT_ROOT"] = str(root)
-    sys.path.insert(0, str(root))
-
-
-def render_only(tasks: list[object], outdir: Path) -> int:
-    """Everything the export does but writing; return the number of files."""
-    from smttask.compile.snakemake import compile_snakemake
-    from smttask.export import check_modules, check_plan, plan_export
-    from smttask.graph import trace
-
-    graph = trace(tasks)  # type: ignore[arg-type]
-    check_modules(graph)
-    plan = plan_export(graph, outdir)
-    check_plan(plan, graph)
-    return len(compile_snakemake(plan))
-
-
-def bench_export(root: Path, n: int, dry_run: bool, repeat: int) -> None:
-    from bench_tasks import analyze, simulate
-
-    import smttask
-
-    half = n // 2
-    start = time.perf_counter()
-    tasks = [analyze(value=simulate(seed=i)) for i in range(half)]
-    built = time.perf_counter() - start
-    start = time.perf_counter()
-    result = smttask.export_snakemake(tasks, root / "build")
-    seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    files = render_only(tasks, root / "build")
-    in_memory = time.perf_counter() - start
-    print(
-        f"export of {result.jobs:,} tasks ({result.layout} layout, {result.rules} rules): "
-        f"{seconds:.2f} s (target ≤ 10 s); the same without writing the {files:,} files: "
-        f"{in_memory:.2f} s (building the tasks took {built:.2f} s)"
-    )
-    start = time.perf_counter()
-    smttask.export_snakemake(tasks, root / "build")
-    print(f"re-export, nothing changed: {time.perf_counter() - start:.2f} s")
-    if not dry_run:
-        return
-    pairs = [(t.key, t.inputs["value"].key) for t in tasks]
-    (root / "baseline.smk").write_text(BASELINE.format(n=n, pairs=pairs))
-    snakemake = str(BIN / "snakemake")
-    ours, base = [], []
-    for _ in range(repeat):  # alternate, keep the best of each: load on the machine varies
-        ours.append(timed([snakemake, "-s", "build/Snakefile", "-n", "--quiet"], root))
-        base.append(timed([snakemake, "-s", "baseline.smk", "-n", "--quiet"], root))
-    print(
-        f"snakemake -n (best of {repeat}): exported {min(ours):.1f} s, hand-written wildcard "
-        f"Snakefile {min(base):.1f} s, ratio {min(ours) / min(base):.2f} (target ≤ 1.2)"
+def smt_project(folder: Path) -> Path:
+    return bl.git_project(
+        folder,
+        {
+            "bench_tasks.py": TASKS,
+            ".gitignore": "data/\nbuild*/\n.snakemake/\nout/\n*.smk\npairs.json\n",
+        },
     )
 
 
-def bench_tiny(root: Path, n: int, batch: int) -> None:
-    from bench_tasks import tiny
+def env_for(folder: Path) -> dict[str, str]:
+    return bl.base_env(PYTHONPATH=str(folder), SMTTASK_PROJECT_ROOT=str(folder))
 
-    import smttask
 
-    smttask.export_snakemake([tiny(i=i) for i in range(n)], root / "build_tiny", batch=batch)
-    (root / "touch.smk").write_text(TOUCH.format(n=n))
-    snakemake = str(BIN / "snakemake")
-    ours = timed([snakemake, "-s", "build_tiny/Snakefile", "--cores", "2", "--quiet"], root)
-    base = timed([snakemake, "-s", "touch.smk", "--cores", "2", "--quiet"], root)
-    print(
-        f"{n:,} tiny recorded tasks, {batch} per job: {ours:.1f} s; {n:,} bare touch jobs: "
-        f"{base:.1f} s; ratio {ours / base:.2f} (target ≤ 2)"
-    )
-    redo = timed([snakemake, "-s", "build_tiny/Snakefile", "--cores", "2", "--quiet"], root)
-    print(f"second run (nothing to do): {redo:.1f} s")
+def snakemake(folder: Path, snakefile: str, *extra: str) -> float:
+    cmd = [bl.bin_path("snakemake"), "-s", snakefile, "--quiet", *extra]
+    return bl.wall(cmd, cwd=folder, env=env_for(folder))
+
+
+def bare_folder(folder: Path, jobs: int, per_job: int) -> Path:
+    folder.mkdir(parents=True)
+    text = BARE.replace("@B@", str(per_job)).replace("@JOBS@", str(jobs))
+    (folder / "bare.smk").write_text(text)
+    return folder
+
+
+def count_outputs(folder: Path, pattern: str) -> int:
+    return len(list(folder.glob(pattern)))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--tasks", type=int, default=20_000)
-    parser.add_argument("--tiny", type=int, default=1_000)
-    parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--skip-dry-run", action="store_true")
-    parser.add_argument("--repeat", type=int, default=3, help="dry runs of each Snakefile")
-    args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="smttask-bench-compile-"))
-    try:
-        make_project(folder / "project")
-        bench_export(folder / "project", args.tasks, not args.skip_dry_run, args.repeat)
-        if args.tiny:
-            bench_tiny(folder / "project", args.tiny, args.batch)
-    finally:
-        os.chdir("/")
-        shutil.rmtree(folder, ignore_errors=True)
+    p = bl.parser(__doc__)
+    p.add_argument("--tasks", type=int, help="N of the export (default 20000; --quick: 1000)")
+    p.add_argument("--unbatched", type=int, help="U (default 200; --quick: 10)")
+    p.add_argument("--tiny", type=int, help="T (default 1000; --quick: 50)")
+    p.add_argument("--batch", type=int, help="B (default 100; --quick: 10)")
+    p.add_argument("--rounds", type=int, help="rounds (default 3)")
+    p.add_argument("--skip-dry-run", action="store_true")
+    args = p.parse_args()
+    n = args.tasks or (1000 if args.quick else 20_000)
+    unbatched = args.unbatched or (10 if args.quick else 200)
+    tiny = args.tiny or (50 if args.quick else 1000)
+    batch = args.batch or (10 if args.quick else 100)
+    rounds = args.rounds or 3
+    if tiny % batch:
+        raise SystemExit(f"--tiny ({tiny}) must be a multiple of --batch ({batch})")
+    s: dict[str, list[float]] = {}
+    counts: list[str] = []
+
+    def add(key: str, value: float) -> None:
+        s.setdefault(key, []).append(value)
+
+    with tempfile.TemporaryDirectory(prefix="smttask-bench-compile-") as tmp:
+        root = Path(tmp)
+        bl.progress(f"compile 1: export of {n:,} tasks × {rounds}")
+        dag = smt_project(root / "dag")
+        out, _ = bl.run_json(
+            [sys.executable, "-c", EXPORT_DAG, str(n), str(rounds)], cwd=dag, env=env_for(dag)
+        )
+        exported: dict[str, Any] = out
+        if not args.skip_dry_run:
+            (dag / "baseline.smk").write_text(BASELINE)
+            for r in range(rounds):
+                bl.progress(f"compile 2: snakemake -n, round {r + 1}/{rounds}")
+                for kind in bl.rotated(["ours", "base"], r):
+                    snakefile = "build0/Snakefile" if kind == "ours" else "baseline.smk"
+                    add(f"dry_{kind}", snakemake(dag, snakefile, "-n"))
+
+        for r in range(rounds):
+            bl.progress(f"compile 3-5: round {r + 1}/{rounds}")
+            for kind in bl.rotated(["unbatched", "batched"], r):
+                tasks, per_job = (unbatched, 1) if kind == "unbatched" else (tiny, batch)
+                ours = smt_project(root / f"{kind}{r}")
+                bl.wall(
+                    [sys.executable, "-c", EXPORT_TINY, str(tasks), str(per_job)],
+                    cwd=ours,
+                    env=env_for(ours),
+                )
+                bare = bare_folder(root / f"bare_{kind}{r}", tasks // per_job, per_job)
+                for who in bl.rotated(["ours", "bare"], r):
+                    if who == "ours":
+                        add(f"{kind}_ours", snakemake(ours, "build/Snakefile", "--cores", "2"))
+                    else:
+                        add(f"{kind}_bare", snakemake(bare, "bare.smk", "--cores", "2"))
+                for who in bl.rotated(["ours", "bare"], r):
+                    if who == "ours":
+                        add(
+                            f"{kind}_again_ours", snakemake(ours, "build/Snakefile", "--cores", "2")
+                        )
+                    else:
+                        add(f"{kind}_again_bare", snakemake(bare, "bare.smk", "--cores", "2"))
+                made = count_outputs(ours, "data/run_dump/tiny/*.json")
+                made_bare = count_outputs(bare, "out/*/*.txt")
+                if made != tasks or made_bare != tasks:
+                    raise SystemExit(
+                        f"{kind}: {made} smttask outputs, {made_bare} bare, of {tasks}"
+                    )
+                listed = subprocess.run(
+                    [bl.bin_path("smttask"), "smt", "list"],
+                    cwd=ours,
+                    env=env_for(ours),
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                records = len(listed.stdout.split())
+                counts.append(f"{kind} round {r + 1}: {records} records for {tasks} tasks")
+
+    g = s.get
+    export_rows = [
+        (
+            f"export of {exported['jobs']:,} tasks ({exported['layout']} layout, "
+            f"{exported['rules']} rules)",
+            exported["export"],
+            f"the same without writing the {exported['files']:,} files",
+            exported["render"],
+        ),
+        ("re-export, nothing changed", exported["reexport"], None, None),
+    ]
+    dry_rows = [
+        ("`snakemake -n` of the exported workflow", g("dry_ours"),
+         "hand-written wildcard Snakefile, same DAG", g("dry_base")),
+    ]  # fmt: skip
+    jobs_rows = [
+        (f"{unbatched:,} tasks, 1 per job (wildcard rule), `--cores 2`", g("unbatched_ours"),
+         f"{unbatched:,} bare `python -c` jobs, one wildcard rule", g("unbatched_bare")),
+        (f"{tiny:,} tasks, {batch} per job ({tiny // batch} jobs), `--cores 2`",
+         g("batched_ours"), f"{tiny // batch} bare `python -c` jobs × {batch} outputs",
+         g("batched_bare")),
+        ("second run, 1 per job (nothing to do)", g("unbatched_again_ours"),
+         "bare, 1 per job, second run", g("unbatched_again_bare")),
+        (f"second run, {batch} per job (nothing to do)", g("batched_again_ours"),
+         f"bare, {batch} per job, second run", g("batched_again_bare")),
+    ]  # fmt: skip
+    per_job = [
+        ("per job, 1 task per job", _net(g("unbatched_ours"), g("unbatched_again_ours"), unbatched),
+         "per bare job", _net(g("unbatched_bare"), g("unbatched_again_bare"), unbatched)),
+        (f"per task, {batch} per job", _net(g("batched_ours"), g("batched_again_ours"), tiny),
+         f"per bare output, {batch} per job",
+         _net(g("batched_bare"), g("batched_again_bare"), tiny)),
+    ]  # fmt: skip
+    result = {
+        "name": "compile",
+        "title": "Compiled workflows: export, Snakemake dry run, per-job overhead",
+        "about": [
+            f"{rounds} rounds; contenders alternate within a round; every workflow run in a "
+            "fresh project. Ratios < 1: smttask is faster."
+        ],
+        "settings": {
+            "smttask": "`export_snakemake(..., layout='wildcard')` (batched: `batch=B`); "
+            "each job `smttask run` with recording on; the workflow ends with one "
+            "`smttask store flush`.",
+            "bare": "one wildcard rule; each job `python -c` creating its own output "
+            "file(s), nothing else.",
+        },
+        "versions": bl.versions(["smttask", "snakemake"]),
+        "tables": [
+            bl.pairs_table(
+                "1. Export",
+                export_rows,
+                note=f"Building the {n:,} task objects took {exported['build']:.2f} s "
+                "(not counted). Target: export ≤ 10 s at 20,000 tasks.",
+            ),
+            *(
+                []
+                if args.skip_dry_run
+                else [bl.pairs_table("2. Snakemake dry run (target ratio ≤ 1.2)", dry_rows)]
+            ),
+            bl.pairs_table("3–5. Running the jobs", jobs_rows),
+            bl.pairs_table(
+                "Per job and per task, beyond Snakemake's own start-up",
+                per_job,
+                note="(first run − second run of the same round) / jobs or tasks: the second "
+                "run, with nothing to do, measures Snakemake's start-up and DAG building.",
+            ),
+        ],
+        "notes": counts,
+    }
+    bl.emit(result, args.json)
+
+
+def _net(runs: list[float] | None, idle: list[float] | None, count: int) -> list[float] | None:
+    if runs is None or idle is None:
+        return None
+    return [(run - rest) / count for run, rest in zip(runs, idle)]
 
 
 if __name__ == "__main__":

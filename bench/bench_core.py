@@ -1,25 +1,26 @@
 """Cache-hit costs of smttask against joblib.Memory, measured in the same run.
 
-    python bench/bench_core.py [--repeat N]
+    python bench/bench_core.py [--quick] [--repeat N] [--samples S]
 
 For each case, one process computes and stores the result, then a *fresh* process (memory
 cache empty, imports done before timing) times repeated cache hits from disk:
   - array case: a 1e6-float64 array and two scalars;
   - scalar case: two scalars;
 and the in-memory hit of a MemoizedTask (an existing task object, and a new equal task).
-Prints the median time per hit and the ratio joblib / smttask (> 1: smttask is faster).
+Prints the median time per hit (S interleaved samples) and the ratio smttask / joblib
+(< 1: smttask is faster).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import textwrap
 from pathlib import Path
+
+import benchlib as bl
 
 MODULE = """
 import numpy as np
@@ -61,43 +62,49 @@ m.scalars_joblib(1.5, 2); m.scalars(a=1.5, b=2).run()
 """
 
 TIME = """
-import json, statistics, sys, time
+import json, sys, time
 import numpy as np, benchmod as m
-repeat = int(sys.argv[1])
+repeat, samples = int(sys.argv[1]), int(sys.argv[2])
 arr = np.load("arr.npy")
-
-def per_call(fn, n):
-    samples = []
-    for _ in range(5):
-        t = time.perf_counter()
-        for _ in range(n):
-            fn()
-        samples.append((time.perf_counter() - t) / n)
-    return statistics.median(samples)
 
 first = m.analyze(arr=arr, dt=0.5, nbins=2)
 first.run()
 assert not first.computed, "smttask recomputed instead of loading"
-out = {
-    "array: joblib": per_call(lambda: m.analyze_joblib(arr, 0.5, 2), max(repeat // 50, 5)),
-    "array: smttask": per_call(lambda: m.analyze(arr=arr, dt=0.5, nbins=2).run(), max(repeat // 50, 5)),
-    "scalar: joblib": per_call(lambda: m.scalars_joblib(1.5, 2), repeat),
-    "scalar: smttask": per_call(lambda: m.scalars(a=1.5, b=2).run(), repeat),
-}
 task = m.memo(a=1.5, b=2)
 task.run()
-out["memory: smttask, same task"] = per_call(task.run, repeat * 10)
-out["memory: smttask, new equal task"] = per_call(lambda: m.memo(a=1.5, b=2).run(), repeat * 10)
+few = max(repeat // 50, 5)
+cases = {
+    "array: joblib": (lambda: m.analyze_joblib(arr, 0.5, 2), few),
+    "array: smttask": (lambda: m.analyze(arr=arr, dt=0.5, nbins=2).run(), few),
+    "scalar: joblib": (lambda: m.scalars_joblib(1.5, 2), repeat),
+    "scalar: smttask": (lambda: m.scalars(a=1.5, b=2).run(), repeat),
+    "memory: smttask, same task": (task.run, repeat * 10),
+    "memory: smttask, new equal task": (lambda: m.memo(a=1.5, b=2).run(), repeat * 10),
+}
+names = list(cases)
+out = {name: [] for name in names}
+for s in range(samples):  # interleaved: every case once per sample, order rotated
+    k = s % len(names)
+    for name in names[k:] + names[:k]:
+        fn, n = cases[name]
+        t = time.perf_counter()
+        for _ in range(n):
+            fn()
+        out[name].append((time.perf_counter() - t) / n)
 print(json.dumps(out))
 """
 
-TARGETS = {"array: smttask": 1e-3, "scalar: smttask": 25e-6, "memory: smttask, same task": 5e-6}
+
+TARGETS = {"array hit": 1e-3, "scalar hit": 25e-6, "in-memory hit, same task": 5e-6}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=2000, help="hits per timing sample")
-    args = parser.parse_args()
+    p = bl.parser(__doc__)
+    p.add_argument("--repeat", type=int, help="hits per timing sample (default 2000; --quick: 200)")
+    p.add_argument("--samples", type=int, help="interleaved samples (default 7; --quick: 3)")
+    args = p.parse_args()
+    repeat = args.repeat or (200 if args.quick else 2000)
+    samples = args.samples or (3 if args.quick else 7)
     with tempfile.TemporaryDirectory(prefix="smttask-bench-") as tmp:
         root = Path(tmp)
         (root / "benchmod.py").write_text(textwrap.dedent(MODULE))
@@ -108,33 +115,36 @@ def main() -> None:
             "PYTHONPATH": str(root),
         }
         subprocess.run([sys.executable, "-c", COMPUTE], cwd=root, env=env, check=True)
-        out = subprocess.run(
-            [sys.executable, "-c", TIME, str(args.repeat)],
-            cwd=root,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    times = json.loads(out)
-    print(f"{'case':34} {'per hit':>12} {'target':>10}")
-    for name, seconds in times.items():
-        target = TARGETS.get(name)
-        mark = (
-            ""
-            if target is None
-            else f"{_fmt(target):>10} {'ok' if seconds <= target else 'MISSED'}"
+        times, _ = bl.run_json(
+            [sys.executable, "-c", TIME, str(repeat), str(samples)], cwd=root, env=env
         )
-        print(f"{name:34} {_fmt(seconds):>12} {mark}")
-    for case in ("array", "scalar"):
-        ratio = times[f"{case}: joblib"] / times[f"{case}: smttask"]
-        print(f"{case} cache hit: joblib.Memory / smttask = {ratio:.1f}x")
-
-
-def _fmt(seconds: float) -> str:
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds * 1e6:.1f} µs"
+    rows = [
+        ("array: 1e6-float64 array + 2 scalars in, 3 floats out", times["array: smttask"],
+         "joblib.Memory", times["array: joblib"]),
+        ("scalar: 2 scalars in, 1 float out", times["scalar: smttask"],
+         "joblib.Memory", times["scalar: joblib"]),
+        ("MemoizedTask in memory, same task object", times["memory: smttask, same task"],
+         None, None),
+        ("MemoizedTask in memory, new equal task", times["memory: smttask, new equal task"],
+         None, None),
+    ]  # fmt: skip
+    targets = ", ".join(f"{k}: {bl.fmt_seconds(v)}" for k, v in TARGETS.items())
+    result = {
+        "name": "core",
+        "title": "Warm cache hits per call (smttask against joblib.Memory)",
+        "about": [
+            "A fresh process loads the results once, then times repeated hits from disk "
+            f"({repeat} hits per sample for scalars, {max(repeat // 50, 5)} for arrays; "
+            f"{samples} interleaved samples). Ratios < 1: smttask is faster."
+        ],
+        "settings": {
+            "smttask": "`@RecordedTask` (recording off), a new task object per call.",
+            "joblib": "`Memory(location, verbose=0).cache`.",
+        },
+        "versions": bl.versions(["smttask", "joblib"]),
+        "tables": [bl.pairs_table("Per hit", rows, note=f"Targets: {targets}.")],
+    }
+    bl.emit(result, args.json)
 
 
 if __name__ == "__main__":

@@ -1,48 +1,40 @@
 """Cost of recording, against baselines measured in the same run.
 
-    pip install -e '.[bench]'          # redun 0.44, the baseline workflow engine
-    python bench/bench_recording.py [--tasks N] [--jobs J] [--skip-redun] [--skip-sumatra]
+    pip install -e '.[bench]'          # redun, the baseline workflow engine
+    python bench/bench_recording.py [--quick] [--tasks N] [--rounds R] [--jobs J]
 
 Every figure is measured in fresh projects (git repository + `smttask project init --yes`)
-under a temporary folder, each session in its own process:
+under a temporary folder, each session in its own process, R times (default 5) with the
+contenders interleaved; tables show the median and min–max of the R samples on both sides.
 
-1. One recorded task through `smttask run` as a whole process (median of 7), against
-   `python -c pass`, `python -c "import smttask"` and Sumatra's own `smt run` of a script
-   that does nothing. Target: ≤ 0.5 s.
+1. One recorded task through `smttask run` as a whole process, against `python -c pass`,
+   `python -c "import smttask"`, and Sumatra's own `smt run` of a script that does nothing
+   (`pass`) and of one that imports numpy, pydantic and scityping (what smttask's records
+   list as dependencies).
 2. Per-record cost: N trivial tasks with recording on (records in the store at the end)
-   minus the same with recording off, against Sumatra's `Project.new_record` (dependency
-   scan of that same script, platform probe) and one `record_store.save` (one transaction
-   per record).
+   minus the same with recording off, paired within each round; against Sumatra's
+   `Project.new_record` (its dependency scan of the same two scripts, platform probe) and
+   one `record_store.save`.
 3. N (default 1,000) trivial recorded tasks in one session: first run (all records in the
-   store) against redun 0.44 with its file-backed SQLite database on the same tasks
-   (target: faster); re-run with every result loaded from disk (target: ≤ 0.2 s) against
-   redun's cached re-run.
+   store) against redun with its SQLite file database on the same tasks; re-run in a new
+   process with every result loaded from disk against redun's cached re-run.
 4. J (default 32) `smttask run` processes × 5 tasks at once into one SQLite store: wall
-   time, records and outputs found, errors.
-5. The clean-code check: the first `git status`, and the per-task check after it.
+   time, records and outputs found, errors (one run: a check of safety under load).
+5. The clean-code check as a recorded run does it: two checks per task (one before the
+   inputs are resolved, one when the record begins); the first one in a process runs
+   `git rev-parse` and `git status`.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-BIN = Path(sys.executable).parent
-SMTTASK = str(BIN / "smttask")
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.org",
-    "GIT_COMMITTER_NAME": "bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.org",
-}
-ENV = {**os.environ, **GIT_ENV}
+import benchlib as bl
 
 TASKS = """
 from smttask import RecordedTask
@@ -72,9 +64,10 @@ checks = watcher.watcher().checks if watcher and watcher._watcher else 0
 print(json.dumps({"import": t1 - t0, "loop": t2 - t1, "flush": t3 - t2, "git_status": checks}))
 """
 
-#: Sumatra's baselines scan the main file's imports; this one imports what smttask's records
-#: list as dependencies (numpy, pydantic, scityping), as an analysis module would.
-SUMATRA_MAIN = "import numpy\nimport pydantic\nimport scityping\n\nprint('done')\n"
+#: `smt run` baselines: a script that does nothing, and one importing what smttask's
+#: records list as dependencies (as an analysis module would).
+EMPTY_MAIN = "pass\n"
+IMPORTING_MAIN = "import numpy\nimport pydantic\nimport scityping\n"
 
 REDUN_TASKS = """
 from redun import task
@@ -106,25 +99,26 @@ print(json.dumps({"import": t1 - t0, "loop": t2 - t1}))
 """
 
 SUMATRA_NEW_RECORD = """
-import json, sys, time
+import json, statistics, sys, time
 from sumatra.projects import load_project
 from sumatra.programs import PythonExecutable
 project = load_project()
 executable = PythonExecutable(sys.executable)
-times = []
-for i in range(int(sys.argv[1])):
+out = {}
+for main in ("empty.py", "importing.py"):
     t = time.perf_counter()
-    project.new_record(parameters={"x": i}, main_file="analysis.py", executable=executable,
+    project.new_record(parameters={"x": 1}, main_file=main, executable=executable,
                        script_args="tasks.square")
-    times.append(time.perf_counter() - t)
-saves = []
+    out[main] = time.perf_counter() - t
 record = project.most_recent()
-for i in range(20):
-    record.label = f"copy{i}"
+saves = []
+for i in range(5):
+    record.label = f"copy{sys.argv[1]}-{i}"
     t = time.perf_counter()
     project.record_store.save(project.name, record)
     saves.append(time.perf_counter() - t)
-print(json.dumps({"new_record": times, "save": saves}))
+out["save"] = statistics.median(saves)
+print(json.dumps(out))
 """
 
 GIT_CHECK = """
@@ -132,160 +126,218 @@ import json, time
 import smttask, tasks
 from smttask.recording import RECORDER
 task = tasks.square(x=1)
-rec = RECORDER.for_root()
-t = time.perf_counter(); rec.check(task); first = time.perf_counter() - t
+t = time.perf_counter(); RECORDER.guard(task); first = time.perf_counter() - t
 n = 2000
 t = time.perf_counter()
 for _ in range(n):
-    rec.check(task)
+    RECORDER.guard(task)               # before the inputs are resolved
+    RECORDER.for_root().check(task)    # when the record begins
 later = (time.perf_counter() - t) / n
-print(json.dumps({"first": first, "later": later, "status_calls": rec.watcher().checks}))
+rec = RECORDER.for_root()
+print(json.dumps({"first": first, "per_task": later, "status_calls": rec.watcher().checks}))
 """
 
 
-def sh(*cmd: str, cwd: Path, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(cmd, cwd=cwd, env=env or ENV, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"`{' '.join(cmd)}` failed in {cwd}:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
+def session(folder: Path, code: str, *args: str, **env: str) -> dict[str, Any]:
+    out, _ = bl.run_json(
+        [sys.executable, "-c", code, *args],
+        cwd=folder,
+        env=bl.base_env(PYTHONPATH=str(folder), **env),
+    )
+    return out
 
 
-def make_project(folder: Path, files: dict[str, str], *, init: bool = True) -> Path:
-    folder.mkdir(parents=True)
-    for name, text in {"tasks.py": TASKS, ".gitignore": "data/\n", **files}.items():
-        (folder / name).write_text(text)
-    sh("git", "init", "-q", cwd=folder)
-    sh("git", "add", ".", cwd=folder)
-    sh("git", "commit", "-q", "-m", "bench", cwd=folder)
-    if init:
-        sh(SMTTASK, "project", "init", "--yes", cwd=folder)
-    return folder
+def script(folder: Path, code: str, *args: str, **env: str) -> None:
+    cmd = [sys.executable, "-c", code, *args]
+    bl.wall(cmd, cwd=folder, env=bl.base_env(PYTHONPATH=str(folder), **env))
 
 
-def session(folder: Path, code: str, *args: str, env: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
-    out = sh(sys.executable, "-c", code, *args, cwd=folder, env={**ENV, **(env or {})})
-    return json.loads(out.strip().splitlines()[-1])
-
-
-def wall(cmd: list[str], cwd: Path, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, env=ENV, check=True, capture_output=True)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
-def line(label: str, value: float, unit: str = "s", note: str = "") -> None:
-    print(f"  {label:<52} {value:>10.4f} {unit:<3} {note}")
+def project(folder: Path, **files: str) -> Path:
+    return bl.git_project(folder, {"tasks.py": TASKS, ".gitignore": "data/\n", **files})
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tasks", type=int, default=1000)
-    parser.add_argument("--jobs", type=int, default=32)
-    parser.add_argument("--skip-redun", action="store_true")
-    parser.add_argument("--skip-sumatra", action="store_true")
-    args = parser.parse_args()
-    n = args.tasks
-    with tempfile.TemporaryDirectory(prefix="smttask-bench-") as tmp:
+    p = bl.parser(__doc__)
+    p.add_argument("--tasks", type=int, help="N (default 1000; --quick: 100)")
+    p.add_argument("--rounds", type=int, help="interleaved repeats (default 5; --quick: 3)")
+    p.add_argument("--jobs", type=int, help="J (default 32; --quick: 8)")
+    args = p.parse_args()
+    n = args.tasks or (100 if args.quick else 1000)
+    rounds = args.rounds or (3 if args.quick else 5)
+    jobs = args.jobs or (8 if args.quick else 32)
+    py, smttask, smt = sys.executable, bl.bin_path("smttask"), bl.bin_path("smt")
+    env = bl.base_env()
+    s: dict[str, list[float]] = {}
+
+    def add(key: str, value: float) -> None:
+        s.setdefault(key, []).append(value)
+
+    with tempfile.TemporaryDirectory(prefix="smttask-bench-rec-") as tmp:
         root = Path(tmp)
-        print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), N = {n}\n")
 
-        print("1. One recorded task through `smttask run` (whole process, median of 7)")
-        one = make_project(root / "one", {})
-        runs = 7
-        for i in range(runs):
-            sh(sys.executable, "-c", f"import tasks; tasks.square(x={i}).save('t{i}')", cwd=one)
-        times, imports, bares = [], [], []
-        for i in range(runs):  # interleaved, so that a busy moment hits all three alike
-            times.append(wall([SMTTASK, "run", "-q", f"t{i}"], one, 1))
-            imports.append(wall([sys.executable, "-c", "import smttask"], one, 1))
-            bares.append(wall([sys.executable, "-c", "pass"], one, 1))
-        run_one = statistics.median(times)
-        listed = sh(SMTTASK, "smt", "list", cwd=one).split()
-        assert len(listed) == runs, listed
-        best = f"(best {min(times):.3f} s)"
-        line("python -c pass", statistics.median(bares))
-        line("python -c 'import smttask'", statistics.median(imports))
-        line("smttask run (1 task, recorded, record in the store)", run_one, note=best)
-        print(f"  -> target ≤ 0.5 s; {run_one / statistics.median(imports):.1f}x `import smttask`")
-        if not args.skip_sumatra:
-            (one / "analysis.py").write_text(SUMATRA_MAIN)
-            sh("git", "add", "analysis.py", cwd=one)
-            sh("git", "commit", "-q", "-m", "analysis", cwd=one)
-            smt = wall([str(BIN / "smt"), "run", "-e", "python", "-m", "analysis.py"], one, 1)
-            line("Sumatra `smt run` of a script importing numpy & co.", smt)
-            print(f"  -> smttask run is {smt / run_one:.1f}x faster than smt run")
+        # 1. Whole processes.
+        one = project(root / "one", **{"empty.py": EMPTY_MAIN, "importing.py": IMPORTING_MAIN})
+        for r in range(rounds):
+            script(one, f"import tasks; tasks.square(x={r}).save('t{r}')", SMTTASK_RECORD="0")
+        whole = {
+            "run": lambda r: [smttask, "run", "-q", f"t{r}"],
+            "import": lambda r: [py, "-c", "import smttask"],
+            "pass": lambda r: [py, "-c", "pass"],
+            "smt_empty": lambda r: [smt, "run", "-e", "python", "-m", "empty.py"],
+            "smt_importing": lambda r: [smt, "run", "-e", "python", "-m", "importing.py"],
+        }
+        for r in range(rounds):
+            bl.progress(f"recording 1: round {r + 1}/{rounds}")
+            for key in bl.rotated(list(whole), r):
+                add(key, bl.wall(whole[key](r), cwd=one, env=env))
+        listed = len(_lines([smttask, "smt", "list"], one))
+        record_note = (
+            f"Records in section 1's store: {listed} (expected {3 * rounds}: one per "
+            "`smttask run` and per `smt run`)."
+        )
 
-        print(f"\n2. Per-record cost ({n} trivial tasks, each in a fresh session)")
-        ons, offs = [], []
-        for k in range(2):  # interleaved: recorded, unrecorded, recorded, unrecorded
-            ons.append(session(make_project(root / f"on{k}", {}), SESSION, str(n)))
-            offs.append(session(make_project(root / f"off{k}", {}), SESSION, str(n),
-                                env={"SMTTASK_RECORD": "0"}))  # fmt: skip
-        on = min(ons, key=lambda r: r["loop"] + r["flush"])
-        off = min(offs, key=lambda r: r["loop"])
-        per_record = (on["loop"] + on["flush"] - off["loop"]) / n
-        line("unrecorded: loop (best of 2)", off["loop"])
-        line("recorded: loop (records journaled; batches moved)", on["loop"])
-        line("recorded: final move into the store", on["flush"])
-        line("per-record cost (recorded - unrecorded) / N", per_record * 1000, "ms")
-        if not args.skip_sumatra:
-            sumatra = make_project(root / "sumatra", {"analysis.py": SUMATRA_MAIN}, init=True)
-            res = session(sumatra, SUMATRA_NEW_RECORD, "3")
-            new_record = statistics.median(res["new_record"])
-            save = statistics.median(res["save"])
-            line("Sumatra Project.new_record, per record (median of 3)", new_record * 1000, "ms")
-            line("Sumatra record_store.save, per record (median of 20)", save * 1000, "ms")
-            print(
-                f"  -> a smttask record costs {new_record / per_record:.0f}x less than "
-                f"new_record, {save / per_record:.1f}x less than one store save"
-            )
+        # 2 and 3. Sessions of N tasks: recorded, unrecorded, redun; then the re-runs.
+        for r in range(rounds):
+            bl.progress(f"recording 2-3: round {r + 1}/{rounds}")
+            order = ["on", "off", "redun", "sumatra"]
+            for kind in bl.rotated(order, r):
+                if kind == "on":
+                    on = session(project(root / f"on{r}"), SESSION, str(n))
+                    add("first", on["loop"] + on["flush"])
+                    add("on_flush", on["flush"])
+                    add("git_status_first", on["git_status"])
+                elif kind == "off":
+                    off = session(project(root / f"off{r}"), SESSION, str(n), SMTTASK_RECORD="0")
+                    add("off", off["loop"])
+                elif kind == "redun":
+                    folder = project(root / f"redun{r}", **{"rtasks.py": REDUN_TASKS})
+                    add("redun_first", session(folder, REDUN_SESSION, str(n))["loop"])
+                else:
+                    folder = project(
+                        root / f"sumatra{r}",
+                        **{"empty.py": EMPTY_MAIN, "importing.py": IMPORTING_MAIN},
+                    )
+                    out = session(folder, SUMATRA_NEW_RECORD, str(r))
+                    add("new_record_empty", out["empty.py"])
+                    add("new_record_importing", out["importing.py"])
+                    add("save", out["save"])
+            add("per_record", (s["first"][-1] - s["off"][-1]) / n)
+            for kind in bl.rotated(["on", "redun"], r):
+                if kind == "on":
+                    again = session(root / f"on{r}", SESSION, str(n))
+                    add("rerun", again["loop"])
+                    add("session_import", again["import"])
+                else:
+                    out = session(root / f"redun{r}", REDUN_SESSION, str(n))
+                    add("redun_rerun", out["loop"])
+                    add("redun_import", out["import"])
 
-        print(f"\n3. {n} trivial recorded tasks in one session")
-        first = on["loop"] + on["flush"]
-        rerun = session(root / "on0", SESSION, str(n))
-        line("smttask first run (every record in the store; best of 2)", first)
-        line("smttask re-run (all loaded from disk)", rerun["loop"], note="target ≤ 0.2 s")
-        line("  (interpreter start + imports, not counted)", rerun["import"])
-        line("  (`git status` calls in the first run)", on["git_status"], "")
-        if not args.skip_redun:
-            redun_dir = make_project(root / "redun", {"rtasks.py": REDUN_TASKS}, init=False)
-            r_first = session(redun_dir, REDUN_SESSION, str(n))
-            r_again = session(redun_dir, REDUN_SESSION, str(n))
-            line("redun 0.44 first run (SQLite file)", r_first["loop"])
-            line("redun 0.44 cached re-run", r_again["loop"])
-            print(
-                f"  -> first run: smttask {r_first['loop'] / first:.1f}x faster than redun "
-                f"(target > 1); re-run: {r_again['loop'] / rerun['loop']:.0f}x faster"
-            )
-
-        print(f"\n4. {args.jobs} `smttask run` processes x 5 tasks at once, one SQLite store")
-        conc = make_project(root / "concurrent", {})
+        # 4. Concurrency (one run).
+        bl.progress(f"recording 4: {jobs} processes at once")
+        conc = project(root / "concurrent")
         code = "import sys, tasks\nfor x in range(5): tasks.square(x=int(sys.argv[1]) * 100 + x).save(sys.argv[2])"
-        for job in range(args.jobs):
-            sh(sys.executable, "-c", code, str(job), f"job{job}", cwd=conc)
-        t = time.perf_counter()
+        for job in range(jobs):
+            script(conc, code, str(job), f"job{job}")
+        start = time.perf_counter()
         procs = [
-            subprocess.Popen([SMTTASK, "run", "-q", f"job{j}"], cwd=conc, env=ENV,
+            subprocess.Popen([smttask, "run", "-q", f"job{j}"], cwd=conc, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for j in range(args.jobs)
+            for j in range(jobs)
         ]  # fmt: skip
-        outs = [p.communicate() for p in procs]
-        elapsed = time.perf_counter() - t
-        errors = sum(p.returncode != 0 or "rror" in err for p, (_, err) in zip(procs, outs))
-        records = len(sh(SMTTASK, "smt", "list", cwd=conc).split())
+        outs = [proc.communicate() for proc in procs]
+        concurrent = time.perf_counter() - start
+        errors = sum(proc.returncode != 0 or "rror" in err for proc, (_, err) in zip(procs, outs))
+        records = len(_lines([smttask, "smt", "list"], conc))
         outputs = len(list((conc / "data" / "run_dump" / "square").glob("*.json")))
-        line("wall time", elapsed)
-        print(f"  records {records} / {5 * args.jobs}, outputs {outputs} / {5 * args.jobs}, "
-              f"processes with errors: {errors}")  # fmt: skip
 
-        print("\n5. Clean-code check")
-        git = session(root / "on0", GIT_CHECK)
-        line("first check (git rev-parse + git status)", git["first"] * 1000, "ms")
-        line("each later check (stat of index, HEAD, module)", git["later"] * 1e6, "µs")
-        print(f"  `git status` calls for 2001 checks: {git['status_calls']}")
+        # 5. Clean-code checks, one fresh process per round.
+        for r in range(rounds):
+            git = session(root / f"on{r}", GIT_CHECK)
+            add("check_first", git["first"])
+            add("check_per_task", git["per_task"])
+            add("status_calls", git["status_calls"])
+            add(
+                "git_status",
+                bl.wall(["git", "status", "--porcelain"], cwd=root / f"on{r}", env=env),
+            )
+
+    g = s.get
+    whole_rows = [
+        ("`smttask run` of 1 recorded task (record in the store)", g("run"), "`python -c pass`", g("pass")),
+        ("", g("run"), "`python -c 'import smttask'`", g("import")),
+        ("", g("run"), "`smt run` of a script that does nothing (`pass`)", g("smt_empty")),
+        ("", g("run"), "`smt run` of a script importing numpy, pydantic, scityping", g("smt_importing")),
+    ]  # fmt: skip
+    per_record = [
+        ("per-record cost: (recorded − unrecorded) / N", g("per_record"),
+         "Sumatra `Project.new_record`, main file does nothing", g("new_record_empty")),
+        ("", g("per_record"),
+         "Sumatra `Project.new_record`, main file imports numpy, pydantic, scityping",
+         g("new_record_importing")),
+        ("", g("per_record"), "Sumatra `record_store.save` of one record (median of 5 per round)",
+         g("save")),
+    ]  # fmt: skip
+    sessions = [
+        (f"first run of {n:,} recorded tasks (every record in the store)", g("first"),
+         f"redun first run of the {n:,} tasks", g("redun_first")),
+        ("… of which moving the records into the store", g("on_flush"), None, None),
+        (f"same {n:,} tasks, recording off", g("off"), None, None),
+        (f"re-run in a new process, all {n:,} loaded from disk", g("rerun"),
+         "redun cached re-run", g("redun_rerun")),
+        ("imports (+ redun: `Scheduler.load`), not counted above", g("session_import"),
+         "redun imports + `Scheduler.load`", g("redun_import")),
+    ]  # fmt: skip
+    checks = [
+        ("first clean-code check in a process (`git rev-parse` + `git status`)",
+         g("check_first"), "one `git status --porcelain` process", g("git_status")),
+        ("clean-code checks per recorded task (2 checks, as a run does them)",
+         g("check_per_task"), None, None),
+    ]  # fmt: skip
+    status_calls = sorted(set(int(x) for x in g("status_calls") or []))
+    first_status = sorted(set(int(x) for x in g("git_status_first") or []))
+    result = {
+        "name": "recording",
+        "title": "Recording: smttask against Sumatra and redun",
+        "about": [
+            f"N = {n:,} trivial tasks (`square(x) = x * x`), {rounds} interleaved rounds, "
+            "each session a new process in a fresh project. Ratios < 1: smttask is faster."
+        ],
+        "settings": {
+            "smttask": "defaults: recording on, records journaled then moved into the "
+            "project's SQLite (Django) store in batches and at exit, results fsynced.",
+            "Sumatra": "`smt run -e python -m SCRIPT` and `Project.new_record` (its "
+            "dependency scan of the main file and platform probe), SQLite (Django) store.",
+            "redun": "`@task()`, `Scheduler` with its SQLite file database (the N tasks as "
+            "one `main` task returning a list), default executor.",
+        },
+        "versions": bl.versions(["smttask", "Sumatra", "redun", "Django"]),
+        "tables": [
+            bl.pairs_table("1. One recorded task, whole process", whole_rows),
+            bl.pairs_table("2. Per-record cost", per_record),
+            bl.pairs_table(f"3. {n:,} trivial recorded tasks in one session", sessions),
+            bl.pairs_table(
+                f"4. {jobs} `smttask run` processes × 5 tasks at once, one SQLite store (1 run)",
+                [("wall time", [concurrent], None, None)],
+                note=f"records {records} / {5 * jobs}, outputs {outputs} / {5 * jobs}, "
+                f"processes with errors: {errors}.",
+            ),
+            bl.pairs_table("5. Clean-code check", checks),
+        ],
+        "notes": [
+            f"`git status` calls during a first run of {n:,} tasks: {first_status}; during "
+            f"1 + 2 × 2,000 checks in section 5: {status_calls} (later checks compare file "
+            "stamps of git's index, HEAD and the task's module).",
+            record_note,
+        ],
+    }
+    bl.emit(result, args.json)
+
+
+def _lines(cmd: list[str], cwd: Path) -> list[str]:
+    done = subprocess.run(cmd, cwd=cwd, env=bl.base_env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"`{' '.join(cmd)}` failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout.split()
 
 
 if __name__ == "__main__":

@@ -1,23 +1,23 @@
 """Reading a record store with RSView, against reading it as Sumatra records, in the same run.
 
-    python bench/bench_view.py [--records N] [--repeat K]
+    python bench/bench_view.py [--quick] [--records N] [--repeat K]
 
 Makes a project with N real records (N/2 `fit` tasks on N/2 `prep` tasks, run in one
-process), then, in a fresh process, times (median of K, each on a new view):
+process), then, in a fresh process, times (median of K interleaved repeats for every
+case, Sumatra's included, each on a new view):
   - open:      RSView() (Django set-up, journal flush), once;
   - all:       every record as RSView reads it (one query of the needed columns) against
                every record as Sumatra's Record objects (``RecordStore.records()``, the
-               objects ``smt`` and Sumatra's API give: a dozen queries per record; timed once);
+               objects ``smt`` and Sumatra's API give: a dozen queries per record);
   - filtered:  task + parameter filter with its conditions in the query, against the same
                tests as a Python predicate over every record;
   - latest:    ``rs.latest`` (reads rows until the first match) against reading the view;
   - dframe:    ``dframe()`` of every record, parameters flattened.
-Ratios > 1: the RSView way is faster.
+Ratios (RSView / baseline) < 1: the RSView way is faster.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -25,6 +25,8 @@ import sys
 import tempfile
 import textwrap
 from pathlib import Path
+
+import benchlib as bl
 
 MODULE = """
 from smttask import RecordedTask
@@ -45,32 +47,35 @@ for i in range({n}):
 """
 
 MEASURE = """
-import json, statistics, sys, time
+import json, sys, time
 from smttask.view import RSView
 from smttask.recording.store import open_store
 
 repeat = int(sys.argv[1])
-
-def median(fn, repeat=repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter(); out = fn(); times.append(time.perf_counter() - t)
-    return statistics.median(times), out
-
-t = time.perf_counter(); rs = RSView(); opened = time.perf_counter() - t
-results = {"open": opened}
-results["all"], n = median(lambda: len(RSView().refresh()))
-results["all_sumatra"], n_sumatra = median(lambda: len(open_store().records()), 1)  # slow
-assert n == n_sumatra, (n, n_sumatra)
 chosen = lambda v: v.filter.task("fit").filter.params(eq={"dt": 0.25})
 pred = lambda r: r.name == "fit" and r.params["inputs"].get("dt") == 0.25
-results["filtered"], k = median(lambda: len(chosen(RSView())))
-results["filtered_python"], k2 = median(lambda: len(RSView().filter.where(pred)))
-assert k == k2, (k, k2)
-results["latest"], _ = median(lambda: RSView().filter.task("prep").latest)
-results["latest_read_all"], _ = median(lambda: RSView().filter.task("prep").records()[0])
-results["dframe"], frame = median(lambda: RSView().dframe())
-results["n"], results["n_filtered"], results["columns"] = n, k, len(frame.columns)
+cases = {
+    "all": lambda: len(RSView().refresh()),
+    "all_sumatra": lambda: len(open_store().records()),
+    "filtered": lambda: len(chosen(RSView())),
+    "filtered_python": lambda: len(RSView().filter.where(pred)),
+    "latest": lambda: RSView().filter.task("prep").latest,
+    "latest_read_all": lambda: RSView().filter.task("prep").records()[0],
+    "dframe": lambda: RSView().dframe(),
+}
+t = time.perf_counter(); rs = RSView(); opened = time.perf_counter() - t
+results = {"open": [opened]}
+outs = {}
+names = list(cases)
+for r in range(repeat):  # interleaved, each contender rotated to go first in turn
+    k = r % len(names)
+    for name in names[k:] + names[:k]:
+        t = time.perf_counter(); outs[name] = cases[name](); elapsed = time.perf_counter() - t
+        results.setdefault(name, []).append(elapsed)
+assert outs["all"] == outs["all_sumatra"], (outs["all"], outs["all_sumatra"])
+assert outs["filtered"] == outs["filtered_python"]
+results["n"], results["n_filtered"] = outs["all"], outs["filtered"]
+results["columns"] = len(outs["dframe"].columns)
 print(json.dumps(results))
 """
 
@@ -86,10 +91,12 @@ def run(code: str, cwd: Path, *args: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+    p = bl.parser(__doc__)
+    p.add_argument("--records", type=int, help="N (default 2000; --quick: 200)")
+    p.add_argument("--repeat", type=int, help="K (default 5; --quick: 3)")
+    args = p.parse_args()
+    records = args.records or (200 if args.quick else 2000)
+    repeat = args.repeat or (3 if args.quick else 5)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.org"]
@@ -100,22 +107,36 @@ def main() -> None:
         smttask = str(Path(sys.executable).with_name("smttask"))
         subprocess.run([smttask, "project", "init", "--yes"], cwd=root, check=True,
                        capture_output=True)  # fmt: skip
-        run(MAKE.format(n=args.records // 2), root)
-        r = json.loads(run(MEASURE, root, str(args.repeat)))
+        bl.progress(f"view: making {records} records")
+        run(MAKE.format(n=records // 2), root)
+        bl.progress(f"view: reading them, {repeat} interleaved repeats")
+        r = json.loads(run(MEASURE, root, str(repeat)))
 
-    def line(what: str, key: str, baseline: str | None = None) -> None:
-        text = f"{what:<32}{r[key] * 1000:9.1f} ms"
-        if baseline is not None:
-            text += f"   {r[baseline] * 1000:9.1f} ms  ratio {r[baseline] / r[key]:.1f}"
-        print(text)
-
-    print(f"{r['n']} records ({r['n_filtered']} pass the filter), {r['columns']} dframe columns")
-    print(f"{'':<32}{'RSView':>12}   {'baseline':>12}")
-    line("open RSView()", "open")
-    line("all records (Sumatra Records)", "all", "all_sumatra")
-    line("filter (Python predicate)", "filtered", "filtered_python")
-    line("latest (read the whole view)", "latest", "latest_read_all")
-    line("dframe of all records", "dframe")
+    rows = [
+        ("open RSView() (Django set-up, journal flush), once", r["open"], None, None),
+        ("all records", r["all"], "Sumatra `RecordStore.records()`", r["all_sumatra"]),
+        ("task + parameter filter, in the query", r["filtered"],
+         "same test as a Python predicate over every record", r["filtered_python"]),
+        ("`latest` of a task", r["latest"], "reading the whole filtered view", r["latest_read_all"]),
+        ("`dframe()` of all records, parameters flattened", r["dframe"], None, None),
+    ]  # fmt: skip
+    result = {
+        "name": "view",
+        "title": "Reading records: RSView against Sumatra's record objects",
+        "about": [
+            f"{r['n']} records ({r['n_filtered']} pass the filter; {r['columns']} dframe "
+            f"columns), read in one fresh process; {repeat} interleaved repeats, each on a new "
+            "view. Ratios < 1: RSView is faster."
+        ],
+        "settings": {
+            "RSView": "one query of the needed columns; filters in the SQL query.",
+            "Sumatra": "`RecordStore.records()`: the Record objects `smt` and Sumatra's API "
+            "give (a dozen queries per record).",
+        },
+        "versions": bl.versions(["smttask", "Sumatra", "Django", "pandas"]),
+        "tables": [bl.pairs_table("Record store reads", rows, ours="RSView")],
+    }
+    bl.emit(result, args.json)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,314 @@
+"""Shared helpers of the benchmarks: samples, tables, machine facts, result files.
+
+Every benchmark measures each contender the same number of times, interleaved (round 1: A,
+B, C; round 2: B, C, A; ...), so that a busy moment of the machine hits all of them alike,
+and compares medians. A result is a JSON-compatible dict::
+
+    {"name": ..., "title": ..., "about": [...], "settings": {contender: text},
+     "tables": [table, ...], "notes": [...]}
+
+Two kinds of table:
+- ``pairs``: one row per case, ours against a named baseline (ratio = ours / baseline);
+- ``peers``: one row per case, one column per contender, ratios ours / each peer.
+A cell holds samples in seconds (or a count/text); it renders as ``median (min–max)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+Samples = list[float]
+Result = dict[str, Any]
+
+
+# -- measuring --------------------------------------------------------------------------------
+
+
+def rotated(items: Sequence[Any], round_index: int) -> list[Any]:
+    """`items` rotated by `round_index`: each contender goes first in some round."""
+    k = round_index % len(items) if items else 0
+    return [*items[k:], *items[:k]]
+
+
+def wall(cmd: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None) -> float:
+    """Seconds one command takes from spawn to exit; fail with its output if it fails."""
+    start = time.perf_counter()
+    done = subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"`{' '.join(cmd)}` failed in {cwd}:\n{done.stdout}\n{done.stderr}")
+    return seconds
+
+
+def run_json(
+    cmd: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None
+) -> tuple[dict[str, Any], float]:
+    """Run a command that prints one JSON object on its last line; return it and the wall time."""
+    start = time.perf_counter()
+    done = subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        raise SystemExit(f"`{' '.join(cmd)}` failed in {cwd}:\n{done.stdout}\n{done.stderr}")
+    return json.loads(lines[-1]), seconds
+
+
+def median(samples: Iterable[float]) -> float:
+    return statistics.median(list(samples))
+
+
+# -- tables -----------------------------------------------------------------------------------
+
+
+def pairs_table(
+    title: str,
+    rows: Sequence[tuple[str, Any, str | None, Any]],
+    *,
+    note: str = "",
+    ours: str = "smttask",
+) -> dict[str, Any]:
+    """Rows (case, our samples, baseline label or None, baseline samples or None)."""
+    return {
+        "kind": "pairs",
+        "title": title,
+        "ours": ours,
+        "note": note,
+        "rows": [
+            {"case": case, "ours": a, "baseline": label, "base": b} for case, a, label, b in rows
+        ],
+    }
+
+
+def peers_table(
+    title: str,
+    contenders: Sequence[str],
+    rows: Sequence[tuple[str, dict[str, Any]]],
+    *,
+    ours: str,
+    note: str = "",
+) -> dict[str, Any]:
+    """Rows (case, {contender: samples}); ratios of `ours` against every other contender."""
+    return {
+        "kind": "peers",
+        "title": title,
+        "ours": ours,
+        "contenders": list(contenders),
+        "note": note,
+        "rows": [{"case": case, "cells": cells} for case, cells in rows],
+    }
+
+
+def fmt_seconds(seconds: float) -> str:
+    s = abs(seconds)
+    if s >= 100:
+        return f"{seconds:.0f} s"
+    if s >= 1:
+        return f"{seconds:.2f} s"
+    if s >= 1e-3:
+        return f"{seconds * 1e3:.3g} ms"
+    return f"{seconds * 1e6:.3g} µs"
+
+
+def fmt_cell(cell: Any) -> str:
+    """Samples → 'median (min–max)'; a number or text as it is; None → '—'."""
+    if cell is None:
+        return "—"
+    if isinstance(cell, list):
+        if not cell:
+            return "—"
+        if len(cell) == 1:
+            return fmt_seconds(cell[0])
+        return f"{fmt_seconds(median(cell))} ({fmt_seconds(min(cell))}–{fmt_seconds(max(cell))})"
+    if isinstance(cell, float):
+        return f"{cell:.4g}"
+    return str(cell)
+
+
+def ratio(ours: Any, base: Any) -> str:
+    if not isinstance(ours, list) or not isinstance(base, list) or not ours or not base:
+        return "—"
+    b = median(base)
+    if b == 0:
+        return "—"
+    value = median(ours) / b
+    return f"{value:.0f}" if value >= 10 else f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
+
+
+def repeats(table: dict[str, Any]) -> int:
+    counts: set[int] = set()
+    for row in table["rows"]:
+        cells = [row["ours"], row["base"]] if table["kind"] == "pairs" else row["cells"].values()
+        counts.update(len(c) for c in cells if isinstance(c, list))
+    return max(counts) if counts else 0
+
+
+def render_table(table: dict[str, Any]) -> list[str]:
+    n = repeats(table)
+    head = f"**{table['title']}**" + (f" — median (min–max) of {n} repeats" if n > 1 else "")
+    lines = [head, ""]
+    ours = table["ours"]
+    if table["kind"] == "pairs":
+        lines.append(f"| case | {ours} | baseline | baseline value | {ours} / baseline |")
+        lines.append("|---|---:|---|---:|---:|")
+        for row in table["rows"]:
+            lines.append(
+                f"| {row['case']} | {fmt_cell(row['ours'])} | {row['baseline'] or '—'} | "
+                f"{fmt_cell(row['base'])} | {ratio(row['ours'], row['base'])} |"
+            )
+    else:
+        peers = [c for c in table["contenders"] if c != ours]
+        cols = [ours, *peers]
+        header = " | ".join(cols) + " | " + " | ".join(f"{ours} / {p}" for p in peers)
+        lines.append(f"| case | {header} |")
+        lines.append("|---|" + "---:|" * (len(cols) + len(peers)))
+        for row in table["rows"]:
+            cells = row["cells"]
+            values = [fmt_cell(cells.get(c)) for c in cols]
+            ratios = [ratio(cells.get(ours), cells.get(p)) for p in peers]
+            lines.append(f"| {row['case']} | " + " | ".join(values + ratios) + " |")
+    if table.get("note"):
+        lines += ["", table["note"]]
+    return [*lines, ""]
+
+
+def render(result: Result, *, level: int = 2) -> str:
+    out = [f"{'#' * level} {result['title']}", ""]
+    for para in result.get("about", []):
+        out += [para, ""]
+    if result.get("settings"):
+        out.append("Settings:")
+        out += [f"- **{name}**: {text}" for name, text in result["settings"].items()]
+        out.append("")
+    for table in result["tables"]:
+        out += render_table(table)
+    for note in result.get("notes", []):
+        out += [f"- {note}"]
+    if result.get("notes"):
+        out.append("")
+    return "\n".join(out)
+
+
+# -- context ----------------------------------------------------------------------------------
+
+
+def load_average() -> tuple[float, float, float]:
+    try:
+        return os.getloadavg()
+    except OSError:
+        return (0.0, 0.0, 0.0)
+
+
+def machine() -> dict[str, Any]:
+    """Cores, memory, CPU model, OS and Python of this machine."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = 0.0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram = int(line.split()[1]) / 1024**2
+                break
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "ram_gib": round(ram, 1),
+        "cpu": cpu,
+        "os": platform.platform(),
+        "python": sys.version.split()[0],
+    }
+
+
+def versions(names: Iterable[str]) -> dict[str, str]:
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# -- command line -----------------------------------------------------------------------------
+
+
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    text = (doc or "").strip()
+    p = argparse.ArgumentParser(
+        description=text.split("\n\n")[0],
+        epilog="\n\n".join(text.split("\n\n")[1:]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--quick", action="store_true", help="small sizes, few repeats (smoke run)")
+    p.add_argument("--json", type=Path, help="also write the result to this JSON file")
+    return p
+
+
+def emit(result: Result, json_path: Path | None) -> None:
+    """Print the result as Markdown; write it as JSON too if asked."""
+    print(render(result))
+    if json_path is not None:
+        json_path.write_text(json.dumps(result, indent=1))
+
+
+def progress(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def bin_path(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.org",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.org",
+}
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    """The environment of benchmark processes: this venv first on PATH, git identity set."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {**os.environ, **GIT_ENV, "PATH": path, **extra}
+
+
+def git_project(folder: Path, files: dict[str, str], *, smt: bool = True) -> Path:
+    """A folder with `files`, committed in a new git repository; `smttask project init` in it."""
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    env = base_env()
+    for cmd in (["git", "init", "-q"], ["git", "add", "."], ["git", "commit", "-q", "-m", "b"]):
+        subprocess.run(cmd, cwd=folder, env=env, check=True, capture_output=True)
+    if smt:
+        wall([bin_path("smttask"), "project", "init", "--yes"], cwd=folder, env=env)
+    return folder
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start

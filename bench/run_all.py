@@ -1,0 +1,163 @@
+"""Run every benchmark and write their tables into one Markdown file.
+
+    python bench/run_all.py [--quick] [--out bench/RESULTS.md] [--only NAME,...]
+
+Runs each `bench/bench_*.py` in its own process (one after the other: they would compete
+for the machine's cores), collects their results and writes a file with the date, the
+machine, its load, the versions of every contender, the command, and a section per
+benchmark. A benchmark that fails is reported in the file and makes the run fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import benchlib as bl
+
+HERE = Path(__file__).resolve().parent
+
+#: name → script, in the order they run (cheapest first).
+BENCHMARKS = {
+    "first_hit": "bench_first_hit.py",
+    "core": "bench_core.py",
+    "workflows": "bench_workflows.py",
+    "recording": "bench_recording.py",
+    "view": "bench_view.py",
+    "compile": "bench_compile.py",
+}
+
+CONTENDERS = [
+    "smttask",
+    "joblib",
+    "redun",
+    "parsl",
+    "pydra",
+    "Sumatra",
+    "snakemake",
+    "Django",
+    "numpy",
+    "pydantic",
+    "scityping",
+    "pandas",
+]
+
+
+def git_version() -> str:
+    try:
+        out = subprocess.run(["git", "--version"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "not found"
+    return out.stdout.strip().removeprefix("git version ")
+
+
+def header(
+    command: str, quick: bool, loads: list[tuple[float, float, float]], seconds: float
+) -> list[str]:
+    m = bl.machine()
+    cores = m["cores"] or 1
+    peak = max(load[0] for load in loads)
+    lines = [
+        "# smttask benchmarks",
+        "",
+        f"Written by `{command}` on {bl.now()} in {seconds / 60:.1f} min"
+        + (" (quick mode: small sizes, few repeats; a smoke run)." if quick else "."),
+        "",
+    ]
+    if peak > 0.75 * cores:
+        lines += [
+            f"> **The machine was busy**: 1-minute load average up to {peak:.1f} on "
+            f"{cores} cores during the run (other work shares it). The figures are "
+            "indicative: absolute times are inflated and noisy; ratios between contenders "
+            "measured in the same interleaved rounds are the more telling numbers.",
+            "",
+        ]
+    lines += [
+        "| machine | |",
+        "|---|---|",
+        f"| CPU | {m['cpu']} |",
+        f"| cores | {m['cores']} |",
+        f"| RAM | {m['ram_gib']} GiB |",
+        f"| OS | {m['os']} |",
+        f"| Python | {m['python']} |",
+        "| load average (1, 5, 15 min) | "
+        + "; ".join(
+            f"{label} {a:.2f}, {b:.2f}, {c:.2f}"
+            for label, (a, b, c) in zip(("start", "peak", "end"), _three(loads))
+        )
+        + " |",
+        "",
+        "| contender / component | version |",
+        "|---|---|",
+        *(f"| {name} | {version} |" for name, version in bl.versions(CONTENDERS).items()),
+        f"| git | {git_version()} |",
+        "",
+        "How to read the tables: every figure is the median of the stated number of "
+        "interleaved repeats, with (min–max); a ratio is ours / baseline on medians, so "
+        "below 1 means smttask (or RSView) is faster. Each benchmark states its "
+        "contenders' settings. Reproduce with the command above; `python "
+        "bench/bench_NAME.py --help` runs one benchmark with other sizes.",
+        "",
+    ]
+    return lines
+
+
+def _three(loads: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
+    peak = max(loads, key=lambda load: load[0])
+    return [loads[0], peak, loads[-1]]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    p.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    p.add_argument("--only", help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
+    p.add_argument("--command", help="the command to state in the file (default: this one)")
+    args = p.parse_args()
+    chosen = [n for n in BENCHMARKS if not args.only or n in args.only.split(",")]
+    unknown = set(args.only.split(",")) - set(BENCHMARKS) if args.only else set()
+    if unknown:
+        raise SystemExit(f"unknown benchmark(s) {sorted(unknown)}; choose from {list(BENCHMARKS)}")
+    command = args.command or " ".join(["python", *sys.argv])
+    loads = [bl.load_average()]
+    start = time.perf_counter()
+    sections: list[str] = []
+    failed: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="smttask-bench-all-") as tmp:
+        for name in chosen:
+            out = Path(tmp) / f"{name}.json"
+            cmd = [sys.executable, str(HERE / BENCHMARKS[name]), "--json", str(out)]
+            if args.quick:
+                cmd.append("--quick")
+            bl.progress(f"=== {name}: {' '.join(cmd[1:])}")
+            t = time.perf_counter()
+            done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+            loads.append(bl.load_average())
+            if done.returncode != 0 or not out.exists():
+                failed.append(name)
+                sections.append(
+                    f"## {name}: FAILED\n\n`{' '.join(cmd[1:])}` exited with "
+                    f"{done.returncode}:\n\n```\n{done.stdout[-3000:]}\n```\n"
+                )
+                bl.progress(f"=== {name} FAILED (exit {done.returncode})")
+                continue
+            result: dict[str, Any] = json.loads(out.read_text())
+            seconds = time.perf_counter() - t
+            again = f"python bench/{BENCHMARKS[name]}" + (" --quick" if args.quick else "")
+            sections.append(bl.render(result) + f"\n_Took {seconds:.0f} s; alone: `{again}`._\n")
+            bl.progress(f"=== {name} done in {seconds:.0f} s")
+    text = "\n".join([*header(command, args.quick, loads, time.perf_counter() - start), *sections])
+    args.out.write_text(text)
+    bl.progress(f"wrote {args.out}")
+    if failed:
+        raise SystemExit(f"benchmark(s) failed: {', '.join(failed)} (see {args.out})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""The first cache hit in a fresh process does a bounded amount of work (no timing).
+
+A new Python process imports smttask and the task module, then builds a task whose result
+exists and calls ``run()``. Over that call (task construction included) a probe counts:
+
+- files opened (``open`` audit events: ``open()``, ``os.open``, and the reads of modules
+  imported on the way, each listed by path);
+- modules imported (names new in ``sys.modules``);
+- directory listings (``os.listdir``, ``os.scandir``, ``glob.glob`` audit events);
+- processes started (``subprocess.Popen`` and ``os.system``/``os.exec*``/``os.posix_spawn``
+  audit events): a hit asks git nothing;
+- package-metadata look-ups (``importlib.metadata.Distribution.from_name`` and
+  ``Distribution.discover``, which ``version()``, ``distribution()``, ``entry_points()`` and
+  the others go through), slow on large environments.
+
+The bounds are what the hit path does today; a change that makes a hit open more files,
+import more modules, list folders, ask git or read package metadata fails here, and the
+message lists what it did. Raise a bound only for a reason worth its cost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import GIT_ENV
+
+MODULE = """
+from typing import Tuple
+
+from scityping.numpy import Array
+
+from smttask import RecordedTask
+
+
+@RecordedTask
+def analyze(arr: Array, dt: float, nbins: int) -> Tuple[float, float, float]:
+    return float(arr.mean()), float(arr.std() * dt), float(nbins)
+
+
+@RecordedTask
+def scalars(a: float, b: int) -> float:
+    return a * b + 1.0
+"""
+
+COMPUTE = """
+import numpy as np
+import hitmod
+arr = np.random.default_rng(0).random(1_000_000)
+np.save("arr.npy", arr)
+hitmod.analyze(arr=arr, dt=0.5, nbins=2).run()
+hitmod.scalars(a=1.5, b=2).run()
+"""
+
+PROBE = """
+import importlib.metadata as md
+import json
+import sys
+
+import numpy as np
+
+import smttask
+import hitmod
+
+case = sys.argv[1]
+if case == "array":
+    arr = np.load("arr.npy")
+    make = lambda: hitmod.analyze(arr=arr, dt=0.5, nbins=2)
+else:
+    make = lambda: hitmod.scalars(a=1.5, b=2)
+
+seen = {"open": [], "listing": [], "process": [], "metadata": []}
+active = [False]
+PROCESS_EVENTS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
+                  "os.fork", "os.forkpty"}
+LISTING_EVENTS = {"os.listdir", "os.scandir", "glob.glob"}
+
+
+def hook(event, args):
+    if not active[0]:
+        return
+    if event == "open":
+        seen["open"].append(str(args[0]))
+    elif event in LISTING_EVENTS:
+        seen["listing"].append(f"{event} {args[0]!s}")
+    elif event in PROCESS_EVENTS:
+        seen["process"].append(f"{event} {args!r}"[:200])
+
+
+depth = [0]
+
+
+def counting(name, original):
+    def wrapper(cls, *args, **kwargs):
+        if active[0] and depth[0] == 0:  # from_name calls discover: count the outer call
+            seen["metadata"].append(f"{name}{args!r}")
+        depth[0] += 1
+        try:
+            return original.__func__(cls, *args, **kwargs)
+        finally:
+            depth[0] -= 1
+    return classmethod(wrapper)
+
+
+for name in ("from_name", "discover"):
+    setattr(md.Distribution, name, counting(name, getattr(md.Distribution, name)))
+sys.addaudithook(hook)
+
+before = set(sys.modules)
+active[0] = True
+task = make()
+result = task.run()
+active[0] = False
+seen["modules"] = sorted(set(sys.modules) - before)
+seen["computed"] = task.computed
+seen["result"] = result if case == "scalar" else list(result)
+print(json.dumps(seen))
+"""
+
+#: Upper bounds of today's hit path, per case (see the module docstring). Both cases read
+#: ``.smt/project`` (the data store roots) and the result file. Decoding the tuple of floats
+#: creates a pydantic model class, and scityping's model metaclass asks
+#: ``importlib.metadata.version("pydantic")`` for each new class: one look-up, which lists
+#: two ``sys.path`` entries and opens ``python311.zip`` and pydantic's ``METADATA``.
+BOUNDS = {
+    "array": {"open": 4, "modules": 0, "listing": 2, "process": 0, "metadata": 1},
+    "scalar": {"open": 2, "modules": 0, "listing": 0, "process": 0, "metadata": 0},
+}
+
+
+def _run(code: str, root: Path, *args: str, record: bool = True) -> str:
+    env = {
+        **os.environ,
+        "SMTTASK_RECORD": "1" if record else "0",
+        "SMTTASK_PROJECT_ROOT": str(root),
+        "PYTHONPATH": str(root),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def results_on_disk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("hit") / "project"
+    root.mkdir()
+    (root / "hitmod.py").write_text(textwrap.dedent(MODULE))
+    (root / ".gitignore").write_text("data/\narr.npy\n")
+    env = {**os.environ, **GIT_ENV}
+    for cmd in (["git", "init", "-q"], ["git", "add", "."], ["git", "commit", "-q", "-m", "t"]):
+        subprocess.run(cmd, cwd=root, env=env, check=True, capture_output=True)
+    smttask = str(Path(sys.executable).with_name("smttask"))
+    subprocess.run([smttask, "project", "init", "--yes"], cwd=root, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    _run(COMPUTE, root, record=False)
+    return root
+
+
+@pytest.mark.parametrize("case", ["array", "scalar"])
+def test_first_hit_does_bounded_work(results_on_disk: Path, case: str) -> None:
+    seen: dict[str, Any] = json.loads(_run(PROBE, results_on_disk, case).splitlines()[-1])
+    assert seen["computed"] is False, "the probe recomputed instead of loading the result"
+    expected = [0.4998, 0.1443, 2.0] if case == "array" else 4.0
+    assert seen["result"] == pytest.approx(expected, abs=1e-3)
+    outputs = [p for p in seen["open"] if "run_dump" in p or f"{os.sep}data{os.sep}" in p]
+    assert outputs, f"the result file was not seen being opened (probe broken?): {seen['open']}"
+    for what, bound in BOUNDS[case].items():
+        assert len(seen[what]) <= bound, (
+            f"The first hit ({case}) did more {what!r} than the {bound} allowed: "
+            f"{len(seen[what])}: {seen[what][:30]}"
+        )
