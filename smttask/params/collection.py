@@ -1,0 +1,400 @@
+"""Parameter collections: frozen dataclasses whose fields may be expanded into sweeps.
+
+::
+
+    class Sim(ParamColl):
+        tau: float
+        sigma: float = 1.0
+        seed: int = 0
+
+    sweep = Sim(tau=expand([0.5, 1.0, 2.0]), seed=expand([1, 2]))
+    sweep.outer()   # 6 points: every combination (the last field varies fastest)
+    sweep.inner()   # zips the expanded fields (their lengths must match)
+
+Every field value is validated against its annotation when a collection is made (and never
+converted silently: ``1.5`` is refused for an ``int``). A point is an instance of the same
+class with no expanded value left. Collections are digested and serialized as task inputs:
+their digest covers the class's qualified name and every field (order never matters), and
+their task-file form is ``["module.Class", {"field": value, ...}]``, an expanded field's value
+written ``{"~expand": [values...]}`` or ``{"~draws": {"dist": ..., "size": ..., "seed": ...}}``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import typing
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+from scityping.base import Serializable
+from scityping.utils import get_type_key
+
+from .. import serialization
+from ..digest import hash_value
+from ..errors import ParamError, SerializationError, TaskInputError, short_repr
+from ..task import Task
+from .expand import Draws, Expandable, Values, decode_expandable, is_encoded_expandable
+
+if TYPE_CHECKING:
+    from .product import Points
+
+__all__ = ["ParamColl"]
+
+P = TypeVar("P", bound="ParamColl")
+
+
+class _BaseData:
+    """ParamColl's own ``Data`` (scityping requires one); subclasses make theirs."""
+
+    @staticmethod
+    def encode(coll: ParamColl) -> Any:
+        raise ParamError(f"{coll!r}: only subclasses of ParamColl are serialized.")
+
+
+def _make_data_class(cls: type[ParamColl]) -> type:
+    """The nested ``Data`` of a subclass: a dataclass with one field per collection field
+    (scityping reduces it to ``{"field": value, ...}`` and builds it back from that dict)."""
+
+    def __init__(self: Any, **fields: Any) -> None:
+        self.__dict__.update(fields)  # unknown or missing names are reported by decode
+
+    def encode(data_cls: type, coll: ParamColl) -> Any:
+        return data_cls(**coll._encode())
+
+    def decode(data: Any) -> ParamColl:
+        return cls._decode(dict(vars(data)))
+
+    namespace = {
+        "__init__": __init__,
+        "encode": classmethod(encode),
+        "decode": staticmethod(decode),
+        "__qualname__": f"{cls.__qualname__}.Data",
+        "__module__": cls.__module__,
+    }
+    fields = [(name, Any, dataclasses.field(default=None)) for name in cls._smttask_names]
+    data_cls = dataclasses.make_dataclass("Data", fields, namespace=namespace, init=False, eq=False)
+    data_cls.__pydantic_model__ = None  # type: ignore[attr-defined]  # scityping: no field checks
+    return data_cls
+
+
+class ParamColl(Serializable):
+    """Base class of parameter collections. Subclasses are frozen, keyword-only dataclasses
+    (no decorator needed) whose fields may hold ``expand(...)`` values.
+
+    A point (no expanded field) unpacks as keyword arguments: ``simulate(**point)``; it is also
+    a task input of its own: ``simulate(params=point)`` with ``params: Sim``.
+    """
+
+    Data: Any = _BaseData
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        user_post_init = cls.__dict__.get("__post_init__")
+        if user_post_init is not None:
+            cls.__post_init__ = _chain_post_init(user_post_init)  # type: ignore[method-assign]
+        dataclasses.dataclass(cls, frozen=True, kw_only=True, eq=False, repr=False)
+        names = tuple(f.name for f in dataclasses.fields(cls))
+        bad = [n for n in names if n.startswith("_") or n in _RESERVED]
+        if bad:
+            raise ParamError(
+                f"{cls.__qualname__}: field name {bad[0]!r} is reserved (names starting with "
+                f"'_' and {', '.join(sorted(_PUBLIC_RESERVED))} belong to ParamColl). Rename it."
+            )
+        cls._smttask_names = names
+        cls.Data = _make_data_class(cls)
+        _forget_earlier_definition(cls)
+        super().__init_subclass__(**kwargs)
+        # Resolve annotations now, while the defining module is importable (a forward
+        # reference to a class defined later is resolved on first use).
+        with contextlib.suppress(ParamError):
+            _field_types(cls)
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls is ParamColl:
+            raise ParamError(
+                "ParamColl is a base class: subclass it with annotated fields, e.g. "
+                "class Sim(ParamColl): tau: float."
+            )
+        return super().__new__(cls)
+
+    def __post_init__(self) -> None:
+        cls = type(self)
+        for name, annotation in _field_types(cls).items():
+            value = _validate_field(cls, name, annotation, getattr(self, name))
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_smttask_digest", None)
+
+    @classmethod
+    def validate(cls, value: Any, field: Any = None) -> Any:
+        """Validation as a task input (pydantic): an instance of `cls`, or its serialized
+        form ``["module.Class", {...}]`` naming `cls` or a subclass. Nothing is converted."""
+        if isinstance(value, cls):
+            return value
+        serialized = isinstance(value, (list, tuple)) and len(value) == 2
+        if not (serialized and isinstance(value[0], str)) and not isinstance(value, cls.Data):
+            raise TypeError(
+                f"expected a {cls.__qualname__} (make one: {cls.__qualname__}(**values)), got "
+                f"{type(value).__qualname__} {short_repr(value, 60)}"
+            )
+        if serialized and cls._registry.get(value[0]) is None:
+            raise TypeError(
+                f"expected a {cls.__qualname__}, got the serialized form of {value[0]!r}, which "
+                f"is not {cls.__qualname__} or a subclass of it"
+            )
+        return super().validate(value)
+
+    @classmethod
+    def _point(cls: type[P], values: dict[str, Any]) -> P:
+        """A point from values that are valid already (no validation: the fast path)."""
+        obj = object.__new__(cls)
+        for name, value in values.items():
+            object.__setattr__(obj, name, value)
+        object.__setattr__(obj, "_smttask_digest", None)
+        return obj
+
+    # -- the points ---------------------------------------------------------------------------
+
+    def outer(self: P) -> Points[P]:
+        """Every combination of the expanded fields' values (the last field varies fastest)."""
+        from .product import Plan, Points
+
+        return Points(Plan(self, "outer"))
+
+    def inner(self: P) -> Points[P]:
+        """The expanded fields' values taken together, like zip (their lengths must match)."""
+        from .product import Plan, Points
+
+        return Points(Plan(self, "inner"))
+
+    @property
+    def expanded(self) -> tuple[str, ...]:
+        """Dotted paths of the expanded fields (``()`` for a point)."""
+        out: list[str] = []
+        for name in self.keys():
+            value = getattr(self, name)
+            if isinstance(value, Expandable):
+                out.append(name)
+            elif isinstance(value, ParamColl):
+                out.extend(f"{name}.{path}" for path in value.expanded)
+        return tuple(out)
+
+    @property
+    def outer_len(self) -> int:
+        """``len(self.outer())``."""
+        return len(self.outer())
+
+    @property
+    def inner_len(self) -> int | None:
+        """``len(self.inner())``, or None when the expanded fields' lengths differ."""
+        try:
+            return len(self.inner())
+        except ParamError:
+            return None
+
+    def replace(self: P, **changes: Any) -> P:
+        """A copy with some fields changed (validated like a new collection)."""
+        return dataclasses.replace(self, **changes)
+
+    # -- as a mapping of field names to values ------------------------------------------------
+
+    def keys(self) -> tuple[str, ...]:
+        return type(self)._smttask_names
+
+    def values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, k) for k in self.keys())
+
+    def items(self) -> tuple[tuple[str, Any], ...]:
+        return tuple((k, getattr(self, k)) for k in self.keys())
+
+    def __getitem__(self, name: str) -> Any:
+        if not isinstance(name, str):
+            raise TypeError(
+                f"{type(self).__qualname__}[{name!r}]: fields are looked up by name "
+                f"(point['tau']). For the points, index coll.outer() or coll.inner()."
+            )
+        if name not in self.keys():
+            raise KeyError(
+                f"{type(self).__qualname__} has no field {name!r}; its fields are "
+                f"{', '.join(self.keys())}."
+            )
+        return getattr(self, name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.keys()
+
+    def __iter__(self) -> Iterator[Any]:
+        raise TypeError(
+            f"{type(self).__qualname__} is not iterable: iterate over .outer() or .inner() for "
+            f"the points, or over .keys() for the field names."
+        )
+
+    # -- identity -----------------------------------------------------------------------------
+
+    def __smttask_digest__(self) -> str:
+        cached: str | None = self.__dict__.get("_smttask_digest")
+        if cached is None:
+            fields = {name: getattr(self, name) for name in self.keys()}
+            cached = hash_value(["smttask.params/1", _type_name(type(self)), fields]).hex()
+            object.__setattr__(self, "_smttask_digest", cached)
+        return cached
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ParamColl):
+            return NotImplemented
+        return type(other) is type(self) and other.__smttask_digest__() == self.__smttask_digest__()
+
+    def __hash__(self) -> int:
+        return hash(self.__smttask_digest__())
+
+    def __repr__(self) -> str:
+        parts = [f"{k}={_value_repr(getattr(self, k))}" for k in self.keys()]
+        return f"{type(self).__qualname__}({', '.join(parts)})"
+
+    # -- serialized form ----------------------------------------------------------------------
+
+    def _encode(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in self.keys():
+            value = getattr(self, name)
+            if isinstance(value, Expandable):
+                out[name] = value.encode()
+            elif is_encoded_expandable(value):
+                raise SerializationError(
+                    f"{type(self).__qualname__}.{name} = {short_repr(value)}: a dict with the "
+                    f"single key {next(iter(value))!r} would read back as expanded values. "
+                    f"Use another key."
+                )
+            else:
+                out[name] = value
+        return out
+
+    @classmethod
+    def _decode(cls: type[P], data: dict[str, Any]) -> P:
+        raw = dict(data)
+        where = f"serialized {cls.__qualname__}"
+        names = set(cls._smttask_names)
+        unknown = sorted(set(raw) - names)
+        if unknown:
+            raise ParamError(
+                f"{where} has field {unknown[0]!r}, which {cls.__qualname__} does not define "
+                f"(fields: {', '.join(cls._smttask_names)}). Was the field renamed? "
+                f"Regenerate the file from the current code."
+            )
+        required = {
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        }
+        missing = sorted(required - set(raw))
+        if missing:
+            raise ParamError(f"{where} lacks the required field {missing[0]!r}.")
+        for name, value in raw.items():
+            if is_encoded_expandable(value):
+                raw[name] = decode_expandable(value, f"{where}, field {name!r}")
+        return cls(**raw)
+
+
+def _chain_post_init(user: Any) -> Any:
+    def __post_init__(self: ParamColl) -> None:
+        ParamColl.__post_init__(self)
+        user(self)
+
+    return __post_init__
+
+
+def _forget_earlier_definition(cls: type) -> None:
+    """A class redefined under the same name (module reloaded, workflow run again) replaces
+    the earlier one in scityping's registries, so serialized values decode to the new one."""
+    key = get_type_key(cls).lower()
+    for base in type.mro(cls)[1:]:
+        registry: Any = getattr(base, "_registry", None)
+        if issubclass(base, Serializable) and registry is not None and key in registry:
+            del registry[key]
+
+
+def field_names(coll: ParamColl) -> tuple[str, ...]:
+    return type(coll)._smttask_names
+
+
+def _type_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    types: dict[str, Any] | None = cls.__dict__.get("_smttask_types")
+    if types is None:
+        try:
+            hints = typing.get_type_hints(cls)
+        except NameError as exc:
+            raise ParamError(
+                f"{cls.__qualname__}: cannot resolve the annotation of a field ({exc}). Import "
+                f"the type in the module that defines {cls.__qualname__}."
+            ) from None
+        types = {name: hints[name] for name in cls._smttask_names}  # type: ignore[attr-defined]
+        type.__setattr__(cls, "_smttask_types", types)
+    return types
+
+
+def _validate_field(cls: type, name: str, annotation: Any, value: Any) -> Any:
+    what = f"{cls.__qualname__}.{name}"
+    if isinstance(value, Values):
+        return Values(
+            validate_value(annotation, v, f"{what}[{i}]") for i, v in enumerate(value.values)
+        )
+    if isinstance(value, Draws):
+        return value  # drawn values are validated when drawn
+    return validate_value(annotation, value, what)
+
+
+def _is_lazy(value: Any) -> bool:
+    return isinstance(value, (Task, Expandable))
+
+
+def validate_value(annotation: Any, value: Any, what: str) -> Any:
+    """`value` validated against `annotation`; refused (ParamError) if validation changes it."""
+    if serialization.contains(value, _is_lazy):
+        raise ParamError(
+            f"{what} = {short_repr(value)} holds a task or an expand(...) inside it. A field "
+            f"holds values: expand(...) must be a field's whole value, and a task is passed as "
+            f"a task input of its own (simulate(times=grid_task, params=point))."
+        )
+    try:
+        out = serialization.validate(annotation, value, what=what)
+    except TaskInputError as exc:
+        raise ParamError(str(exc)) from None
+    if out is not value:
+        _refuse_change(annotation, value, out, what)
+    return out
+
+
+_SCALARS = (bool, int, float, str)
+
+
+def _refuse_change(annotation: Any, raw: Any, out: Any, what: str) -> None:
+    if isinstance(raw, np.generic):
+        raw = raw.item()
+    if not (isinstance(raw, _SCALARS) and isinstance(out, _SCALARS)):
+        return
+    kinds_differ = isinstance(raw, bool) != isinstance(out, bool) or isinstance(
+        raw, str
+    ) != isinstance(out, str)
+    if kinds_differ or raw != out:
+        expected = serialization.type_name(annotation)
+        raise ParamError(
+            f"{what} = {raw!r} would become {out!r} to fit the declared type {expected}; values "
+            f"are never converted silently. Pass a {expected}, or change the annotation."
+        )
+
+
+def _value_repr(value: Any) -> str:
+    if isinstance(value, (Expandable, ParamColl)):
+        return repr(value)
+    if isinstance(value, np.ndarray):
+        return f"array(shape={value.shape}, dtype={value.dtype})"
+    return short_repr(value, 60)
+
+
+# Names subclasses may not use for fields: everything ParamColl defines.
+_RESERVED = frozenset(dir(ParamColl))
+_PUBLIC_RESERVED = frozenset(n for n in _RESERVED if not n.startswith("_"))
