@@ -359,6 +359,8 @@ def validate_value(annotation: Any, value: Any, what: str) -> Any:
             f"holds values: expand(...) must be a field's whole value, and a task is passed as "
             f"a task input of its own (simulate(times=grid_task, params=point))."
         )
+    if isinstance(value, np.generic) and annotation in _BUILTIN_NUMBERS:
+        value = value.item()  # numpy scalars from arrays and draws: plain Python numbers
     try:
         out = serialization.validate(annotation, value, what=what)
     except TaskInputError as exc:
@@ -369,22 +371,42 @@ def validate_value(annotation: Any, value: Any, what: str) -> Any:
 
 
 _SCALARS = (bool, int, float, str)
+_BUILTIN_NUMBERS = frozenset({bool, int, float, complex})
 
 
 def _refuse_change(annotation: Any, raw: Any, out: Any, what: str) -> None:
+    changed = _first_change(raw, out)
+    if changed is not None:
+        before, after = changed
+        expected = serialization.type_name(annotation)
+        inside = "" if before is raw else f" (its item {before!r} would become {after!r})"
+        raise ParamError(
+            f"{what} = {short_repr(raw)} would become {short_repr(out)}{inside} to fit the "
+            f"declared type {expected}; values are never converted silently. Pass a "
+            f"{expected}, or change the annotation."
+        )
+
+
+def _first_change(raw: Any, out: Any) -> tuple[Any, Any] | None:
+    """The first scalar that validation changed (1.5 → 1, "2" → 2, True → 1), if any; lists,
+    tuples and dicts are compared item by item. int → float of the same value is no change."""
     if isinstance(raw, np.generic):
         raw = raw.item()
-    if not (isinstance(raw, _SCALARS) and isinstance(out, _SCALARS)):
-        return
-    kinds_differ = isinstance(raw, bool) != isinstance(out, bool) or isinstance(
-        raw, str
-    ) != isinstance(out, str)
-    if kinds_differ or raw != out:
-        expected = serialization.type_name(annotation)
-        raise ParamError(
-            f"{what} = {raw!r} would become {out!r} to fit the declared type {expected}; values "
-            f"are never converted silently. Pass a {expected}, or change the annotation."
-        )
+    if isinstance(raw, _SCALARS) and isinstance(out, _SCALARS):
+        differ = isinstance(raw, bool) != isinstance(out, bool)
+        differ |= isinstance(raw, str) != isinstance(out, str)
+        return (raw, out) if differ or raw != out else None
+    if isinstance(raw, (list, tuple)) and isinstance(out, (list, tuple)) and len(raw) == len(out):
+        for a, b in zip(raw, out):
+            found = _first_change(a, b)
+            if found is not None:
+                return found
+    if isinstance(raw, dict) and isinstance(out, dict) and len(raw) == len(out):
+        for (k1, v1), (k2, v2) in zip(raw.items(), out.items()):  # pydantic keeps the order
+            found = _first_change(k1, k2) or _first_change(v1, v2)
+            if found is not None:
+                return found
+    return None
 
 
 def _value_repr(value: Any) -> str:
