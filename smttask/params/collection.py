@@ -382,8 +382,8 @@ def _refuse_change(annotation: Any, raw: Any, out: Any, what: str) -> None:
         inside = "" if before is raw else f" (its item {before!r} would become {after!r})"
         raise ParamError(
             f"{what} = {short_repr(raw)} would become {short_repr(out)}{inside} to fit the "
-            f"declared type {expected}; values are never converted silently. Pass a "
-            f"{expected}, or change the annotation."
+            f"declared type {expected}; values are never converted silently. Pass a value of "
+            f"that type, or change the annotation."
         )
 
 

@@ -14,6 +14,8 @@ are not, a dict's order does not matter, and a parameter point is keyed by its d
 from __future__ import annotations
 
 import hashlib
+import inspect
+import sys
 import typing
 from collections import namedtuple
 from typing import Any
@@ -45,9 +47,11 @@ class SeedGenerator:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        hints = typing.get_type_hints(cls)
-        streams = {}
-        for name, annotation in hints.items():
+        module = sys.modules.get(cls.__module__)
+        names = {"Tuple": tuple, "typing": typing, **(vars(module) if module else {})}
+        streams = dict(cls._streams)  # a parent's streams come first
+        own = inspect.get_annotations(cls, globals=names, eval_str=True)
+        for name, annotation in own.items():
             if typing.get_origin(annotation) is typing.ClassVar or name.startswith("_"):
                 continue
             if name in dir(SeedGenerator):
