@@ -148,9 +148,9 @@ class ParamColl(Serializable):
     def _point(cls: type[P], values: dict[str, Any]) -> P:
         """A point from values that are valid already (no validation: the fast path)."""
         obj = object.__new__(cls)
-        for name, value in values.items():
-            object.__setattr__(obj, name, value)
-        object.__setattr__(obj, "_smttask_digest", None)
+        state = obj.__dict__  # frozen dataclasses keep their fields in the instance dict
+        state.update(values)
+        state["_smttask_digest"] = None
         return obj
 
     # -- the points ---------------------------------------------------------------------------
