@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import os
 import pickle
@@ -48,6 +49,10 @@ class Tagged(ParamColl):
     extra: Dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
+class SubSim(Sim):
+    extra: int = 0
+
+
 class Noisy(ParamColl):
     x: float
     count: int = 0
@@ -82,11 +87,14 @@ def test_wrong_field_values_are_refused(make: Any, message: str) -> None:
         make()
 
 
-def test_missing_and_unknown_fields_are_errors() -> None:
-    with pytest.raises(TypeError, match="tau"):
-        Sim()  # type: ignore[call-arg]
-    with pytest.raises(TypeError, match="bogus"):
-        Sim(tau=1.0, bogus=2)  # type: ignore[call-arg]
+def test_missing_unknown_and_positional_fields_are_errors() -> None:
+    with pytest.raises(ParamError, match=r"Sim\(\.\.\.\) needs a value for its field 'tau'"):
+        Sim()
+    with pytest.raises(ParamError, match=r"no field 'bogus'; its fields are tau, sigma, seed"):
+        Sim(tau=1.0, bogus=2)
+    with pytest.raises(ParamError, match=r"takes its fields by name: Sim\(tau=\.\.\., sigma"):
+        Sim(1.0)
+    assert str(inspect.signature(Sim)) == "(*, tau: float, sigma: float = 1.0, seed: int = 0)"
 
 
 def test_collections_are_frozen_and_replace_makes_validated_copies() -> None:
@@ -111,6 +119,25 @@ def test_collections_are_frozen_and_replace_makes_validated_copies() -> None:
 def test_reserved_field_names_are_refused(body: str, message: str) -> None:
     with pytest.raises(ParamError, match=message):
         exec(f"class Bad(ParamColl):\n    {body}\n", {"ParamColl": ParamColl})
+
+
+def test_a_dataclass_decorator_on_top_is_refused() -> None:
+    for options in ({}, {"frozen": True}, {"eq": False}):
+
+        @dataclasses.dataclass(**options)
+        class Decorated(ParamColl):
+            tau: float
+
+        with pytest.raises(ParamError, match=r"decorated with @dataclass.*Remove the decorator"):
+            Decorated(tau=1.0)
+
+
+def test_subclasses_decode_through_their_base_annotation() -> None:
+    point = SubSim(tau=1.0, extra=2)
+    assert point.keys() == ("tau", "sigma", "seed", "extra")
+    assert Sim.validate(encode(point)) == point and ParamColl.validate(encode(point)) == point
+    with pytest.raises(TypeError, match=r"serialized form of 'other\.SubSim'"):
+        Sim.validate(["other.SubSim", encode(point)[1]])
 
 
 def test_paramcoll_itself_cannot_be_instantiated() -> None:

@@ -1,4 +1,4 @@
-"""Parameter collections: frozen dataclasses whose fields may be expanded into sweeps.
+"""Parameter collections: immutable dataclasses whose fields may be expanded into sweeps.
 
 ::
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import typing
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["ParamColl"]
 
 P = TypeVar("P", bound="ParamColl")
+_MISSING: Any = dataclasses.MISSING
 
 
 class _BaseData:
@@ -80,7 +82,7 @@ def _make_data_class(cls: type[ParamColl]) -> type:
 
 
 class ParamColl(Serializable):
-    """Base class of parameter collections. Subclasses are frozen, keyword-only dataclasses
+    """Base class of parameter collections. Subclasses are immutable, keyword-only dataclasses
     (no decorator needed) whose fields may hold ``expand(...)`` values.
 
     A point (no expanded field) unpacks as keyword arguments: ``simulate(**point)``; it is also
@@ -93,8 +95,11 @@ class ParamColl(Serializable):
         user_post_init = cls.__dict__.get("__post_init__")
         if user_post_init is not None:
             cls.__post_init__ = _chain_post_init(user_post_init)  # type: ignore[method-assign]
-        dataclasses.dataclass(cls, frozen=True, kw_only=True, eq=False, repr=False)
-        names = tuple(f.name for f in dataclasses.fields(cls))
+        # ParamColl's own __init__ and __setattr__ (not dataclass's init=True, frozen=True), so
+        # that a @dataclass decorator on top gets as far as __post_init__, which explains.
+        dataclasses.dataclass(cls, init=False, kw_only=True, eq=False, repr=False)
+        fields = dataclasses.fields(cls)
+        names = tuple(f.name for f in fields)
         bad = [n for n in names if n.startswith("_") or n in _RESERVED]
         if bad:
             raise ParamError(
@@ -102,13 +107,26 @@ class ParamColl(Serializable):
                 f"'_' and {', '.join(sorted(_PUBLIC_RESERVED))} belong to ParamColl). Rename it."
             )
         cls._smttask_names = names
+        cls._smttask_fields = tuple((f.name, f.default, f.default_factory) for f in fields)
         cls.Data = _make_data_class(cls)
         _forget_earlier_definition(cls)
         super().__init_subclass__(**kwargs)
         # Resolve annotations now, while the defining module is importable (a forward
         # reference to a class defined later is resolved on first use).
+        types = {f.name: f.type for f in fields}
         with contextlib.suppress(ParamError):
-            _field_types(cls)
+            types = _field_types(cls)
+        cls.__signature__ = inspect.Signature(
+            [
+                inspect.Parameter(
+                    f.name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=inspect.Parameter.empty if f.default is _MISSING else f.default,
+                    annotation=types[f.name],
+                )
+                for f in fields
+            ]
+        )
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         if cls is ParamColl:
@@ -118,12 +136,59 @@ class ParamColl(Serializable):
             )
         return super().__new__(cls)
 
+    def __init__(self, *args: Any, **values: Any) -> None:
+        cls = type(self)
+        if args:
+            raise ParamError(
+                f"{cls.__qualname__} takes its fields by name: "
+                f"{cls.__qualname__}({', '.join(f'{n}=...' for n in cls._smttask_names)})."
+            )
+        unknown = [k for k in values if k not in cls._smttask_names]
+        if unknown:
+            raise ParamError(
+                f"{cls.__qualname__} has no field {unknown[0]!r}; its fields are "
+                f"{', '.join(cls._smttask_names)}."
+            )
+        for name, default, factory in cls._smttask_fields:
+            if name in values:
+                value = values[name]
+            elif default is not _MISSING:
+                value = default
+            elif factory is not _MISSING:
+                value = factory()
+            else:
+                raise ParamError(
+                    f"{cls.__qualname__}(...) needs a value for its field {name!r} (no default)."
+                )
+            object.__setattr__(self, name, value)
+        self.__post_init__()
+
     def __post_init__(self) -> None:
         cls = type(self)
+        options = cls.__dict__.get("__dataclass_params__")
+        if options is None or options.init or options.eq or options.frozen:
+            raise ParamError(
+                f"{cls.__qualname__} is decorated with @dataclass, which replaces the equality, "
+                f"hashing and immutability ParamColl gives it. Remove the decorator: subclasses "
+                f"of ParamColl are immutable, keyword-only dataclasses already."
+            )
         for name, annotation in _field_types(cls).items():
             value = _validate_field(cls, name, annotation, getattr(self, name))
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_smttask_digest", None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_smttask_digest" in self.__dict__:  # set once __post_init__ has validated it all
+            raise dataclasses.FrozenInstanceError(
+                f"cannot assign to field {name!r}: {type(self).__qualname__} is immutable. Make "
+                f"a changed copy: .replace({name}=...)."
+            )
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(
+            f"cannot delete field {name!r}: {type(self).__qualname__} is immutable."
+        )
 
     @classmethod
     def validate(cls, value: Any, field: Any = None) -> Any:
@@ -137,7 +202,8 @@ class ParamColl(Serializable):
                 f"expected a {cls.__qualname__} (make one: {cls.__qualname__}(**values)), got "
                 f"{type(value).__qualname__} {short_repr(value, 60)}"
             )
-        if serialized and cls._registry.get(value[0]) is None:
+        target = cls._registry.get(value[0]) if serialized else None
+        if serialized and (target is None or get_type_key(target).lower() != value[0].lower()):
             raise TypeError(
                 f"expected a {cls.__qualname__}, got the serialized form of {value[0]!r}, which "
                 f"is not {cls.__qualname__} or a subclass of it"
@@ -148,7 +214,7 @@ class ParamColl(Serializable):
     def _point(cls: type[P], values: dict[str, Any]) -> P:
         """A point from values that are valid already (no validation: the fast path)."""
         obj = object.__new__(cls)
-        state = obj.__dict__  # frozen dataclasses keep their fields in the instance dict
+        state = obj.__dict__  # the fields live in the instance dict
         state.update(values)
         state["_smttask_digest"] = None
         return obj
