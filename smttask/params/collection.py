@@ -32,11 +32,11 @@ import numpy as np
 from scityping.base import Serializable
 from scityping.utils import get_type_key
 
-from .. import serialization
 from ..digest import hash_value
-from ..errors import ParamError, SerializationError, TaskInputError, short_repr
-from ..task import Task
-from .expand import Draws, Expandable, Values, decode_expandable, is_encoded_expandable
+from ..errors import ParamError, short_repr
+from .encoding import BaseData, forget_earlier_definition, make_data_class
+from .expand import Draws, Expandable, Values
+from .validation import validate_value
 
 if TYPE_CHECKING:
     from .product import Points
@@ -47,40 +47,6 @@ P = TypeVar("P", bound="ParamColl")
 _MISSING: Any = dataclasses.MISSING
 
 
-class _BaseData:
-    """ParamColl's own ``Data`` (scityping requires one); subclasses make theirs."""
-
-    @staticmethod
-    def encode(coll: ParamColl) -> Any:
-        raise ParamError(f"{coll!r}: only subclasses of ParamColl are serialized.")
-
-
-def _make_data_class(cls: type[ParamColl]) -> type:
-    """The nested ``Data`` of a subclass: a dataclass with one field per collection field
-    (scityping reduces it to ``{"field": value, ...}`` and builds it back from that dict)."""
-
-    def __init__(self: Any, **fields: Any) -> None:
-        self.__dict__.update(fields)  # unknown or missing names are reported by decode
-
-    def encode(data_cls: type, coll: ParamColl) -> Any:
-        return data_cls(**coll._encode())
-
-    def decode(data: Any) -> ParamColl:
-        return cls._decode(dict(vars(data)))
-
-    namespace = {
-        "__init__": __init__,
-        "encode": classmethod(encode),
-        "decode": staticmethod(decode),
-        "__qualname__": f"{cls.__qualname__}.Data",
-        "__module__": cls.__module__,
-    }
-    fields = [(name, Any, dataclasses.field(default=None)) for name in cls._smttask_names]
-    data_cls = dataclasses.make_dataclass("Data", fields, namespace=namespace, init=False, eq=False)
-    data_cls.__pydantic_model__ = None  # type: ignore[attr-defined]  # scityping: no field checks
-    return data_cls
-
-
 class ParamColl(Serializable):
     """Base class of parameter collections. Subclasses are immutable, keyword-only dataclasses
     (no decorator needed) whose fields may hold ``expand(...)`` values.
@@ -89,7 +55,7 @@ class ParamColl(Serializable):
     a task input of its own: ``simulate(params=point)`` with ``params: Sim``.
     """
 
-    Data: Any = _BaseData
+    Data: Any = BaseData
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         user_post_init = cls.__dict__.get("__post_init__")
@@ -108,14 +74,14 @@ class ParamColl(Serializable):
             )
         cls._smttask_names = names
         cls._smttask_fields = tuple((f.name, f.default, f.default_factory) for f in fields)
-        cls.Data = _make_data_class(cls)
-        _forget_earlier_definition(cls)
+        cls.Data = make_data_class(cls)
+        forget_earlier_definition(cls)
         super().__init_subclass__(**kwargs)
         # Resolve annotations now, while the defining module is importable (a forward
         # reference to a class defined later is resolved on first use).
         types = {f.name: f.type for f in fields}
         with contextlib.suppress(ParamError):
-            types = _field_types(cls)
+            types = field_types(cls)
         cls.__signature__ = inspect.Signature(
             [
                 inspect.Parameter(
@@ -172,7 +138,7 @@ class ParamColl(Serializable):
                 f"hashing and immutability ParamColl gives it. Remove the decorator: subclasses "
                 f"of ParamColl are immutable, keyword-only dataclasses already."
             )
-        for name, annotation in _field_types(cls).items():
+        for name, annotation in field_types(cls).items():
             value = _validate_field(cls, name, annotation, getattr(self, name))
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_smttask_digest", None)
@@ -319,47 +285,6 @@ class ParamColl(Serializable):
 
     # -- serialized form ----------------------------------------------------------------------
 
-    def _encode(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name in self.keys():
-            value = getattr(self, name)
-            if isinstance(value, Expandable):
-                out[name] = value.encode()
-            elif is_encoded_expandable(value):
-                raise SerializationError(
-                    f"{type(self).__qualname__}.{name} = {short_repr(value)}: a dict with the "
-                    f"single key {next(iter(value))!r} would read back as expanded values. "
-                    f"Use another key."
-                )
-            else:
-                out[name] = value
-        return out
-
-    @classmethod
-    def _decode(cls: type[P], data: dict[str, Any]) -> P:
-        raw = dict(data)
-        where = f"serialized {cls.__qualname__}"
-        names = set(cls._smttask_names)
-        unknown = sorted(set(raw) - names)
-        if unknown:
-            raise ParamError(
-                f"{where} has field {unknown[0]!r}, which {cls.__qualname__} does not define "
-                f"(fields: {', '.join(cls._smttask_names)}). Was the field renamed? "
-                f"Regenerate the file from the current code."
-            )
-        required = {
-            f.name
-            for f in dataclasses.fields(cls)
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        }
-        missing = sorted(required - set(raw))
-        if missing:
-            raise ParamError(f"{where} lacks the required field {missing[0]!r}.")
-        for name, value in raw.items():
-            if is_encoded_expandable(value):
-                raw[name] = decode_expandable(value, f"{where}, field {name!r}")
-        return cls(**raw)
-
 
 def _chain_post_init(user: Any) -> Any:
     def __post_init__(self: ParamColl) -> None:
@@ -367,16 +292,6 @@ def _chain_post_init(user: Any) -> Any:
         user(self)
 
     return __post_init__
-
-
-def _forget_earlier_definition(cls: type) -> None:
-    """A class redefined under the same name (module reloaded, workflow run again) replaces
-    the earlier one in scityping's registries, so serialized values decode to the new one."""
-    key = get_type_key(cls).lower()
-    for base in type.mro(cls)[1:]:
-        registry: Any = getattr(base, "_registry", None)
-        if issubclass(base, Serializable) and registry is not None and key in registry:
-            del registry[key]
 
 
 def field_names(coll: ParamColl) -> tuple[str, ...]:
@@ -387,7 +302,7 @@ def _type_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _field_types(cls: type) -> dict[str, Any]:
+def field_types(cls: type) -> dict[str, Any]:
     types: dict[str, Any] | None = cls.__dict__.get("_smttask_types")
     if types is None:
         try:
@@ -411,68 +326,6 @@ def _validate_field(cls: type, name: str, annotation: Any, value: Any) -> Any:
     if isinstance(value, Draws):
         return value  # drawn values are validated when drawn
     return validate_value(annotation, value, what)
-
-
-def _is_lazy(value: Any) -> bool:
-    return isinstance(value, (Task, Expandable))
-
-
-def validate_value(annotation: Any, value: Any, what: str) -> Any:
-    """`value` validated against `annotation`; refused (ParamError) if validation changes it."""
-    if serialization.contains(value, _is_lazy):
-        raise ParamError(
-            f"{what} = {short_repr(value)} holds a task or an expand(...) inside it. A field "
-            f"holds values: expand(...) must be a field's whole value, and a task is passed as "
-            f"a task input of its own (simulate(times=grid_task, params=point))."
-        )
-    if isinstance(value, np.generic) and annotation in _BUILTIN_NUMBERS:
-        value = value.item()  # numpy scalars from arrays and draws: plain Python numbers
-    try:
-        out = serialization.validate(annotation, value, what=what)
-    except TaskInputError as exc:
-        raise ParamError(str(exc)) from None
-    if out is not value:
-        _refuse_change(annotation, value, out, what)
-    return out
-
-
-_SCALARS = (bool, int, float, str)
-_BUILTIN_NUMBERS = frozenset({bool, int, float, complex})
-
-
-def _refuse_change(annotation: Any, raw: Any, out: Any, what: str) -> None:
-    changed = _first_change(raw, out)
-    if changed is not None:
-        before, after = changed
-        expected = serialization.type_name(annotation)
-        inside = "" if before is raw else f" (its item {before!r} would become {after!r})"
-        raise ParamError(
-            f"{what} = {short_repr(raw)} would become {short_repr(out)}{inside} to fit the "
-            f"declared type {expected}; values are never converted silently. Pass a value of "
-            f"that type, or change the annotation."
-        )
-
-
-def _first_change(raw: Any, out: Any) -> tuple[Any, Any] | None:
-    """The first scalar that validation changed (1.5 → 1, "2" → 2, True → 1), if any; lists,
-    tuples and dicts are compared item by item. int → float of the same value is no change."""
-    if isinstance(raw, np.generic):
-        raw = raw.item()
-    if isinstance(raw, _SCALARS) and isinstance(out, _SCALARS):
-        differ = isinstance(raw, bool) != isinstance(out, bool)
-        differ |= isinstance(raw, str) != isinstance(out, str)
-        return (raw, out) if differ or raw != out else None
-    if isinstance(raw, (list, tuple)) and isinstance(out, (list, tuple)) and len(raw) == len(out):
-        for a, b in zip(raw, out):
-            found = _first_change(a, b)
-            if found is not None:
-                return found
-    if isinstance(raw, dict) and isinstance(out, dict) and len(raw) == len(out):
-        for (k1, v1), (k2, v2) in zip(raw.items(), out.items()):  # pydantic keeps the order
-            found = _first_change(k1, k2) or _first_change(v1, v2)
-            if found is not None:
-                return found
-    return None
 
 
 def _value_repr(value: Any) -> str:

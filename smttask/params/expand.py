@@ -12,8 +12,6 @@ has its own stream, so changing one field's distribution never changes another's
 
 from __future__ import annotations
 
-import math
-import sys
 from collections.abc import Iterable, Mapping, Set
 from typing import Any
 
@@ -21,6 +19,7 @@ import numpy as np
 
 from ..digest import hash_value
 from ..errors import ParamError, short_repr
+from .distributions import dist_spec, dist_text, is_distribution, is_scipy, make_dist
 
 __all__ = ["Draws", "Expandable", "Values", "expand"]
 
@@ -151,7 +150,7 @@ def expand(values: Any, /, *, size: int | None = None, seed: int | None = None) 
     ``expand(scipy.stats.lognorm(1), size=20, seed=1)`` draws 20 values (an axis of 20, like a
     list); without `size`, one value is drawn for each point of the product being iterated.
     """
-    if _is_distribution(values):
+    if is_distribution(values):
         dist_spec(values)  # a clear error for unfrozen or unsupported distributions first
         if seed is None:
             raise ParamError(
@@ -184,7 +183,7 @@ def _ordered_values(values: Any) -> tuple[Any, ...]:
         )
     if isinstance(values, np.ndarray) and values.ndim == 0:
         raise ParamError(f"expand({values!r}): a 0-d array holds one value; pass a list.")
-    if not isinstance(values, Iterable) or _is_scipy(type(values)):
+    if not isinstance(values, Iterable) or is_scipy(type(values)):
         raise ParamError(
             f"expand({short_repr(values)}) takes a list of values (or any ordered iterable) or "
             f"a frozen scipy.stats distribution, e.g. expand([1, 2, 3]) or "
@@ -208,109 +207,6 @@ def _check_seed(seed: Any) -> int:
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         return int(seed)
     raise ParamError(f"expand(dist, seed={seed!r}): the seed must be an integer.")
-
-
-# ---------------------------------------------------------------------------
-# Distributions: a canonical, JSON-compatible description and back
-
-
-def _is_scipy(t: type) -> bool:
-    return t.__module__.startswith("scipy.")
-
-
-def _is_distribution(value: Any) -> bool:
-    return "scipy.stats" in sys.modules and _is_scipy(type(value)) and hasattr(value, "rvs")
-
-
-def dist_spec(dist: Any) -> dict[str, Any]:
-    """``{"dist": name, "params": {...}}`` for a frozen scipy.stats distribution: every
-    parameter by name (positional ones too, and loc/scale defaults), so equal distributions
-    have equal descriptions."""
-    from scipy import stats
-
-    generic = (stats.rv_continuous, stats.rv_discrete)
-    if isinstance(dist, generic):
-        raise ParamError(
-            f"expand({dist.name}) is a distribution family without parameters: freeze it, "
-            f"e.g. scipy.stats.{dist.name}(...) with its parameters."
-        )
-    if isinstance(dist, stats._multivariate.multivariate_normal_frozen):
-        return {
-            "dist": "multivariate_normal",
-            "mean": [_number(v, "mean") for v in np.asarray(dist.mean).tolist()],
-            "cov": [[_number(v, "cov") for v in row] for row in np.asarray(dist.cov).tolist()],
-        }
-    family: Any = getattr(dist, "dist", None)
-    named = getattr(stats, str(getattr(family, "name", "")), None)
-    if not _is_family(family, generic, named):
-        raise ParamError(
-            f"expand({short_repr(dist)}): random fields take the frozen univariate "
-            f"distributions of scipy.stats (scipy.stats.norm(0, 1), scipy.stats.poisson(3), "
-            f"...) and scipy.stats.multivariate_normal(mean, cov)."
-        )
-    names = [s.strip() for s in (family.shapes or "").split(",") if s.strip()]
-    names += ["loc", "scale"] if isinstance(family, stats.rv_continuous) else ["loc"]
-    if len(dist.args) > len(names):
-        raise ParamError(f"{short_repr(dist)}: too many parameters for {family.name}.")
-    given = dict(zip(names, dist.args))
-    for key, value in dist.kwds.items():
-        if key not in names or key in given:
-            raise ParamError(f"{short_repr(dist)}: unexpected parameter {key!r}.")
-        given[key] = value
-    defaults = {"loc": 0, "scale": 1}
-    params = {}
-    for name in names:
-        if name not in given and name not in defaults:
-            raise ParamError(f"{family.name} needs its parameter {name!r}: {family.name}(...).")
-        params[name] = _number(given.get(name, defaults.get(name)), name)
-    return {"dist": family.name, "params": params}
-
-
-def _is_family(value: Any, generic: tuple[type, ...], named: Any) -> bool:
-    """Whether `value` is a scipy.stats distribution family (the one named like it)."""
-    return isinstance(value, generic) and type(named) is type(value)
-
-
-def _number(value: Any, name: str) -> int | float:
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value.item()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return value
-    raise ParamError(
-        f"Distribution parameter {name} = {short_repr(value)}: random fields take distributions "
-        f"whose parameters are finite numbers (one distribution per field)."
-    )
-
-
-def make_dist(spec: Mapping[str, Any]) -> Any:
-    """The frozen distribution `spec` (from ``dist_spec``) describes. Only scipy.stats
-    distributions are looked up; nothing else is called."""
-    try:
-        from scipy import stats
-    except ModuleNotFoundError:
-        raise ParamError(
-            "This parameter collection draws random values, which needs scipy: "
-            "pip install 'smttask[params]'."
-        ) from None
-    name = spec.get("dist")
-    if name == "multivariate_normal" and set(spec) == {"dist", "mean", "cov"}:
-        mean = np.array(spec["mean"], dtype=float)
-        cov = np.array(spec["cov"], dtype=float)
-        return stats.multivariate_normal(mean=mean, cov=cov)
-    family = getattr(stats, name, None) if isinstance(name, str) else None
-    params = spec.get("params")
-    if (
-        not isinstance(family, (stats.rv_continuous, stats.rv_discrete))
-        or set(spec) != {"dist", "params"}
-        or not isinstance(params, Mapping)
-    ):
-        raise ParamError(
-            f"Unknown distribution description {short_repr(dict(spec))}: expected "
-            f'{{"dist": <a scipy.stats distribution>, "params": {{...}}}}.'
-        )
-    return family(**{str(k): _number(v, str(k)) for k, v in params.items()})
 
 
 def _draws_from_spec(data: Mapping[str, Any]) -> Draws:
@@ -341,10 +237,3 @@ def decode_expandable(data: Mapping[str, Any], where: str) -> Expandable:
         f"{where}: {short_repr(data)} does not describe expanded values: expected "
         f'{{"{VALUES_KEY}": [...]}} or {{"{DRAWS_KEY}": {{"dist": ..., "size": ..., "seed": ...}}}}.'
     )
-
-
-def dist_text(spec: Mapping[str, Any]) -> str:
-    if spec["dist"] == "multivariate_normal":
-        return f"multivariate_normal(mean={spec['mean']}, cov={spec['cov']})"
-    args = ", ".join(f"{k}={v!r}" for k, v in spec["params"].items())
-    return f"{spec['dist']}({args})"

@@ -15,8 +15,9 @@ from typing import Any, Generic, TypeVar, overload
 import numpy as np
 
 from ..errors import ParamError
-from .collection import ParamColl, _field_types, field_names, validate_value
+from .collection import ParamColl, field_names, field_types
 from .expand import Draws, Values
+from .validation import validate_value
 
 __all__ = ["Plan", "Points"]
 
@@ -59,7 +60,7 @@ class Plan(Generic[P]):
         self._radix = [len(values) for _, values in self.axes]
 
     def _collect(self, coll: ParamColl, prefix: str, per_point: list[Any]) -> None:
-        types = _field_types(type(coll))
+        types = field_types(type(coll))
         for name in field_names(coll):
             value = getattr(coll, name)
             path = prefix + name

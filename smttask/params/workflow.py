@@ -35,7 +35,7 @@ from typing import Any
 
 from .. import config
 from ..errors import WorkflowError, short_repr
-from .collection import validate_value
+from .validation import validate_value
 
 __all__ = ["run_workflow", "set_workflow_args", "workflow_args"]
 
