@@ -97,6 +97,15 @@ def test_missing_unknown_and_positional_fields_are_errors() -> None:
     assert str(inspect.signature(Sim)) == "(*, tau: float, sigma: float = 1.0, seed: int = 0)"
 
 
+def test_a_class_default_may_be_expanded() -> None:
+    class Grid(ParamColl):
+        x: float = expand([1, 2, 3])
+        y: int = 0
+
+    assert Grid().x == expand([1.0, 2.0, 3.0]) and len(Grid().outer()) == 3
+    assert Grid(x=0.5).expanded == ()
+
+
 def test_collections_are_frozen_and_replace_makes_validated_copies() -> None:
     p = Sim(tau=1.0)
     with pytest.raises(dataclasses.FrozenInstanceError):

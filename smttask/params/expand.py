@@ -4,10 +4,11 @@
 values from a frozen ``scipy.stats`` distribution; ``expand(dist, seed=S)`` draws one value
 for each point of the product the collection is iterated in.
 
-Random values come from a PCG64 generator whose entropy is ``hash_value(["smttask.params.draws
-/1", seed, field_name])`` (smttask's stable digest): the same seed and field name give the same
-values in every process and on every machine (for a given numpy and scipy), and each field
-has its own stream, so changing one field's distribution never changes another's values.
+Random values come from a PCG64 generator whose entropy is
+``hash_value(["smttask.params.draws/1", seed, field_name])`` (smttask's stable digest): the
+same seed and field name give the same values in every process and on every machine (for a
+given numpy and scipy), and each field has its own stream, so changing one field's
+distribution never changes another's values.
 """
 
 from __future__ import annotations
