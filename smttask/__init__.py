@@ -11,6 +11,7 @@ from .errors import (
     ConfigError,
     DirtyRepositoryError,
     OutputError,
+    ParamError,
     RecordingError,
     SerializationError,
     SmttaskError,
@@ -18,9 +19,11 @@ from .errors import (
     TaskExecutionError,
     TaskFileError,
     TaskInputError,
+    WorkflowError,
 )
 from .kinds import MemoizedTask, RecordedIterativeTask, RecordedTask, UnpureMemoizedTask
 from .outputs import FileOutputStore
+from .params import ParamColl, SeedGenerator, expand, run_workflow, workflow_args
 from .task import Task, clear_memory_cache
 from .taskoutput import TaskOutput
 
@@ -58,10 +61,13 @@ __all__ = [
     "FileOutputStore",
     "MemoizedTask",
     "OutputError",
+    "ParamColl",
+    "ParamError",
     "RSView",
     "RecordedIterativeTask",
     "RecordedTask",
     "RecordingError",
+    "SeedGenerator",
     "SerializationError",
     "SmttaskError",
     "Task",
@@ -71,8 +77,12 @@ __all__ = [
     "TaskInputError",
     "TaskOutput",
     "UnpureMemoizedTask",
+    "WorkflowError",
     "clear_memory_cache",
     "config",
+    "expand",
     "export_snakemake",
     "hooks",
+    "run_workflow",
+    "workflow_args",
 ]

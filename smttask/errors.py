@@ -22,6 +22,15 @@ class TaskInputError(SmttaskError):
     """A task was called with arguments that do not fit its signature or its types."""
 
 
+class ParamError(TaskInputError):
+    """A parameter collection is invalid: a field value of the wrong type, expanded fields of
+    unequal lengths for ``inner()``, a random field without a seed..."""
+
+
+class WorkflowError(SmttaskError):
+    """A workflow module cannot run with the globals it was given (see ``run_workflow``)."""
+
+
 class SerializationError(SmttaskError):
     """A value cannot be serialized to JSON or hashed into a digest."""
 

@@ -1,4 +1,5 @@
-"""The documentation's examples run: every ```python block of docs/guide.md, in order.
+"""The documentation's examples run: every ```python block of docs/guide.md (and of the other
+pages tested here), in order.
 
 A block opened with ```python file=NAME is written to NAME in the project (and committed)
 instead of being executed.
@@ -26,10 +27,15 @@ def run_doc(name: str, project) -> dict[str, object]:  # type: ignore[no-untyped
         if filename:
             project.write_module(filename.removesuffix(".py"), code)
         else:
-            exec(compile(code, f"docs/{name} example", "exec"), namespace)
+            exec(compile(code, f"docs/{name} example", "exec", dont_inherit=True), namespace)
     return namespace
 
 
 def test_guide_examples_run(project) -> None:  # type: ignore[no-untyped-def]
     assert len(blocks("guide.md")) >= 5
     run_doc("guide.md", project)
+
+
+def test_sweeps_howto_examples_run(project) -> None:  # type: ignore[no-untyped-def]
+    namespace = run_doc("howto-sweeps.md", project)
+    assert len(namespace["points"]) == 6  # type: ignore[arg-type]

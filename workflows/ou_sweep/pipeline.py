@@ -8,26 +8,36 @@ Export it and run it with Snakemake (from the project root)::
 or compute it in this process, then write the figure and print the table::
 
     python -m workflows.ou_sweep.pipeline
+
+The sweep is a parameter collection (``OUParams``, see docs/howto-sweeps.md): its outer product
+gives the points, and each point fills the parameters of one ``simulate`` task.
 """
 
 from pathlib import Path
 
-from workflows.ou_sweep.tasks import analyze, plot_summary, simulate, summarize, time_grid
+from smttask import expand, workflow_args
+from workflows.ou_sweep.tasks import (
+    OUParams,
+    analyze,
+    plot_summary,
+    simulate,
+    summarize,
+    time_grid,
+)
 
-TAUS = [0.5, 1.0, 2.0]
-SIGMAS = [0.5, 1.0]
-SEEDS = [1, 2]
+#: The sweep: every combination of τ, σ and seed (3 × 2 × 2 = 12 simulations).
+SWEEP = OUParams(tau=expand([0.5, 1.0, 2.0]), sigma=expand([0.5, 1.0]), seed=expand([1, 2]))
 DT = 0.01
+DURATION = 200.0
+# Another script may run this pipeline with other values of the globals above:
+#     run_workflow("workflows/ou_sweep/pipeline.py", SWEEP=OUParams(tau=expand([4.0]), ...))
+workflow_args(globals())
 
-grid = time_grid(duration=200.0, dt=DT)
-runs = [
-    ((tau, sigma), simulate(times=grid, tau=tau, sigma=sigma, seed=seed))
-    for tau in TAUS
-    for sigma in SIGMAS
-    for seed in SEEDS
-]
-fits = [analyze(trace=run, dt=DT) for _, run in runs]
-summary = summarize(params=[p for p, _ in runs], fits=fits)
+grid = time_grid(duration=DURATION, dt=DT)
+points = SWEEP.outer()
+runs = [simulate(times=grid, **point) for point in points]
+fits = [analyze(trace=run, dt=DT) for run in runs]
+summary = summarize(params=[(p.tau, p.sigma) for p in points], fits=fits)
 figure = plot_summary(table=summary)
 
 #: What `smttask export-snakemake workflows/ou_sweep/pipeline.py:tasks` exports.

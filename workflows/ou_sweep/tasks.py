@@ -10,7 +10,15 @@ from typing import List, Tuple
 import numpy as np
 from scityping.numpy import Array
 
-from smttask import MemoizedTask, RecordedTask
+from smttask import MemoizedTask, ParamColl, RecordedTask
+
+
+class OUParams(ParamColl):
+    """The parameters of one simulation: time constant, noise amplitude, random seed."""
+
+    tau: float
+    sigma: float
+    seed: int
 
 
 @MemoizedTask
