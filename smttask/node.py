@@ -1,21 +1,23 @@
-"""Tasks: lazy, typed calls of pure functions, identified by a digest of their inputs.
+"""The task node: a lazy, typed call of a pure function, identified by a digest of its inputs.
 
 A task *kind* (``RecordedTask``, ``MemoizedTask``...) is a decorator: applied to a function it
 returns a task *type*, a subclass of the kind named after the function. Calling the type
 validates the arguments and returns a lazy *task*; ``task.run()`` computes or loads the result.
+
+``TaskNode`` holds all of that and nothing about where results and task files live:
+``smttask.task.Task`` adds those on top (``desc``, ``save``, ``from_desc``, ``get_output``,
+``output_paths``), and the kinds derive from ``Task``.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from . import digest as _digest
-from . import hooks, serialization
+from . import serialization
 from .errors import (
-    OutputError,
     SmttaskError,
     TaskDefinitionError,
     TaskExecutionError,
@@ -37,28 +39,77 @@ def clear_memory_cache() -> None:
 
 
 def is_task(value: Any) -> bool:
-    return isinstance(value, Task)
+    return isinstance(value, TaskNode)
 
 
 class TaskKind(abc.ABCMeta):
-    """Metaclass: calling a *kind* decorates a function; calling a *task type* makes a task."""
+    """Metaclass: calling a *kind* decorates a function; calling a *task type* makes a task.
+
+    A class whose own namespace sets ``_is_kind`` is a kind; one that also sets ``_is_base``
+    is an abstract base of the kinds (``TaskNode``, ``Task``), which refuses both.
+    """
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         if cls.__dict__.get("_is_kind", False):
+            if cls.__dict__.get("_is_base", False):
+                raise TaskDefinitionError(_not_a_kind(cls, args, kwargs))
             return cls._decorate(*args, **kwargs)  # type: ignore[attr-defined]
         return super().__call__(*args, **kwargs)
 
 
-class Task(metaclass=TaskKind):
-    """Base of all tasks. Use a kind (``RecordedTask``...) as decorator to create task types."""
+def _not_a_kind(base: type, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+    name = base.__name__
+    if len(args) == 1 and not kwargs and callable(args[0]):
+        fn = args[0]
+        call = f"@{name} on {getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', fn)}"
+    else:
+        parts = [short_repr(a, 30) for a in args] + [
+            f"{k}={short_repr(v, 30)}" for k, v in kwargs.items()
+        ]
+        call = f"{'@' if kwargs and not args else ''}{name}({', '.join(parts)})"
+    kinds = ", ".join(f"@{k}" for k in dict.fromkeys(_kinds_below(base))) or "a task kind"
+    return (
+        f"{call}: {name} is the abstract base of the task kinds: it neither decorates functions nor makes "
+        f"tasks. Decorate the function with one of the kinds: {kinds} (e.g. `from smttask "
+        f"import RecordedTask`). To rebuild a task from a task file, use Task.from_desc(path)."
+    )
+
+
+def _kinds_below(cls: type) -> list[str]:
+    """Names of the kinds derived from `cls`, depth first in the order they were defined."""
+    found: list[str] = []
+    subclasses: list[type] = cls.__subclasses__()
+    for sub in subclasses:
+        if sub.__dict__.get("_is_kind", False):
+            if not sub.__dict__.get("_is_base", False):
+                found.append(sub.__name__)
+            found.extend(_kinds_below(sub))
+    return found
+
+
+class TaskNode(metaclass=TaskKind):
+    """Base of all tasks, without a file format. Task kinds derive from ``smttask.Task``."""
 
     _spec: ClassVar[TaskSpec]
     _is_kind: ClassVar[bool] = True
-    recorded: ClassVar[bool] = False
+    _is_base: ClassVar[bool] = True
+    #: Whether downstream tasks see the digest of this task's *output* instead of its own
+    #: (its result may change between processes). A task file then records no digest for this
+    #: task nor for any task downstream of it: none is known before the task runs.
+    digest_from_output: ClassVar[bool] = False
 
     inputs: dict[str, Any]
     computed: bool
     _key: str | None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if TaskNode in cls.__bases__ and not cls.__dict__.get("_is_base", False):
+            raise TaskDefinitionError(
+                f"{cls.__module__}.{cls.__qualname__} derives from TaskNode directly. Derive a "
+                f"new task kind from smttask.Task or from one of its kinds (e.g. MemoizedTask), "
+                f"which add task files and stored results to the node."
+            )
 
     # -- creating task types ------------------------------------------------------------------
 
@@ -74,7 +125,7 @@ class Task(metaclass=TaskKind):
         return lambda fn: cls._make_type(fn, options)
 
     @classmethod
-    def _make_type(cls, fn: Callable[..., Any], options: Mapping[str, Any]) -> type[Task]:
+    def _make_type(cls, fn: Callable[..., Any], options: Mapping[str, Any]) -> type[TaskNode]:
         options = dict(options)
         kind_options = {k: options.pop(k) for k in list(options) if k.startswith("_")}
         spec = build_spec(fn, cls.__name__, options)
@@ -103,6 +154,11 @@ class Task(metaclass=TaskKind):
         >>> step = simulate.bind(dt=0.01)          # doctest: +SKIP
         >>> tasks = [step(seed=s) for s in range(10)]  # doctest: +SKIP
         """
+        if cls.__dict__.get("_is_kind", False):
+            raise TaskDefinitionError(
+                f"{cls.__name__}.bind() was called on {cls.__name__} itself: bind() fixes inputs "
+                f"of a task type (a decorated function), e.g. `simulate.bind(dt=0.01)`."
+            )
         return PartialTask(cls, {})._bind(inputs)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -148,7 +204,7 @@ class Task(metaclass=TaskKind):
         spec = self._spec
         if type(value) in _SCALARS:
             return spec.validate(name, value)
-        if isinstance(value, Task) or serialization.contains(value, is_task):
+        if isinstance(value, TaskNode) or serialization.contains(value, is_task):
             return serialization.validate_around(
                 spec.annotations[name],
                 value,
@@ -188,10 +244,13 @@ class Task(metaclass=TaskKind):
         return self._key
 
     def __smttask_digest__(self) -> str:
+        """What a downstream task's digest covers for this task (see ``digest_from_output``)."""
+        if self.digest_from_output:
+            return _digest.compute_digest(self._spec.taskname, {"output": self.run()})
         return self.key
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Task):
+        if not isinstance(other, TaskNode):
             return NotImplemented
         return type(other) is type(self) and other.key == self.key
 
@@ -204,9 +263,9 @@ class Task(metaclass=TaskKind):
 
     # -- upstream tasks -----------------------------------------------------------------------
 
-    def upstream(self) -> list[Task]:
+    def upstream(self) -> Sequence[TaskNode]:
         """The tasks this task's inputs depend on directly (in input order, deduplicated)."""
-        found: dict[int, Task] = {}
+        found: dict[int, TaskNode] = {}
 
         def collect(v: Any) -> Any:
             found.setdefault(id(v), v)
@@ -220,7 +279,7 @@ class Task(metaclass=TaskKind):
         """Inputs with every upstream task replaced by its result (running it if needed)."""
         out = {}
         for name, value in self.inputs.items():
-            if isinstance(value, Task) or serialization.contains(value, is_task):
+            if isinstance(value, TaskNode) or serialization.contains(value, is_task):
                 value = serialization.substitute(value, is_task, lambda t: t.run())
                 value = self._spec.validate(name, value)
             out[name] = value
@@ -249,58 +308,11 @@ class Task(metaclass=TaskKind):
             ) from exc
         return spec.output.make_result(raw, spec.name)
 
-    def get_output(self, name: str | None = None) -> Any:
-        """The result (or one named output) if it was already computed. Never computes."""
-        result = memory_cache.get(self.key, _MISSING)
-        if result is _MISSING and self.recorded:
-            loaded = hooks.output_store().load(self)
-            result = _MISSING if loaded is None else loaded
-        if result is _MISSING:
-            raise OutputError(
-                f"{self!r} has not been computed yet (digest {self.key}). Call .run() to "
-                f"compute it; get_output() only returns existing results."
-            )
-        if name is None:
-            return result
-        names = self._spec.output.names
-        if name not in names:
-            raise OutputError(
-                f"{self._spec.name} has no output named {name!r}; its outputs are {list(names)}."
-            )
-        return self._spec.output.split(result)[name]
-
-    # -- descriptions -------------------------------------------------------------------------
-
-    @property
-    def desc(self) -> dict[str, Any]:
-        """Self-contained, JSON-compatible description of this task (upstream tasks embedded)."""
-        from .taskdesc import describe
-
-        return describe(self)
-
-    def save(self, path: str | Path) -> Path:
-        """Write the task description JSON into folder `path` (or to file `path` if *.json)."""
-        from .taskdesc import save
-
-        return save(self, Path(path))
-
-    @staticmethod
-    def from_desc(source: Mapping[str, Any] | str | Path, *, check_digest: bool = True) -> Task:
-        """Rebuild a task from a description: a dict, JSON text, or a path to a task file."""
-        from .taskdesc import load
-
-        return load(source, check_digest=check_digest)
-
-    @property
-    def output_paths(self) -> Mapping[str, Path]:
-        """Where each output is (or will be) read from."""
-        return hooks.output_store().paths(self)
-
 
 class PartialTask:
     """A task type with some inputs fixed. Call it with the remaining inputs to get a task."""
 
-    def __init__(self, task_type: type[Task], bound: Mapping[str, Any]) -> None:
+    def __init__(self, task_type: type[TaskNode], bound: Mapping[str, Any]) -> None:
         self.task_type = task_type
         self.bound = dict(bound)
 
@@ -319,7 +331,7 @@ class PartialTask:
     def bind(self, **inputs: Any) -> PartialTask:
         return self._bind(inputs)
 
-    def __call__(self, **inputs: Any) -> Task:
+    def __call__(self, **inputs: Any) -> TaskNode:
         clash = [k for k in inputs if k in self.bound]
         if clash:
             raise TaskInputError(
@@ -333,7 +345,7 @@ class PartialTask:
         return f"{self.task_type._spec.name}.bind({args})"
 
 
-def _check_upstream(expected: Any, task: Task, what: str) -> None:
+def _check_upstream(expected: Any, task: TaskNode, what: str) -> None:
     """Raise if upstream `task` certainly returns something that cannot fill `expected`."""
     produced = task._spec.output.annotation
     if serialization.annotation_compatible(produced, expected) is False:
@@ -349,6 +361,6 @@ def _input_repr(value: Any) -> str:
 
     if isinstance(value, np.ndarray):
         return f"array(shape={value.shape}, dtype={value.dtype})"
-    if isinstance(value, Task):
+    if isinstance(value, TaskNode):
         return f"<{value._spec.name} {value.key[:8]}>"
     return short_repr(value, 40)

@@ -1,0 +1,88 @@
+"""``Task``: the base class users see, a task node plus where its files and results live.
+
+The node (``smttask.node``) knows identity, inputs and calling the function; the file format
+(``smttask.taskfile``) knows task files and sees tasks only as nodes; the output store is
+reached through ``smttask.hooks``. ``Task`` joins them, so ``task.desc``, ``task.save(folder)``
+and ``Task.from_desc(path)`` need no import back from the file format. The task kinds
+(``smttask.kinds``) derive from ``Task``.
+
+The layers above the core import tasks from here (or from ``smttask``): this module also
+re-exports the node-level names they use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar, cast
+
+from . import hooks, taskfile
+from .errors import OutputError
+from .node import _MISSING, PartialTask, TaskNode, clear_memory_cache, is_task, memory_cache
+
+__all__ = [
+    "PartialTask",
+    "Task",
+    "clear_memory_cache",
+    "is_task",
+    "memory_cache",
+]
+
+
+class Task(TaskNode):
+    """Base of all tasks. Use a kind (``RecordedTask``...) as decorator to create task types."""
+
+    _is_kind: ClassVar[bool] = True
+    _is_base: ClassVar[bool] = True
+    #: Whether results are stored on disk (and their executions recorded).
+    recorded: ClassVar[bool] = False
+
+    def upstream(self) -> list[Task]:
+        """The tasks this task's inputs depend on directly (in input order, deduplicated)."""
+        return cast(
+            "list[Task]", super().upstream()
+        )  # every task kind derives from Task (see TaskNode)
+
+    # -- results --------------------------------------------------------------------------------
+
+    def get_output(self, name: str | None = None) -> Any:
+        """The result (or one named output) if it was already computed. Never computes."""
+        result = memory_cache.get(self.key, _MISSING)
+        if result is _MISSING and self.recorded:
+            loaded = hooks.output_store().load(self)
+            result = _MISSING if loaded is None else loaded
+        if result is _MISSING:
+            raise OutputError(
+                f"{self!r} has not been computed yet (digest {self.key}). Call .run() to "
+                f"compute it; get_output() only returns existing results."
+            )
+        if name is None:
+            return result
+        names = self._spec.output.names
+        if name not in names:
+            raise OutputError(
+                f"{self._spec.name} has no output named {name!r}; its outputs are {list(names)}."
+            )
+        return self._spec.output.split(result)[name]
+
+    @property
+    def output_paths(self) -> Mapping[str, Path]:
+        """Where each output is (or will be) read from."""
+        return hooks.output_store().paths(self)
+
+    # -- task files -----------------------------------------------------------------------------
+
+    @property
+    def desc(self) -> dict[str, Any]:
+        """Self-contained, JSON-compatible description of this task (upstream tasks embedded)."""
+        return taskfile.describe(self)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the task description JSON into folder `path` (or to file `path` if *.json)."""
+        return taskfile.save(self, path)
+
+    @staticmethod
+    def from_desc(source: Mapping[str, Any] | str | Path, *, check_digest: bool = True) -> Task:
+        """Rebuild a task from a description: a dict, JSON text, or a path to a task file."""
+        task = taskfile.load(source, check_digest=check_digest)
+        return cast(Task, task)  # every task kind derives from Task (see TaskNode)
