@@ -18,7 +18,8 @@ from typing import Any, ClassVar
 from . import config, hooks
 from . import digest as _digest
 from .errors import TaskDefinitionError
-from .task import _MISSING, Task, memory_cache
+from .node import _MISSING, memory_cache
+from .task import Task
 from .taskspec import TaskSpec
 
 
@@ -87,9 +88,7 @@ class UnpureMemoizedTask(MemoizedTask):
     """
 
     _is_kind = True
-
-    def __smttask_digest__(self) -> str:
-        return _digest.compute_digest(self._spec.taskname, {"output": self.run()})
+    digest_from_output = True
 
 
 class RecordedIterativeTask(RecordedTask):

@@ -12,6 +12,7 @@ walked along the annotation and every leaf that is not lazy is validated on its 
 
 from __future__ import annotations
 
+import collections
 import enum
 import functools
 import json
@@ -303,33 +304,42 @@ def _numpy_like(t: type) -> bool:
 # Encoding to JSON-compatible structures
 
 
-def encode(value: Any, hook: Callable[[Any], Any] | None = None) -> Any:
-    """JSON-compatible structure for `value`. `hook(v)` may return a replacement or None."""
+def encode(value: Any, hook: Callable[[Any], Any] | None = None, *, sort_keys: bool = False) -> Any:
+    """JSON-compatible structure for `value`. `hook(v)` may return a replacement or None.
+
+    An Enum member encodes as its value (validation against the Enum turns it back into the
+    member). With `sort_keys`, every mapping's keys come out sorted, except an OrderedDict's,
+    whose order is part of its value; a hook's replacement is kept as the hook returns it.
+    """
     if hook is not None:
         replaced = hook(value)
         if replaced is not None:
             return replaced
-    if value is None or isinstance(value, (bool, int, str)):
-        return value if type(value) in (bool, int, str) or value is None else _plain(value)
+    if type(value) in _JSON_SCALARS:
+        return value
+    if isinstance(value, enum.Enum):  # before str and int: (str, Enum) and IntEnum are both
+        return encode(value.value, hook, sort_keys=sort_keys)
+    if isinstance(value, (bool, int, str)):
+        return _plain(value)
     if isinstance(value, float):
         return float(value)
     if isinstance(value, (set, frozenset)) or getattr(value, "__smttask_unordered__", False):
-        items = [encode(v, hook) for v in value]
+        items = [encode(v, hook, sort_keys=sort_keys) for v in value]
         return sorted(items, key=lambda x: json.dumps(x, sort_keys=True))
     if isinstance(value, (list, tuple)):
-        return [encode(v, hook) for v in value]
+        return [encode(v, hook, sort_keys=sort_keys) for v in value]
     if isinstance(value, Mapping):
-        return {_encode_key(k): encode(v, hook) for k, v in value.items()}
+        out = {_encode_key(k): encode(v, hook, sort_keys=sort_keys) for k, v in value.items()}
+        return dict(sorted(out.items())) if sort_keys and not _ordered(value) else out
     if isinstance(value, np.generic) and not isinstance(value, np.void):
-        return encode(value.item(), hook)
-    if isinstance(value, enum.Enum):
-        return encode(value.value, hook)
+        return encode(value.item(), hook, sort_keys=sort_keys)
     if isinstance(value, PurePath):
         return value.as_posix()
     if isinstance(value, bytes):  # scityping's compressed array data is base85 ASCII
         return value.decode()
     if isinstance(value, pydantic.BaseModel) and not isinstance(value, ABCSerializable):
-        return {k: encode(v, hook) for k, v in value}
+        fields = {k: encode(v, hook, sort_keys=sort_keys) for k, v in value}
+        return dict(sorted(fields.items())) if sort_keys else fields
     try:
         reduced = scityping_encoder(value, base_encoder=_no_encoder)
     except Exception as exc:
@@ -339,14 +349,22 @@ def encode(value: Any, hook: Callable[[Any], Any] | None = None) -> Any:
             f"scityping can serialize (numbers, strings, lists, dicts, numpy arrays, ...), or make "
             f"the type serializable by subclassing scityping.Serializable."
         ) from None
-    return encode(reduced, hook)
+    return encode(reduced, hook, sort_keys=sort_keys)
 
 
-def _plain(value: Any) -> Any:  # subclasses of bool/int/str (IntEnum is handled by Enum above)
+_JSON_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
+def _plain(value: Any) -> Any:  # other subclasses of bool/int/str (Enum members are above)
     for t in (bool, int, str):
         if isinstance(value, t):
             return t(value)
     return value
+
+
+def _ordered(mapping: Mapping[Any, Any]) -> bool:
+    """Whether the order of `mapping` is part of its value (OrderedDict equality compares it)."""
+    return isinstance(mapping, collections.OrderedDict)
 
 
 def _no_encoder(value: Any) -> Any:
@@ -354,12 +372,12 @@ def _no_encoder(value: Any) -> Any:
 
 
 def _encode_key(key: Any) -> str:
+    if isinstance(key, enum.Enum):  # before str and int, as in encode
+        return str(key.value)
     if isinstance(key, str):
         return key
     if isinstance(key, (bool, int, float)) and math.isfinite(float(key)):
         return json.dumps(key)
-    if isinstance(key, enum.Enum):
-        return str(key.value)
     raise SerializationError(
         f"Dictionary key {short_repr(key)} of type {type(key).__qualname__} cannot be a JSON "
         f"object key. Use strings or numbers as keys."
@@ -369,5 +387,8 @@ def _encode_key(key: Any) -> str:
 def dumps(
     value: Any, *, indent: int | None = None, hook: Callable[[Any], Any] | None = None
 ) -> str:
-    """JSON text for `value`, with sorted keys for a deterministic result."""
-    return json.dumps(encode(value, hook), indent=indent, sort_keys=indent is not None)
+    """JSON text for `value`, with sorted keys: equal values give the same text.
+
+    Only an OrderedDict keeps its own order (see ``encode``).
+    """
+    return json.dumps(encode(value, hook, sort_keys=True), indent=indent)

@@ -1,253 +1,49 @@
-"""Tasks: lazy, typed calls of pure functions, identified by a digest of their inputs.
+"""``Task``: the base class users see, a task node plus where its files and results live.
 
-A task *kind* (``RecordedTask``, ``MemoizedTask``...) is a decorator: applied to a function it
-returns a task *type*, a subclass of the kind named after the function. Calling the type
-validates the arguments and returns a lazy *task*; ``task.run()`` computes or loads the result.
+The node (``smttask.node``) knows identity, inputs and calling the function; the file format
+(``smttask.taskfile``) knows task files and sees tasks only as nodes; the output store is
+reached through ``smttask.hooks``. ``Task`` joins them, so ``task.desc``, ``task.save(folder)``
+and ``Task.from_desc(path)`` need no import back from the file format. The task kinds
+(``smttask.kinds``) derive from ``Task``.
+
+The layers above the core import tasks from here (or from ``smttask``): this module also
+re-exports the node-level names they use.
 """
 
 from __future__ import annotations
 
-import abc
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
-from . import digest as _digest
-from . import hooks, serialization
-from .errors import (
-    OutputError,
-    SmttaskError,
-    TaskDefinitionError,
-    TaskExecutionError,
-    TaskInputError,
-    short_repr,
-)
-from .taskspec import TaskSpec, build_spec
+from . import hooks, taskfile
+from .errors import OutputError
+from .node import _MISSING, PartialTask, TaskNode, clear_memory_cache, is_task, memory_cache
 
-_MISSING = object()
-_SCALARS = frozenset({float, int, str, bool, type(None)})
-
-#: In-memory results by task key (shared by equal tasks).
-memory_cache: dict[str, Any] = {}
+__all__ = [
+    "PartialTask",
+    "Task",
+    "clear_memory_cache",
+    "is_task",
+    "memory_cache",
+]
 
 
-def clear_memory_cache() -> None:
-    """Forget every result kept in memory (MemoizedTask results, RecordedTask(cache=True))."""
-    memory_cache.clear()
-
-
-def is_task(value: Any) -> bool:
-    return isinstance(value, Task)
-
-
-class TaskKind(abc.ABCMeta):
-    """Metaclass: calling a *kind* decorates a function; calling a *task type* makes a task."""
-
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        if cls.__dict__.get("_is_kind", False):
-            return cls._decorate(*args, **kwargs)  # type: ignore[attr-defined]
-        return super().__call__(*args, **kwargs)
-
-
-class Task(metaclass=TaskKind):
+class Task(TaskNode):
     """Base of all tasks. Use a kind (``RecordedTask``...) as decorator to create task types."""
 
-    _spec: ClassVar[TaskSpec]
     _is_kind: ClassVar[bool] = True
+    _is_base: ClassVar[bool] = True
+    #: Whether results are stored on disk (and their executions recorded).
     recorded: ClassVar[bool] = False
-
-    inputs: dict[str, Any]
-    computed: bool
-    _key: str | None
-
-    # -- creating task types ------------------------------------------------------------------
-
-    @classmethod
-    def _decorate(cls, *args: Any, **options: Any) -> Any:
-        if len(args) == 1 and not options and callable(args[0]):
-            return cls._make_type(args[0], options)
-        if args:
-            raise TaskDefinitionError(
-                f"@{cls.__name__} takes only keyword options, got {short_repr(args)}. Write "
-                f"`@{cls.__name__}` or `@{cls.__name__}(cache=True)`."
-            )
-        return lambda fn: cls._make_type(fn, options)
-
-    @classmethod
-    def _make_type(cls, fn: Callable[..., Any], options: Mapping[str, Any]) -> type[Task]:
-        options = dict(options)
-        kind_options = {k: options.pop(k) for k in list(options) if k.startswith("_")}
-        spec = build_spec(fn, cls.__name__, options)
-        namespace = {
-            "_spec": spec,
-            "_is_kind": False,
-            "__module__": spec.module,
-            "__qualname__": spec.qualname,
-            "__doc__": fn.__doc__,
-            "__wrapped__": fn,
-        }
-        namespace.update(cls._type_namespace(spec, kind_options))
-        return TaskKind(spec.name, (cls,), namespace)  # type: ignore[return-value]
-
-    @classmethod
-    def _type_namespace(cls, spec: TaskSpec, kind_options: Mapping[str, Any]) -> dict[str, Any]:
-        """Extra class attributes for a new task type (kinds with their own options)."""
-        return {}
-
-    # -- creating tasks -----------------------------------------------------------------------
-
-    @classmethod
-    def bind(cls, **inputs: Any) -> PartialTask:
-        """Fix some inputs now (validated at once); supply the others when calling the result.
-
-        >>> step = simulate.bind(dt=0.01)          # doctest: +SKIP
-        >>> tasks = [step(seed=s) for s in range(10)]  # doctest: +SKIP
-        """
-        return PartialTask(cls, {})._bind(inputs)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        spec = self._spec
-        given = kwargs
-        if args:
-            if len(args) > len(spec.params):
-                self._bad_call(args, given, f"it takes {len(spec.params)} inputs")
-            given = dict(kwargs)
-            for name, value in zip(spec.params, args):
-                if name in kwargs:
-                    self._bad_call(args, kwargs, f"{name!r} is given twice")
-                given[name] = value
-        inputs: dict[str, Any] = {}
-        for name in spec.params:
-            value = given.get(name, _MISSING)
-            if value is _MISSING:
-                value = spec.defaults.get(name, _MISSING)
-                if value is _MISSING:
-                    self._bad_call(args, kwargs, f"input {name!r} is missing")
-                inputs[name] = value
-            else:
-                inputs[name] = self._validate_input(name, value)
-        unknown = [k for k in given if k not in inputs]
-        if unknown:
-            self._bad_call(args, kwargs, f"it has no input named {', '.join(map(repr, unknown))}")
-        self.inputs = inputs
-        self._key = None
-        self._digest: str | None = None
-        #: True once run() has called the function in this process (False: result was loaded).
-        self.computed = False
-
-    def _bad_call(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], why: str) -> None:
-        given = [short_repr(a, 30) for a in args] + [
-            f"{k}={short_repr(v, 30)}" for k, v in kwargs.items()
-        ]
-        raise TaskInputError(
-            f"Wrong arguments for {self._spec.signature_text()}: "
-            f"{self._spec.name}({', '.join(given)}) was called, but {why}."
-        )
-
-    def _validate_input(self, name: str, value: Any) -> Any:
-        spec = self._spec
-        if type(value) in _SCALARS:
-            return spec.validate(name, value)
-        if isinstance(value, Task) or serialization.contains(value, is_task):
-            return serialization.validate_around(
-                spec.annotations[name],
-                value,
-                is_task,
-                what=f"{spec.name}: input {name!r}",
-                check_lazy=_check_upstream,
-            )
-        return spec.validate(name, value)
-
-    # -- identity -----------------------------------------------------------------------------
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
-    @property
-    def taskname(self) -> str:
-        return self._spec.taskname
-
-    @property
-    def digest(self) -> str:
-        """Hex digest of the task name and its inputs (upstream tasks by their digest).
-
-        Computed once: do not mutate a task's input values after creating it.
-        """
-        if self._digest is None:
-            self._digest = _digest.compute_digest(
-                self._spec.taskname, self.inputs, self._spec.digest_extra
-            )
-        return self._digest
-
-    @property
-    def key(self) -> str:
-        """Identifies the task's results: its digest (plus the iteration for iterative tasks)."""
-        if self._key is None:
-            self._key = self.digest
-        return self._key
-
-    def __smttask_digest__(self) -> str:
-        return self.key
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Task):
-            return NotImplemented
-        return type(other) is type(self) and other.key == self.key
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={_input_repr(v)}" for k, v in self.inputs.items())
-        return f"{self._spec.name}({args})"
-
-    # -- upstream tasks -----------------------------------------------------------------------
 
     def upstream(self) -> list[Task]:
         """The tasks this task's inputs depend on directly (in input order, deduplicated)."""
-        found: dict[int, Task] = {}
+        return cast(
+            "list[Task]", super().upstream()
+        )  # every task kind derives from Task (see TaskNode)
 
-        def collect(v: Any) -> Any:
-            found.setdefault(id(v), v)
-            return v
-
-        for value in self.inputs.values():
-            serialization.substitute(value, is_task, collect)
-        return list(found.values())
-
-    def resolved_inputs(self) -> dict[str, Any]:
-        """Inputs with every upstream task replaced by its result (running it if needed)."""
-        out = {}
-        for name, value in self.inputs.items():
-            if isinstance(value, Task) or serialization.contains(value, is_task):
-                value = serialization.substitute(value, is_task, lambda t: t.run())
-                value = self._spec.validate(name, value)
-            out[name] = value
-        return out
-
-    # -- running ------------------------------------------------------------------------------
-
-    @abc.abstractmethod
-    def run(self, *, recompute: bool = False, reason: str | None = None) -> Any:
-        """Compute the result, or load it if it exists; return it."""
-
-    def _call(self, inputs: Mapping[str, Any]) -> tuple[Any, str]:
-        """Call the function; return (validated result, outcome)."""
-        spec = self._spec
-        self.computed = True
-        try:
-            raw = spec.fn(**inputs)
-        except SmttaskError:
-            raise
-        except Exception as exc:
-            raise TaskExecutionError(
-                f"Task {self!r} (digest {self.key[:10]}) failed with "
-                f"{type(exc).__name__}: {exc}. The traceback above shows where in "
-                f"{spec.taskname}; fix the function or its inputs and run it again. Nothing was "
-                f"written for this task."
-            ) from exc
-        return spec.output.make_result(raw, spec.name)
+    # -- results --------------------------------------------------------------------------------
 
     def get_output(self, name: str | None = None) -> Any:
         """The result (or one named output) if it was already computed. Never computes."""
@@ -269,86 +65,24 @@ class Task(metaclass=TaskKind):
             )
         return self._spec.output.split(result)[name]
 
-    # -- descriptions -------------------------------------------------------------------------
-
-    @property
-    def desc(self) -> dict[str, Any]:
-        """Self-contained, JSON-compatible description of this task (upstream tasks embedded)."""
-        from .taskdesc import describe
-
-        return describe(self)
-
-    def save(self, path: str | Path) -> Path:
-        """Write the task description JSON into folder `path` (or to file `path` if *.json)."""
-        from .taskdesc import save
-
-        return save(self, Path(path))
-
-    @staticmethod
-    def from_desc(source: Mapping[str, Any] | str | Path, *, check_digest: bool = True) -> Task:
-        """Rebuild a task from a description: a dict, JSON text, or a path to a task file."""
-        from .taskdesc import load
-
-        return load(source, check_digest=check_digest)
-
     @property
     def output_paths(self) -> Mapping[str, Path]:
         """Where each output is (or will be) read from."""
         return hooks.output_store().paths(self)
 
+    # -- task files -----------------------------------------------------------------------------
 
-class PartialTask:
-    """A task type with some inputs fixed. Call it with the remaining inputs to get a task."""
+    @property
+    def desc(self) -> dict[str, Any]:
+        """Self-contained, JSON-compatible description of this task (upstream tasks embedded)."""
+        return taskfile.describe(self)
 
-    def __init__(self, task_type: type[Task], bound: Mapping[str, Any]) -> None:
-        self.task_type = task_type
-        self.bound = dict(bound)
+    def save(self, path: str | Path) -> Path:
+        """Write the task description JSON into folder `path` (or to file `path` if *.json)."""
+        return taskfile.save(self, path)
 
-    def _bind(self, inputs: Mapping[str, Any]) -> PartialTask:
-        spec = self.task_type._spec
-        unknown = [k for k in inputs if k not in spec.params]
-        if unknown:
-            raise TaskInputError(
-                f"{spec.name}.bind(): unknown input {', '.join(map(repr, unknown))}. "
-                f"The inputs are {spec.signature_text()}."
-            )
-        checker = self.task_type.__new__(self.task_type)
-        validated = {k: checker._validate_input(k, v) for k, v in inputs.items()}
-        return PartialTask(self.task_type, {**self.bound, **validated})
-
-    def bind(self, **inputs: Any) -> PartialTask:
-        return self._bind(inputs)
-
-    def __call__(self, **inputs: Any) -> Task:
-        clash = [k for k in inputs if k in self.bound]
-        if clash:
-            raise TaskInputError(
-                f"{self!r}: input {', '.join(map(repr, clash))} is already bound. Use "
-                f".bind({clash[0]}=...) on the original task type to change it."
-            )
-        return self.task_type(**self.bound, **inputs)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={_input_repr(v)}" for k, v in self.bound.items())
-        return f"{self.task_type._spec.name}.bind({args})"
-
-
-def _check_upstream(expected: Any, task: Task, what: str) -> None:
-    """Raise if upstream `task` certainly returns something that cannot fill `expected`."""
-    produced = task._spec.output.annotation
-    if serialization.annotation_compatible(produced, expected) is False:
-        raise TaskInputError(
-            f"{what} expects {serialization.type_name(expected)}, but the task {task._spec.name} "
-            f"given for it returns {serialization.type_name(produced)}. Pass a task with a "
-            f"matching return type, or change one of the annotations."
-        )
-
-
-def _input_repr(value: Any) -> str:
-    import numpy as np
-
-    if isinstance(value, np.ndarray):
-        return f"array(shape={value.shape}, dtype={value.dtype})"
-    if isinstance(value, Task):
-        return f"<{value._spec.name} {value.key[:8]}>"
-    return short_repr(value, 40)
+    @staticmethod
+    def from_desc(source: Mapping[str, Any] | str | Path, *, check_digest: bool = True) -> Task:
+        """Rebuild a task from a description: a dict, JSON text, or a path to a task file."""
+        task = taskfile.load(source, check_digest=check_digest)
+        return cast(Task, task)  # every task kind derives from Task (see TaskNode)

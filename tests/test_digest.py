@@ -118,6 +118,27 @@ class Colour(enum.Enum):
     BLUE = 2
 
 
+# Enum members hash as their class and value, whatever their mixed-in type (pinned).
+ENUMS = {
+    "Plain": enum.Enum("Plain", {"RED": 1}, module="mod", qualname="Plain").RED,
+    "Number": enum.IntEnum("Number", {"ONE": 1}, module="mod", qualname="Number").ONE,
+    "Mixed": enum.Enum("Mixed", {"RED": "red"}, type=str, module="mod", qualname="Mixed").RED,
+    "Text": enum.StrEnum("Text", {"RED": "red"}, module="mod", qualname="Text").RED,
+}
+PINNED_ENUMS = {
+    "Plain": "894029b0d1ceebc9e56c",
+    "Number": "45371c633d798a86f1db",
+    "Mixed": "b31dfdcee6a2f624f344",
+    "Text": "4049d22cff2eb23bc707",
+}
+
+
+@pytest.mark.parametrize("name", PINNED_ENUMS)
+def test_pinned_enum_digests(name: str) -> None:
+    assert d(c=ENUMS[name]) == PINNED_ENUMS[name]
+    assert d(c=ENUMS[name]) not in (d(c=1), d(c="red"))
+
+
 def test_enums_paths_and_complex() -> None:
     assert d(c=Colour.RED) != d(c=Colour.BLUE)
     assert d(c=Colour.RED) != d(c=1)

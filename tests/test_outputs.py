@@ -14,9 +14,9 @@ import pytest
 from smttask.errors import OutputError
 
 TASKS = """
-import os, time
+import collections, os, time
 from pathlib import Path
-from typing import Tuple
+from typing import Dict, List, Tuple
 import numpy as np
 from scityping.numpy import Array
 from smttask import RecordedTask, TaskOutput
@@ -37,6 +37,14 @@ class Stats(TaskOutput):
 def stats(n: int) -> Stats:
     values = np.arange(n, dtype=float)
     return Stats(mean=float(values.mean()), values=values)
+
+@RecordedTask
+def table(keys: List[str]) -> Dict[str, int]:
+    return {k: i for i, k in enumerate(keys)}
+
+@RecordedTask
+def ordered(keys: List[str]) -> collections.OrderedDict:
+    return collections.OrderedDict((k, i) for i, k in enumerate(keys))
 
 @RecordedTask
 def slow_same(x: float, gate: str) -> float:
@@ -94,6 +102,33 @@ def test_results_load_in_a_new_process(tasks, project) -> None:  # type: ignore[
         [sys.executable, "-c", code], cwd=project.root, check=True, capture_output=True, text=True
     ).stdout
     assert float(out) == float(tasks.big(n=1000, seed=1).run().sum())
+
+
+LOAD_IN_A_NEW_PROCESS = """
+import tasks
+for t in (tasks.table(keys=["b", "c", "a"]), tasks.ordered(keys=["b", "c", "a"])):
+    print(list(t.run().items()), t.computed)
+"""
+
+
+def test_json_results_are_written_with_sorted_keys_and_read_back_equal(tasks, project) -> None:  # type: ignore[no-untyped-def]
+    table, ordered = tasks.table(keys=["b", "c", "a"]), tasks.ordered(keys=["b", "c", "a"])
+    assert table.run() == {"b": 0, "c": 1, "a": 2}
+    assert list(ordered.run().items()) == [("b", 0), ("c", 1), ("a", 2)]
+    # Equal dicts give equal files; an OrderedDict keeps its order, which is part of its value.
+    assert table.output_paths[""].read_text() == '{"a": 2, "b": 0, "c": 1}'
+    assert ordered.output_paths[""].read_text() == '{"b": 0, "c": 1, "a": 2}'
+    out = subprocess.run(
+        [sys.executable, "-c", LOAD_IN_A_NEW_PROCESS],
+        cwd=project.root,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    assert out == [
+        "[('a', 2), ('b', 0), ('c', 1)] False",
+        "[('b', 0), ('c', 1), ('a', 2)] False",
+    ]
 
 
 def test_recompute_writes_a_new_numbered_file_and_never_overwrites(tasks, project) -> None:  # type: ignore[no-untyped-def]

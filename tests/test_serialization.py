@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import enum
 import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Tuple, Union
@@ -61,6 +63,54 @@ def test_sets_encode_sorted_and_keys_as_strings() -> None:
     assert encode({1: "a"}) == {"1": "a"}
     with pytest.raises(SerializationError, match="cannot be a JSON object key"):
         encode({(1, 2): "a"})
+
+
+class Plain(enum.Enum):
+    RED = 1
+
+
+class Number(enum.IntEnum):
+    ONE = 1
+
+
+class Mixed(str, enum.Enum):  # noqa: UP042 - users write this older spelling
+    RED = "red"
+
+
+class Text(enum.StrEnum):
+    RED = "red"
+
+
+@pytest.mark.parametrize(
+    ("member", "value"),
+    [(Plain.RED, 1), (Number.ONE, 1), (Mixed.RED, "red"), (Text.RED, "red")],
+    ids=["Enum", "IntEnum", "str+Enum", "StrEnum"],
+)
+def test_enum_members_encode_as_their_value_and_validate_back(member: Any, value: Any) -> None:
+    encoded = encode(member)
+    assert encoded == value and type(encoded) is type(value)
+    assert dumps(member) == json.dumps(value)
+    assert validate(type(member), json.loads(dumps(member))) is member
+    keys = encode({member: 0})
+    assert keys == {str(value): 0} and [type(k) for k in keys] == [str]
+
+
+def test_dumps_sorts_keys_with_or_without_indent() -> None:
+    value = {"b": 1, "a": {"d": [{"f": 1, "e": 2}], "c": 3}}
+    same = {"a": {"c": 3, "d": [{"e": 2, "f": 1}]}, "b": 1}
+    assert dumps(value) == '{"a": {"c": 3, "d": [{"e": 2, "f": 1}]}, "b": 1}'
+    assert dumps(value) == dumps(same)
+    assert dumps(value, indent=2) == dumps(same, indent=2)
+    assert json.loads(dumps(value, indent=2)) == value
+
+
+def test_dumps_keeps_the_order_of_an_ordered_dict() -> None:
+    # Its order is part of its value (OrderedDict equality compares order).
+    value = collections.OrderedDict([("b", 1), ("a", {"y": 2, "x": 1})])
+    for text in (dumps(value), dumps(value, indent=2)):
+        back = validate(collections.OrderedDict, json.loads(text))
+        assert back == value and list(back) == ["b", "a"]
+        assert list(back["a"]) == ["x", "y"]  # a plain dict inside is still sorted
 
 
 def test_unserializable_values_are_named() -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from smttask import MemoizedTask, RecordedTask, Task
 from smttask.errors import TaskDefinitionError, TaskInputError
+from smttask.node import TaskNode
 
 TASKS = """
 from typing import Dict, List, Optional, Set, Tuple
@@ -216,8 +217,31 @@ def test_tasks_defined_in_functions_run_but_cannot_be_saved(project) -> None:  #
 
 
 def test_task_base_is_not_a_task_type() -> None:
-    with pytest.raises(TaskDefinitionError):
+    kinds = r".*@RecordedTask.*@RecordedIterativeTask.*@MemoizedTask.*@UnpureMemoizedTask"
+    with pytest.raises(
+        TaskDefinitionError, match=r"@Task on .*double: Task is the abstract base" + kinds
+    ):
+
+        @Task
+        def double(x: float) -> float:
+            return 2 * x
+
+    with pytest.raises(
+        TaskDefinitionError, match=r"@Task\(cache=True\): Task is the abstract base" + kinds
+    ):
+        Task(cache=True)
+    with pytest.raises(
+        TaskDefinitionError, match=r"Task\(1, 2\): Task is the abstract base" + kinds
+    ):
         Task(1, 2)
+    with pytest.raises(TaskDefinitionError, match=r"Task\.bind\(\).*decorated function"):
+        Task.bind(x=1)
+    with pytest.raises(TaskDefinitionError, match=r"RecordedTask\.bind\(\).*decorated function"):
+        RecordedTask.bind(x=1)
+    with pytest.raises(TaskDefinitionError, match=r"derives from TaskNode directly.*smttask\.Task"):
+
+        class Bare(TaskNode):
+            _is_kind = True
 
 
 def test_unserializable_inputs_name_the_task_and_the_input(project) -> None:  # type: ignore[no-untyped-def]

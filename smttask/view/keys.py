@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..taskdesc import FORMAT_KEY
+from ..taskfile import FORMAT_KEY
 
 #: Names that, inside a task description, are its own fields (anything else is an input).
 FIELDS = frozenset({FORMAT_KEY, "task", "module", "kind", "digest", "inputs"})

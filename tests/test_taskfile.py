@@ -9,14 +9,16 @@ import sys
 import numpy as np
 import pytest
 
+import smttask
 from smttask import Task
 from smttask.errors import TaskFileError
 
 TASKS = """
+import enum
 from typing import Dict, List, Set, Tuple
 import numpy as np
 from scityping.numpy import Array
-from smttask import MemoizedTask, RecordedTask
+from smttask import MemoizedTask, RecordedTask, UnpureMemoizedTask
 
 @MemoizedTask
 def make(n: int, scale: float = 1.0) -> Array[float, 1]:
@@ -30,6 +32,42 @@ def analyze(arr: Array, dt: float, nbins: int) -> Tuple[float, float, float]:
 def combine(parts: List[Tuple[float, float, float]], weights: Dict[str, float],
             tags: Set[str] = frozenset()) -> float:
     return sum(p[0] for p in parts) + sum(weights.values()) + len(tags)
+
+class Plain(enum.Enum):
+    RED = 1
+    BLUE = 2
+
+class Number(enum.IntEnum):
+    ONE = 1
+    TWO = 2
+
+class Mixed(str, enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+class Text(enum.StrEnum):
+    RED = "red"
+    BLUE = "blue"
+
+@MemoizedTask
+def pick(plain: Plain, number: Number, mixed: Mixed, text: Text,
+         by_mixed: Dict[Mixed, int] = {}) -> str:
+    return f"{plain.name} {number.name} {mixed.name} {text.name} {sorted(by_mixed.values())}"
+
+SOURCE = {"value": 1.0}
+
+@UnpureMemoizedTask
+def read_source(name: str) -> float:
+    return SOURCE["value"]
+
+class Volatile(MemoizedTask):
+    # A kind of its own whose downstream identity is its output's, like UnpureMemoizedTask.
+    _is_kind = True
+    digest_from_output = True
+
+@Volatile
+def clock(tick: int) -> float:
+    return SOURCE["value"] + tick
 """
 
 
@@ -131,3 +169,47 @@ def test_a_file_for_changed_code_is_refused(tasks, project) -> None:  # type: ig
     with pytest.raises(TaskFileError, match=r"written for digest .* current code .* gives"):
         Task.from_desc(path)
     assert Task.from_desc(path, check_digest=False).inputs["offset"] == 0.0
+
+
+def test_enum_inputs_are_written_as_their_values_and_read_back_as_members(tasks, project) -> None:  # type: ignore[no-untyped-def]
+    task = tasks.pick(
+        plain=tasks.Plain.BLUE,
+        number=tasks.Number.TWO,
+        mixed=tasks.Mixed.BLUE,
+        text=tasks.Text.BLUE,
+        by_mixed={tasks.Mixed.RED: 1},
+    )
+    inputs = task.desc["inputs"]
+    assert inputs == {
+        "plain": 2,
+        "number": 2,
+        "mixed": "blue",
+        "text": "blue",
+        "by_mixed": {"red": 1},
+    }
+    assert [type(v) for v in inputs.values()] == [int, int, str, str, dict]
+    assert [type(k) for k in inputs["by_mixed"]] == [str]
+    rebuilt = Task.from_desc(task.save(project.root / "taskdir"))
+    assert rebuilt.digest == task.digest and rebuilt == task
+    for name in ("plain", "number", "mixed", "text"):
+        assert rebuilt.inputs[name] is task.inputs[name]
+    assert list(rebuilt.inputs["by_mixed"]) == [tasks.Mixed.RED]
+    assert rebuilt.run() == "BLUE TWO BLUE BLUE [1]"
+
+
+def test_a_digest_that_depends_on_an_output_is_not_written(tasks, project) -> None:  # type: ignore[no-untyped-def]
+    plain = tasks.analyze(arr=tasks.make(n=3), dt=0.1, nbins=2)
+    assert plain.desc["digest"] == plain.key
+    assert plain.desc["inputs"]["arr"]["digest"] == tasks.make(n=3).key
+    for upstream in (tasks.read_source(name="s"), tasks.clock(tick=1)):
+        task = tasks.combine(parts=[], weights={"w": upstream})
+        desc = task.desc
+        assert "digest" not in desc and "digest" not in desc["inputs"]["weights"]["w"]
+        rebuilt = Task.from_desc(task.save(project.root / "taskdir"))
+        assert rebuilt == task
+        tasks.SOURCE["value"] += 1.0  # the world changes: the file still loads ...
+        smttask.clear_memory_cache()
+        again = Task.from_desc(desc)
+        assert again != task  # ... into a task with a new identity
+        tasks.SOURCE["value"] = 1.0
+        smttask.clear_memory_cache()

@@ -13,7 +13,11 @@
     }
 
 Upstream tasks are embedded where they appear in the inputs. Loading a description imports
-the task's module (and those of embedded tasks) and nothing else.
+the task's module (and those of embedded tasks) and nothing else. ``digest`` is left out when
+the task's identity depends on a task output (see ``TaskNode.digest_from_output``).
+
+The format sees tasks as nodes (``smttask.node``); ``smttask.task.Task`` offers these
+functions as ``task.desc``, ``task.save()`` and ``Task.from_desc()``.
 """
 
 from __future__ import annotations
@@ -29,14 +33,15 @@ from typing import Any
 from . import config, serialization
 from .errors import SmttaskError, TaskDefinitionError, TaskFileError, short_repr
 from .fileio import write_atomic
-from .task import Task
+from .node import TaskNode
 
 FORMAT_KEY = "smttask_format"
 FORMAT_VERSION = 1
 _REQUIRED = ("task", "module", "inputs")
 
 
-def describe(task: Task) -> dict[str, Any]:
+def describe(task: TaskNode) -> dict[str, Any]:
+    """Self-contained, JSON-compatible description of `task` (upstream tasks embedded)."""
     spec = task._spec
     if "<locals>" in spec.qualname or spec.module == "__main__":
         where = (
@@ -53,7 +58,7 @@ def describe(task: Task) -> dict[str, Any]:
         "module": spec.module,
         "kind": _kind_name(type(task)),
     }
-    if not has_unpure(task):
+    if not depends_on_output(task):
         desc["digest"] = task.key
     desc["inputs"] = {
         name: serialization.encode(value, hook=_embed) for name, value in task.inputs.items()
@@ -62,7 +67,7 @@ def describe(task: Task) -> dict[str, Any]:
 
 
 def _embed(value: Any) -> Any:
-    return describe(value) if isinstance(value, Task) else None
+    return describe(value) if isinstance(value, TaskNode) else None
 
 
 def _kind_name(cls: type) -> str:
@@ -72,14 +77,13 @@ def _kind_name(cls: type) -> str:
     return cls.__name__
 
 
-def has_unpure(task: Task) -> bool:
-    """Whether `task` or any task upstream of it is an UnpureMemoizedTask."""
-    from .kinds import UnpureMemoizedTask
-
+def depends_on_output(task: TaskNode) -> bool:
+    """Whether the identity of `task` depends on a task output: that of `task` itself or of a
+    task upstream of it whose type declares ``digest_from_output``."""
     stack, seen = [task], set()
     while stack:
         t = stack.pop()
-        if isinstance(t, UnpureMemoizedTask):
+        if t.digest_from_output:
             return True
         if id(t) not in seen:
             seen.add(id(t))
@@ -87,11 +91,14 @@ def has_unpure(task: Task) -> bool:
     return False
 
 
-def default_filename(task: Task) -> str:
+def default_filename(task: TaskNode) -> str:
+    """The file name ``save`` gives `task` in a folder."""
     return f"{task.name}__{task.key}.taskdesc.json"
 
 
-def save(task: Task, path: Path) -> Path:
+def save(task: TaskNode, path: str | Path) -> Path:
+    """Write the description of `task` into folder `path` (or to file `path` if *.json)."""
+    path = Path(path)
     if path.suffix != ".json":
         path = path / default_filename(task)
     text = json.dumps(describe(task), indent=2) + "\n"
@@ -99,7 +106,12 @@ def save(task: Task, path: Path) -> Path:
     return path
 
 
-def load(source: Mapping[str, Any] | str | Path, *, check_digest: bool = True) -> Task:
+def load(source: Mapping[str, Any] | str | Path, *, check_digest: bool = True) -> TaskNode:
+    """Rebuild a task from a description: a dict, JSON text, or a path to a task file.
+
+    With `check_digest`, a description whose recorded digest differs from the one the current
+    code gives is refused (the code changed since it was written).
+    """
     origin = "the task description"
     if isinstance(source, Mapping):
         desc: Any = source
@@ -129,7 +141,7 @@ def _parse(text: str, origin: str) -> Any:
         ) from None
 
 
-def _build(desc: Any, origin: str, check_digest: bool) -> Task:
+def _build(desc: Any, origin: str, check_digest: bool) -> TaskNode:
     if not isinstance(desc, Mapping) or FORMAT_KEY not in desc:
         raise TaskFileError(
             f"{origin} is not a task description: expected a JSON object with a "
@@ -154,7 +166,12 @@ def _build(desc: Any, origin: str, check_digest: bool) -> Task:
     except SmttaskError as exc:
         raise TaskFileError(f"{origin}: its inputs do not fit {desc['task']}: {exc}") from None
     expected = desc.get("digest")
-    if check_digest and expected is not None and not has_unpure(task) and task.key != expected:
+    if (
+        check_digest
+        and expected is not None
+        and not depends_on_output(task)
+        and task.key != expected
+    ):
         raise TaskFileError(
             f"{origin} was written for digest {expected}, but the current code of "
             f"{task.taskname} gives {task.key} for the same inputs (its signature, defaults "
@@ -173,14 +190,16 @@ def _decode(value: Any, origin: str, check_digest: bool) -> Any:
     return value
 
 
-def _find_type(module_name: str, qualname: str, origin: str) -> type[Task]:
+def _find_type(module_name: str, qualname: str, origin: str) -> type[TaskNode]:
     module = _import(module_name, origin)
     obj: Any = module
     for part in qualname.split("."):
         obj = getattr(obj, part, None)
         if obj is None:
             break
-    if not (isinstance(obj, type) and issubclass(obj, Task) and not obj.__dict__.get("_is_kind")):
+    if not (
+        isinstance(obj, type) and issubclass(obj, TaskNode) and not obj.__dict__.get("_is_kind")
+    ):
         raise TaskFileError(
             f"{origin} names task {qualname!r} in module {module_name!r}, but that module "
             f"defines no task of that name. Was it renamed or removed? Regenerate the task file "

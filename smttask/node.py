@@ -1,0 +1,366 @@
+"""The task node: a lazy, typed call of a pure function, identified by a digest of its inputs.
+
+A task *kind* (``RecordedTask``, ``MemoizedTask``...) is a decorator: applied to a function it
+returns a task *type*, a subclass of the kind named after the function. Calling the type
+validates the arguments and returns a lazy *task*; ``task.run()`` computes or loads the result.
+
+``TaskNode`` holds all of that and nothing about where results and task files live:
+``smttask.task.Task`` adds those on top (``desc``, ``save``, ``from_desc``, ``get_output``,
+``output_paths``), and the kinds derive from ``Task``.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from . import digest as _digest
+from . import serialization
+from .errors import (
+    SmttaskError,
+    TaskDefinitionError,
+    TaskExecutionError,
+    TaskInputError,
+    short_repr,
+)
+from .taskspec import TaskSpec, build_spec
+
+_MISSING = object()
+_SCALARS = frozenset({float, int, str, bool, type(None)})
+
+#: In-memory results by task key (shared by equal tasks).
+memory_cache: dict[str, Any] = {}
+
+
+def clear_memory_cache() -> None:
+    """Forget every result kept in memory (MemoizedTask results, RecordedTask(cache=True))."""
+    memory_cache.clear()
+
+
+def is_task(value: Any) -> bool:
+    return isinstance(value, TaskNode)
+
+
+class TaskKind(abc.ABCMeta):
+    """Metaclass: calling a *kind* decorates a function; calling a *task type* makes a task.
+
+    A class whose own namespace sets ``_is_kind`` is a kind; one that also sets ``_is_base``
+    is an abstract base of the kinds (``TaskNode``, ``Task``), which refuses both.
+    """
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls.__dict__.get("_is_kind", False):
+            if cls.__dict__.get("_is_base", False):
+                raise TaskDefinitionError(_not_a_kind(cls, args, kwargs))
+            return cls._decorate(*args, **kwargs)  # type: ignore[attr-defined]
+        return super().__call__(*args, **kwargs)
+
+
+def _not_a_kind(base: type, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+    name = base.__name__
+    if len(args) == 1 and not kwargs and callable(args[0]):
+        fn = args[0]
+        call = f"@{name} on {getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', fn)}"
+    else:
+        parts = [short_repr(a, 30) for a in args] + [
+            f"{k}={short_repr(v, 30)}" for k, v in kwargs.items()
+        ]
+        call = f"{'@' if kwargs and not args else ''}{name}({', '.join(parts)})"
+    kinds = ", ".join(f"@{k}" for k in dict.fromkeys(_kinds_below(base))) or "a task kind"
+    return (
+        f"{call}: {name} is the abstract base of the task kinds: it neither decorates functions nor makes "
+        f"tasks. Decorate the function with one of the kinds: {kinds} (e.g. `from smttask "
+        f"import RecordedTask`). To rebuild a task from a task file, use Task.from_desc(path)."
+    )
+
+
+def _kinds_below(cls: type) -> list[str]:
+    """Names of the kinds derived from `cls`, depth first in the order they were defined."""
+    found: list[str] = []
+    subclasses: list[type] = cls.__subclasses__()
+    for sub in subclasses:
+        if sub.__dict__.get("_is_kind", False):
+            if not sub.__dict__.get("_is_base", False):
+                found.append(sub.__name__)
+            found.extend(_kinds_below(sub))
+    return found
+
+
+class TaskNode(metaclass=TaskKind):
+    """Base of all tasks, without a file format. Task kinds derive from ``smttask.Task``."""
+
+    _spec: ClassVar[TaskSpec]
+    _is_kind: ClassVar[bool] = True
+    _is_base: ClassVar[bool] = True
+    #: Whether downstream tasks see the digest of this task's *output* instead of its own
+    #: (its result may change between processes). A task file then records no digest for this
+    #: task nor for any task downstream of it: none is known before the task runs.
+    digest_from_output: ClassVar[bool] = False
+
+    inputs: dict[str, Any]
+    computed: bool
+    _key: str | None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if TaskNode in cls.__bases__ and not cls.__dict__.get("_is_base", False):
+            raise TaskDefinitionError(
+                f"{cls.__module__}.{cls.__qualname__} derives from TaskNode directly. Derive a "
+                f"new task kind from smttask.Task or from one of its kinds (e.g. MemoizedTask), "
+                f"which add task files and stored results to the node."
+            )
+
+    # -- creating task types ------------------------------------------------------------------
+
+    @classmethod
+    def _decorate(cls, *args: Any, **options: Any) -> Any:
+        if len(args) == 1 and not options and callable(args[0]):
+            return cls._make_type(args[0], options)
+        if args:
+            raise TaskDefinitionError(
+                f"@{cls.__name__} takes only keyword options, got {short_repr(args)}. Write "
+                f"`@{cls.__name__}` or `@{cls.__name__}(cache=True)`."
+            )
+        return lambda fn: cls._make_type(fn, options)
+
+    @classmethod
+    def _make_type(cls, fn: Callable[..., Any], options: Mapping[str, Any]) -> type[TaskNode]:
+        options = dict(options)
+        kind_options = {k: options.pop(k) for k in list(options) if k.startswith("_")}
+        spec = build_spec(fn, cls.__name__, options)
+        namespace = {
+            "_spec": spec,
+            "_is_kind": False,
+            "__module__": spec.module,
+            "__qualname__": spec.qualname,
+            "__doc__": fn.__doc__,
+            "__wrapped__": fn,
+        }
+        namespace.update(cls._type_namespace(spec, kind_options))
+        return TaskKind(spec.name, (cls,), namespace)  # type: ignore[return-value]
+
+    @classmethod
+    def _type_namespace(cls, spec: TaskSpec, kind_options: Mapping[str, Any]) -> dict[str, Any]:
+        """Extra class attributes for a new task type (kinds with their own options)."""
+        return {}
+
+    # -- creating tasks -----------------------------------------------------------------------
+
+    @classmethod
+    def bind(cls, **inputs: Any) -> PartialTask:
+        """Fix some inputs now (validated at once); supply the others when calling the result.
+
+        >>> step = simulate.bind(dt=0.01)          # doctest: +SKIP
+        >>> tasks = [step(seed=s) for s in range(10)]  # doctest: +SKIP
+        """
+        if cls.__dict__.get("_is_kind", False):
+            raise TaskDefinitionError(
+                f"{cls.__name__}.bind() was called on {cls.__name__} itself: bind() fixes inputs "
+                f"of a task type (a decorated function), e.g. `simulate.bind(dt=0.01)`."
+            )
+        return PartialTask(cls, {})._bind(inputs)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        spec = self._spec
+        given = kwargs
+        if args:
+            if len(args) > len(spec.params):
+                self._bad_call(args, given, f"it takes {len(spec.params)} inputs")
+            given = dict(kwargs)
+            for name, value in zip(spec.params, args):
+                if name in kwargs:
+                    self._bad_call(args, kwargs, f"{name!r} is given twice")
+                given[name] = value
+        inputs: dict[str, Any] = {}
+        for name in spec.params:
+            value = given.get(name, _MISSING)
+            if value is _MISSING:
+                value = spec.defaults.get(name, _MISSING)
+                if value is _MISSING:
+                    self._bad_call(args, kwargs, f"input {name!r} is missing")
+                inputs[name] = value
+            else:
+                inputs[name] = self._validate_input(name, value)
+        unknown = [k for k in given if k not in inputs]
+        if unknown:
+            self._bad_call(args, kwargs, f"it has no input named {', '.join(map(repr, unknown))}")
+        self.inputs = inputs
+        self._key = None
+        self._digest: str | None = None
+        #: True once run() has called the function in this process (False: result was loaded).
+        self.computed = False
+
+    def _bad_call(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], why: str) -> None:
+        given = [short_repr(a, 30) for a in args] + [
+            f"{k}={short_repr(v, 30)}" for k, v in kwargs.items()
+        ]
+        raise TaskInputError(
+            f"Wrong arguments for {self._spec.signature_text()}: "
+            f"{self._spec.name}({', '.join(given)}) was called, but {why}."
+        )
+
+    def _validate_input(self, name: str, value: Any) -> Any:
+        spec = self._spec
+        if type(value) in _SCALARS:
+            return spec.validate(name, value)
+        if isinstance(value, TaskNode) or serialization.contains(value, is_task):
+            return serialization.validate_around(
+                spec.annotations[name],
+                value,
+                is_task,
+                what=f"{spec.name}: input {name!r}",
+                check_lazy=_check_upstream,
+            )
+        return spec.validate(name, value)
+
+    # -- identity -----------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._spec.name
+
+    @property
+    def taskname(self) -> str:
+        return self._spec.taskname
+
+    @property
+    def digest(self) -> str:
+        """Hex digest of the task name and its inputs (upstream tasks by their digest).
+
+        Computed once: do not mutate a task's input values after creating it.
+        """
+        if self._digest is None:
+            self._digest = _digest.compute_digest(
+                self._spec.taskname, self.inputs, self._spec.digest_extra
+            )
+        return self._digest
+
+    @property
+    def key(self) -> str:
+        """Identifies the task's results: its digest (plus the iteration for iterative tasks)."""
+        if self._key is None:
+            self._key = self.digest
+        return self._key
+
+    def __smttask_digest__(self) -> str:
+        """What a downstream task's digest covers for this task (see ``digest_from_output``)."""
+        if self.digest_from_output:
+            return _digest.compute_digest(self._spec.taskname, {"output": self.run()})
+        return self.key
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TaskNode):
+            return NotImplemented
+        return type(other) is type(self) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={_input_repr(v)}" for k, v in self.inputs.items())
+        return f"{self._spec.name}({args})"
+
+    # -- upstream tasks -----------------------------------------------------------------------
+
+    def upstream(self) -> Sequence[TaskNode]:
+        """The tasks this task's inputs depend on directly (in input order, deduplicated)."""
+        found: dict[int, TaskNode] = {}
+
+        def collect(v: Any) -> Any:
+            found.setdefault(id(v), v)
+            return v
+
+        for value in self.inputs.values():
+            serialization.substitute(value, is_task, collect)
+        return list(found.values())
+
+    def resolved_inputs(self) -> dict[str, Any]:
+        """Inputs with every upstream task replaced by its result (running it if needed)."""
+        out = {}
+        for name, value in self.inputs.items():
+            if isinstance(value, TaskNode) or serialization.contains(value, is_task):
+                value = serialization.substitute(value, is_task, lambda t: t.run())
+                value = self._spec.validate(name, value)
+            out[name] = value
+        return out
+
+    # -- running ------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def run(self, *, recompute: bool = False, reason: str | None = None) -> Any:
+        """Compute the result, or load it if it exists; return it."""
+
+    def _call(self, inputs: Mapping[str, Any]) -> tuple[Any, str]:
+        """Call the function; return (validated result, outcome)."""
+        spec = self._spec
+        self.computed = True
+        try:
+            raw = spec.fn(**inputs)
+        except SmttaskError:
+            raise
+        except Exception as exc:
+            raise TaskExecutionError(
+                f"Task {self!r} (digest {self.key[:10]}) failed with "
+                f"{type(exc).__name__}: {exc}. The traceback above shows where in "
+                f"{spec.taskname}; fix the function or its inputs and run it again. Nothing was "
+                f"written for this task."
+            ) from exc
+        return spec.output.make_result(raw, spec.name)
+
+
+class PartialTask:
+    """A task type with some inputs fixed. Call it with the remaining inputs to get a task."""
+
+    def __init__(self, task_type: type[TaskNode], bound: Mapping[str, Any]) -> None:
+        self.task_type = task_type
+        self.bound = dict(bound)
+
+    def _bind(self, inputs: Mapping[str, Any]) -> PartialTask:
+        spec = self.task_type._spec
+        unknown = [k for k in inputs if k not in spec.params]
+        if unknown:
+            raise TaskInputError(
+                f"{spec.name}.bind(): unknown input {', '.join(map(repr, unknown))}. "
+                f"The inputs are {spec.signature_text()}."
+            )
+        checker = self.task_type.__new__(self.task_type)
+        validated = {k: checker._validate_input(k, v) for k, v in inputs.items()}
+        return PartialTask(self.task_type, {**self.bound, **validated})
+
+    def bind(self, **inputs: Any) -> PartialTask:
+        return self._bind(inputs)
+
+    def __call__(self, **inputs: Any) -> TaskNode:
+        clash = [k for k in inputs if k in self.bound]
+        if clash:
+            raise TaskInputError(
+                f"{self!r}: input {', '.join(map(repr, clash))} is already bound. Use "
+                f".bind({clash[0]}=...) on the original task type to change it."
+            )
+        return self.task_type(**self.bound, **inputs)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={_input_repr(v)}" for k, v in self.bound.items())
+        return f"{self.task_type._spec.name}.bind({args})"
+
+
+def _check_upstream(expected: Any, task: TaskNode, what: str) -> None:
+    """Raise if upstream `task` certainly returns something that cannot fill `expected`."""
+    produced = task._spec.output.annotation
+    if serialization.annotation_compatible(produced, expected) is False:
+        raise TaskInputError(
+            f"{what} expects {serialization.type_name(expected)}, but the task {task._spec.name} "
+            f"given for it returns {serialization.type_name(produced)}. Pass a task with a "
+            f"matching return type, or change one of the annotations."
+        )
+
+
+def _input_repr(value: Any) -> str:
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return f"array(shape={value.shape}, dtype={value.dtype})"
+    if isinstance(value, TaskNode):
+        return f"<{value._spec.name} {value.key[:8]}>"
+    return short_repr(value, 40)
