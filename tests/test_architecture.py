@@ -28,7 +28,11 @@ PACKAGE = Path(__file__).resolve().parent.parent / "smttask"
 #: task core.
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": ("smttask.errors", "smttask.config", "smttask.fileio"),
-    "values": ("smttask.serialization", "smttask.digest"),
+    "values": (
+        "smttask.serialization",
+        "smttask.digest",
+        "smttask.codeid",
+    ),
     "core": (
         "smttask.hooks",
         "smttask.taskoutput",
@@ -38,6 +42,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "smttask.task",
         "smttask.kinds",
     ),
+    "sweeps": ("smttask.params", "smttask.workflows"),
     "storage": ("smttask.storage", "smttask.outputs"),
     "provenance": ("smttask.recording",),
     "execution": ("smttask.runner", "smttask.targets"),
