@@ -20,7 +20,7 @@ from .errors import (
     TaskInputError,
 )
 from .kinds import MemoizedTask, RecordedIterativeTask, RecordedTask, UnpureMemoizedTask
-from .outputs import FileOutputStore
+from .storage import FileOutputStore
 from .task import Task, clear_memory_cache
 from .taskoutput import TaskOutput
 

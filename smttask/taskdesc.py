@@ -28,7 +28,7 @@ from typing import Any
 
 from . import config, serialization
 from .errors import SmttaskError, TaskDefinitionError, TaskFileError, short_repr
-from .fileio import write_atomic
+from .storage.atomic import write_atomic
 from .task import Task
 
 FORMAT_KEY = "smttask_format"

@@ -32,8 +32,8 @@ def graph(targets: tuple[str, ...], output: Path) -> None:
       smttask graph build/tasks -o dag.dot
     """
     from ..compile.dot import to_dot
-    from ..fileio import write_atomic
     from ..graph import trace
+    from ..storage.atomic import write_atomic
     from ..targets import load_targets
 
     fmt = FORMATS.get(output.suffix.lower(), "missing")

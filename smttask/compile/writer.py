@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CompileError
-from ..fileio import write_atomic
+from ..storage.atomic import write_atomic
 
 MANIFEST = ".smttask-export"
 _LAST = ("README.md", "Snakefile")

@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import config
 from ..errors import ProjectError
-from ..fileio import write_atomic
+from ..storage.atomic import write_atomic
 
 SETTINGS_FILE = "smttask.json"
 DIRTY_KEY = "dirty_directories"

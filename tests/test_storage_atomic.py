@@ -1,0 +1,110 @@
+"""Crash-safe writes: complete files only, never replaced unless asked."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from smttask.storage import atomic
+from smttask.storage.atomic import publish_new, replace_symlink, write_atomic
+
+
+def test_write_atomic_creates_and_replaces(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b.txt"
+    write_atomic(target, b"one")
+    write_atomic(target, b"two", fsync=False)
+    assert target.read_bytes() == b"two"
+    assert [p.name for p in target.parent.iterdir()] == ["b.txt"]  # no temporary left
+
+
+def test_publish_new_never_replaces_and_exactly_one_writer_wins(tmp_path: Path) -> None:
+    target = tmp_path / "result.json"
+    assert publish_new(target, b"first") is True
+    assert publish_new(target, b"second") is False
+    assert target.read_bytes() == b"first"
+    race = tmp_path / "race.json"
+    with ThreadPoolExecutor(8) as pool:
+        wins = list(pool.map(lambda i: publish_new(race, f"writer {i}".encode()), range(32)))
+    assert wins.count(True) == 1
+    assert race.read_bytes() == f"writer {wins.index(True)}".encode()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["race.json", "result.json"]
+
+
+def test_replace_symlink_is_relative_and_atomic(tmp_path: Path) -> None:
+    target = tmp_path / "store" / "x.json"
+    write_atomic(target, b"x")
+    link = tmp_path / "links" / "x.json"
+    replace_symlink(link, target)
+    assert os.readlink(link) == "../store/x.json"
+    other = tmp_path / "store" / "x.1.json"
+    write_atomic(other, b"y")
+    replace_symlink(link, other)
+    assert link.read_bytes() == b"y"
+    assert [p.name for p in link.parent.iterdir()] == ["x.json"]
+
+
+# -- file systems without hard links ----------------------------------------------------------
+
+RACER = """
+import errno, os, sys, time
+from pathlib import Path
+from smttask.storage import atomic
+
+tier, gate, folder, me, rounds = sys.argv[1:6]
+
+def no_hard_links(src, dst, *args, **kwargs):
+    raise PermissionError(errno.EPERM, "Operation not permitted", str(dst))
+
+os.link = no_hard_links
+if tier == "placeholder":
+    atomic._RENAMEAT2 = None  # a C library without renameat2
+for name in ("rename", "replace"):  # a slow file system: the writers overlap
+    real = getattr(os, name)
+    def slow(src, dst, *args, _real=real, **kwargs):
+        time.sleep(0.02)
+        return _real(src, dst, *args, **kwargs)
+    setattr(os, name, slow)
+while not os.path.exists(gate):
+    time.sleep(0.001)
+for i in range(int(rounds)):
+    won = atomic.publish_new(Path(folder, f"r{i}.json"), f"{me}".encode(), fsync=False)
+    print(i, int(won), flush=True)
+"""
+
+
+@pytest.mark.parametrize("tier", ["renameat2", "placeholder"])
+def test_without_hard_links_exactly_one_of_concurrent_processes_wins(
+    tmp_path: Path, tier: str
+) -> None:
+    if tier == "renameat2" and atomic._RENAMEAT2 is None:
+        pytest.skip("this C library has no renameat2")
+    gate, folder, rounds, writers = tmp_path / "gate", tmp_path / "out", 10, 4
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, tier, str(gate), str(folder), str(me), str(rounds)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for me in range(writers)
+    ]
+    time.sleep(0.5)  # let every writer reach the gate
+    gate.touch()
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * writers, [err for _, err in results]
+    winners: dict[int, list[int]] = {i: [] for i in range(rounds)}
+    for me, (out, _) in enumerate(results):
+        for row in out.splitlines():
+            i, won = map(int, row.split())
+            if won:
+                winners[i].append(me)
+    for i in range(rounds):
+        assert len(winners[i]) == 1, f"round {i}: writers {winners[i]} all think they won"
+        assert (folder / f"r{i}.json").read_text() == str(winners[i][0])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"r{i}.json" for i in range(rounds))
