@@ -57,6 +57,7 @@ from pathlib import Path
 from smttask.storage import atomic
 
 tier, gate, folder, me, rounds = sys.argv[1:6]
+calls = {"renameat2": 0, "replace": 0}
 
 def no_hard_links(src, dst, *args, **kwargs):
     raise PermissionError(errno.EPERM, "Operation not permitted", str(dst))
@@ -64,17 +65,25 @@ def no_hard_links(src, dst, *args, **kwargs):
 os.link = no_hard_links
 if tier == "placeholder":
     atomic._RENAMEAT2 = None  # a C library without renameat2
-for name in ("rename", "replace"):  # a slow file system: the writers overlap
-    real = getattr(os, name)
-    def slow(src, dst, *args, _real=real, **kwargs):
-        time.sleep(0.02)
-        return _real(src, dst, *args, **kwargs)
-    setattr(os, name, slow)
+else:
+    real_renameat2 = atomic._RENAMEAT2
+    def counted(*args):
+        calls["renameat2"] += 1
+        return real_renameat2(*args)
+    atomic._RENAMEAT2 = counted
+real_replace = os.replace
+def slow_replace(src, dst, *args, **kwargs):  # a slow file system: the writers overlap
+    calls["replace"] += 1
+    time.sleep(0.02)
+    return real_replace(src, dst, *args, **kwargs)
+os.replace = os.rename = slow_replace
+Path(gate + "." + me).touch()
 while not os.path.exists(gate):
     time.sleep(0.001)
 for i in range(int(rounds)):
     won = atomic.publish_new(Path(folder, f"r{i}.json"), f"{me}".encode(), fsync=False)
     print(i, int(won), flush=True)
+print("calls", calls["renameat2"], calls["replace"])
 """
 
 
@@ -94,16 +103,26 @@ def test_without_hard_links_exactly_one_of_concurrent_processes_wins(
         )
         for me in range(writers)
     ]
-    time.sleep(0.5)  # let every writer reach the gate
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("gate.*"))) < writers:  # every writer is ready
+        assert time.monotonic() < deadline, "writers did not start"
+        assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+        time.sleep(0.01)
     gate.touch()
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0] * writers, [err for _, err in results]
     winners: dict[int, list[int]] = {i: [] for i in range(rounds)}
     for me, (out, _) in enumerate(results):
-        for row in out.splitlines():
+        *rows, last = out.splitlines()
+        for row in rows:
             i, won = map(int, row.split())
             if won:
                 winners[i].append(me)
+        _, renameat2, replace = last.split()
+        if tier == "renameat2":  # the exclusive rename did the work, and nothing else
+            assert (int(renameat2), int(replace)) == (rounds, 0)
+        else:  # one rename onto its own placeholder per round won
+            assert (int(renameat2), int(replace)) == (0, out.count(" 1\n"))
     for i in range(rounds):
         assert len(winners[i]) == 1, f"round {i}: writers {winners[i]} all think they won"
         assert (folder / f"r{i}.json").read_text() == str(winners[i][0])
