@@ -13,12 +13,12 @@ from smttask.storage import atomic, layout
 from smttask.storage.layout import DataRoots, ResultName, parse
 
 DIGEST = "0123456789abcdef0123"
-KEYS = [DIGEST, f"{DIGEST}__n3", f"{DIGEST}__n_steps10", f"{DIGEST}__n2x40"]
+KEYS = [DIGEST, f"{DIGEST}__n3", f"{DIGEST}__n_steps10", f"{DIGEST}__n2x40", f"{DIGEST}__τ7"]
 
 
 def test_names_round_trip() -> None:
     outputs, numbers, exts, invalid = (
-        ["", "mean", "mean_value", "x1", "Values"],
+        ["", "mean", "mean_value", "x1", "Values", "σ"],
         [0, 1, 12],
         ["json", "npy"],
         [0, 1, 2, 11],
@@ -68,6 +68,9 @@ def test_parse_gives_the_parts(name: str, parts: ResultName) -> None:
         f"{DIGEST}__.json",
         f"{DIGEST}__n.json",  # an iteration needs its count
         f"{DIGEST}_1x.json",
+        f"{DIGEST}_٣.json",  # not an identifier
+        f"{DIGEST}.٣.json",  # numbers are ASCII digits
+        f"{DIGEST}.jsön",
         f".{DIGEST}.json.tmp-123-abcd",  # a temporary file
         f"{DIGEST}.json.tmp",
         f"sub/{DIGEST}.json",

@@ -47,13 +47,14 @@ class ResultName:
         return invalidated_name(name, self.invalidated) if self.invalidated else name
 
 
-_KEY = r"[0-9a-f]{8,}(?:__[A-Za-z_]\w*?\d+)?"
+# Keys and extensions are ASCII; output and parameter names are Python identifiers.
+_KEY = r"[0-9a-f]{8,}(?:__[^\W\d]\w*?[0-9]+)?"
 _NAME = re.compile(
-    rf"(?P<key>{_KEY})(?:_(?P<out>[A-Za-z]\w*))?(?:\.(?P<n>[1-9]\d*))?"
-    r"(?P<inv>\.invalid(?:[2-9]|[1-9]\d+)?)?\.(?P<ext>[A-Za-z][A-Za-z0-9]*)"
+    rf"(?P<key>{_KEY})(?:_(?P<out>[^\W\d_]\w*))?(?:\.(?P<n>[1-9][0-9]*))?"
+    r"(?P<inv>\.invalid(?:[2-9]|[1-9][0-9]+)?)?\.(?P<ext>[A-Za-z][A-Za-z0-9]*)"
 )
 #: How an invalidated file name ends, whatever comes before.
-_INVALIDATED = re.compile(r"\.invalid\d*(\.[^./]+)?$")
+_INVALIDATED = re.compile(r"\.invalid[0-9]*(\.[^./]+)?$")
 
 
 def suffix(output: str, ext: str, number: int = 0) -> str:
