@@ -29,6 +29,7 @@ class _Output:
     name: str  # "" for a single unnamed output
     annotation: Any
     format: OutputFormat
+    suffix: str  # of its file name after the key (``layout.suffix``), for the hot path
 
 
 class FileOutputStore:
@@ -55,10 +56,7 @@ class FileOutputStore:
         outputs = self._outputs_of.get(type(task))
         if outputs is None:
             spec = task._spec.output
-            outputs = tuple(
-                _Output(out, spec.type_of(out), formats.format_for(spec.type_of(out)))
-                for out in spec.names
-            )
+            outputs = tuple(_output(out, spec.type_of(out)) for out in spec.names)
             self._outputs_of[type(task)] = outputs
         return outputs
 
@@ -85,9 +83,7 @@ class FileOutputStore:
         key, name = task.key, task.name
         values = {}
         for o in self._outputs(task):
-            link, archive = layout.read_order(
-                roots, name, layout.file_name(key, o.name, o.format.extension)
-            )
+            link, archive = layout.read_order(roots, name, key + o.suffix)
             try:
                 data, path = _read(link), link
             except FileNotFoundError:
@@ -140,6 +136,11 @@ class FileOutputStore:
         return archives
 
 
+def _output(name: str, annotation: Any, fmt: OutputFormat | None = None) -> _Output:
+    fmt = fmt or formats.format_for(annotation)
+    return _Output(name, annotation, fmt, layout.suffix(name, fmt.extension))
+
+
 def decode_output(task: Task, output: str, data: bytes, origin: str | Path) -> Any:
     """Output `output` of `task` read from `data`, the bytes of one stored output file (e.g.
     an archive named by a record); `origin` names that file, whose extension tells its format.
@@ -152,7 +153,7 @@ def decode_output(task: Task, output: str, data: bytes, origin: str | Path) -> A
             f"{origin} is in a format no registered output format reads (.{ext}; registered: "
             f"{formats.format_names()}). Import the module that registers its format first."
         )
-    return _decode(data, _Output(output, annotation, fmt), str(origin), task)
+    return _decode(data, _output(output, annotation, fmt), str(origin), task)
 
 
 def _read(path: str) -> bytes:
