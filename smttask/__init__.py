@@ -22,8 +22,8 @@ from .errors import (
     WorkflowError,
 )
 from .kinds import MemoizedTask, RecordedIterativeTask, RecordedTask, UnpureMemoizedTask
-from .outputs import FileOutputStore
 from .params import ParamColl, SeedGenerator, expand, run_workflow, workflow_args
+from .storage import FileOutputStore
 from .task import Task, clear_memory_cache
 from .taskoutput import TaskOutput
 

@@ -8,10 +8,9 @@ consumes them, and a job depends on the recorded tasks it reaches through them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import networkx as nx
 
@@ -35,9 +34,8 @@ class Node:
 
 
 def output_files(task: Task) -> tuple[Path, ...]:
-    """The files running `task` creates: archive paths if the store has them, else its paths."""
-    store: Any = hooks.output_store()
-    paths: Mapping[str, Path] = getattr(store, "archive_paths", store.paths)(task)
+    """The files running `task` creates (the archive of each output)."""
+    paths = hooks.output_store().archive_paths(task)
     return tuple(Path(paths[name]) for name in task._spec.output.names)
 
 
@@ -103,21 +101,6 @@ class TaskGraph:
             else:
                 reach[key] = needed
         return out
-
-    def memoized_inside(self, key: str) -> list[str]:
-        """Memoized tasks that job `key` runs in its own process (upstream of it, not jobs)."""
-        found: list[str] = []
-        stack = [k for k in self._g.predecessors(key) if not self.node(k).recorded]
-        seen: set[str] = set()
-        while stack:
-            k = stack.pop()
-            if k in seen:
-                continue
-            seen.add(k)
-            found.append(k)
-            stack.extend(p for p in self._g.predecessors(k) if not self.node(p).recorded)
-        pos = {k: i for i, k in enumerate(self._order)}
-        return sorted(found, key=pos.__getitem__)
 
 
 def trace(tasks: Task | Iterable[Task]) -> TaskGraph:

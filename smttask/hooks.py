@@ -2,7 +2,7 @@
 
 The core knows *when* to load, save and record; the layers above decide *how*. They plug in
 here at import time (``smttask/__init__.py`` wires the defaults): the output store
-(``smttask.outputs``) and the recorder (``smttask.recording``).
+(``smttask.storage``) and the recorder (``smttask.recording``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ class OutputStore(Protocol):
 
     def paths(self, task: Task) -> Mapping[str, Path]:
         """Where each output is read from (whether or not it exists yet)."""
+
+    def archive_paths(self, task: Task) -> Mapping[str, Path]:
+        """The files a first run of the task creates, one per output (whether or not they
+        exist yet); ``save`` returns these unless ``recompute`` numbers new ones."""
 
     def iterations(self, task: Task) -> list[int]:
         """For an iterative task: the iteration counts saved on disk for its family."""

@@ -43,7 +43,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "smttask.kinds",
     ),
     "sweeps": ("smttask.params", "smttask.workflows"),
-    "storage": ("smttask.storage", "smttask.outputs"),
+    "storage": ("smttask.storage",),
     "provenance": ("smttask.recording",),
     "execution": ("smttask.runner", "smttask.targets"),
     "graph": ("smttask.graph",),

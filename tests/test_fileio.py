@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
+from smttask import fileio as atomic
 from smttask.fileio import publish_new, replace_symlink, write_atomic
 
 
@@ -41,3 +47,83 @@ def test_replace_symlink_is_relative_and_atomic(tmp_path: Path) -> None:
     replace_symlink(link, other)
     assert link.read_bytes() == b"y"
     assert [p.name for p in link.parent.iterdir()] == ["x.json"]
+
+
+# -- file systems without hard links ----------------------------------------------------------
+
+RACER = """
+import errno, os, sys, time
+from pathlib import Path
+from smttask import fileio as atomic
+
+tier, gate, folder, me, rounds = sys.argv[1:6]
+calls = {"renameat2": 0, "replace": 0}
+
+def no_hard_links(src, dst, *args, **kwargs):
+    raise PermissionError(errno.EPERM, "Operation not permitted", str(dst))
+
+os.link = no_hard_links
+if tier == "placeholder":
+    atomic._RENAMEAT2 = None  # a C library without renameat2
+else:
+    real_renameat2 = atomic._RENAMEAT2
+    def counted(*args):
+        calls["renameat2"] += 1
+        return real_renameat2(*args)
+    atomic._RENAMEAT2 = counted
+real_replace = os.replace
+def slow_replace(src, dst, *args, **kwargs):  # a slow file system: the writers overlap
+    calls["replace"] += 1
+    time.sleep(0.02)
+    return real_replace(src, dst, *args, **kwargs)
+os.replace = os.rename = slow_replace
+Path(gate + "." + me).touch()
+while not os.path.exists(gate):
+    time.sleep(0.001)
+for i in range(int(rounds)):
+    won = atomic.publish_new(Path(folder, f"r{i}.json"), f"{me}".encode(), fsync=False)
+    print(i, int(won), flush=True)
+print("calls", calls["renameat2"], calls["replace"])
+"""
+
+
+@pytest.mark.parametrize("tier", ["renameat2", "placeholder"])
+def test_without_hard_links_exactly_one_of_concurrent_processes_wins(
+    tmp_path: Path, tier: str
+) -> None:
+    if tier == "renameat2" and atomic._RENAMEAT2 is None:
+        pytest.skip("this C library has no renameat2")
+    gate, folder, rounds, writers = tmp_path / "gate", tmp_path / "out", 10, 4
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, tier, str(gate), str(folder), str(me), str(rounds)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for me in range(writers)
+    ]
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("gate.*"))) < writers:  # every writer is ready
+        assert time.monotonic() < deadline, "writers did not start"
+        assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+        time.sleep(0.01)
+    gate.touch()
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * writers, [err for _, err in results]
+    winners: dict[int, list[int]] = {i: [] for i in range(rounds)}
+    for me, (out, _) in enumerate(results):
+        *rows, last = out.splitlines()
+        for row in rows:
+            i, won = map(int, row.split())
+            if won:
+                winners[i].append(me)
+        _, renameat2, replace = last.split()
+        if tier == "renameat2":  # the exclusive rename did the work, and nothing else
+            assert (int(renameat2), int(replace)) == (rounds, 0)
+        else:  # one rename onto its own placeholder per round won
+            assert (int(renameat2), int(replace)) == (0, out.count(" 1\n"))
+    for i in range(rounds):
+        assert len(winners[i]) == 1, f"round {i}: writers {winners[i]} all think they won"
+        assert (folder / f"r{i}.json").read_text() == str(winners[i][0])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"r{i}.json" for i in range(rounds))

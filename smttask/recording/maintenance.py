@@ -4,7 +4,6 @@ records for outputs that have none, merge another store into this one."""
 from __future__ import annotations
 
 import os
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,17 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProjectError, RecordingError
-from ..fileio import replace_symlink
+from ..storage import parse, replace_symlink
 from . import fields
 from .context import executable
 from .projectfile import ProjectInfo, find_project
 from .store import RecordStore
-
-#: An output file name: <key>[_<output>][.<n>].<ext> (key: digest, or digest__<param><n>).
-_OUTPUT_FILE = re.compile(
-    r"^(?P<key>[0-9a-f]{8,}(?:__[A-Za-z_]\w*?\d+)?)(?:_(?P<out>[A-Za-z]\w*))?"
-    r"(?:\.(?P<n>\d+))?\.(?P<ext>[A-Za-z0-9]+)$"
-)
 
 
 @dataclass
@@ -79,15 +72,15 @@ def create_surrogates(
         .filter(output_from_record__project__id=store.info.name)
         .values_list("path", flat=True)
     )
-    groups: dict[tuple[str, str, str], list[tuple[Path, str]]] = defaultdict(list)
+    groups: dict[tuple[str, str, int], list[tuple[Path, str]]] = defaultdict(list)
     root = store.info.output_root
     for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else ():
         for path in sorted(folder.iterdir()):
-            m = _OUTPUT_FILE.match(path.name)
+            parsed = parse(path.name)
             rel = path.relative_to(root).as_posix()
-            if m is None or not path.is_file() or path.name.startswith(".") or rel in known:
+            if parsed is None or parsed.invalidated or not path.is_file() or rel in known:
                 continue
-            groups[(folder.name, m["key"], m["n"] or "")].append((path, m["out"] or ""))
+            groups[(folder.name, parsed.key, parsed.number)].append((path, parsed.output))
     descs = _descriptions(task_files)
     report = SurrogateReport()
     records = []

@@ -8,7 +8,6 @@ makes it Django's default database. ``RecordStore`` gives Sumatra ``Record`` obj
 from __future__ import annotations
 
 import os
-import re
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,11 +16,10 @@ from typing import Any
 
 from .. import config
 from ..errors import RecordingError
+from ..storage import DataRoots, archive_at, link_at
 from .fields import sha1_of
 from .flush import flush
 from .projectfile import ProjectInfo, require_project
-
-_NUMBERED = re.compile(r"\.\d+(\.[A-Za-z0-9]+)$")
 
 
 def open_store(root: Path | None = None, *, flush_first: bool = True) -> RecordStore:
@@ -35,11 +33,6 @@ def open_store(root: Path | None = None, *, flush_first: bool = True) -> RecordS
 
     activate(info)
     return RecordStore(info)
-
-
-def link_for(archive_rel: str) -> str:
-    """The input-store link name of an archived output (its number, if any, removed)."""
-    return _NUMBERED.sub(r"\1", archive_rel)
 
 
 @dataclass
@@ -132,12 +125,13 @@ class RecordStore:
     # -- outputs ------------------------------------------------------------------------------
 
     def archive_path(self, key_path: str) -> Path:
-        return Path(self.info.output_root, key_path)
+        return archive_at(self._roots(), key_path)
 
     def link_path(self, key_path: str) -> Path | None:
-        if Path(key_path).is_absolute() or self.info.input_root == self.info.output_root:
-            return None
-        return Path(self.info.input_root, link_for(key_path))
+        return link_at(self._roots(), key_path)
+
+    def _roots(self) -> DataRoots:
+        return DataRoots(self.info.input_root, self.info.output_root)
 
     def find_output(self, path: Path) -> list[OutputMatch]:
         """The records that produced the file `path` (an archive, or a link to one)."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import OutputError, RecordingError, TaskFileError, short_repr
+from ..errors import OutputError, TaskFileError, short_repr
+from ..storage import decode_output, is_invalidated, move_aside, parse
 from . import keys
 
 if TYPE_CHECKING:
@@ -19,10 +19,6 @@ if TYPE_CHECKING:
 
 #: The tag `invalidate()` adds.
 INVALID_TAG = "_invalid_"
-#: A file renamed by `invalidate` (``<name>.invalid[<n>].<ext>``).
-_INVALIDATED = re.compile(r"\.invalid\d*(\.[^./]+)?$")
-#: ``<key>[_<output>][.<n>]`` once the extension is removed.
-_NUMBER = re.compile(r"\.\d+$")
 
 
 @dataclass(frozen=True)
@@ -50,10 +46,9 @@ class OutputKey:
 
 
 def _output_from_name(path: str) -> str:
-    """The output name in ``<key>_<output>[.<n>].<ext>`` (``""`` if there is none)."""
-    stem = _NUMBER.sub("", Path(_INVALIDATED.sub("", path)).stem)
-    key, _, output = stem.rpartition("_")
-    return output if key and output.isidentifier() and not key.endswith("_") else ""
+    """The output name in the file name of `path` (``""`` if there is none)."""
+    name = parse(path.rpartition("/")[2])
+    return name.output if name is not None else ""
 
 
 def rebuild_task(record: Record, *, check_digest: bool) -> Task:
@@ -108,8 +103,6 @@ def load_output(record: Record, name: str | None) -> Any:
 
 
 def _read(task: Task, record: Record, key: OutputKey, output: str) -> Any:
-    from ..outputs import decode_output
-
     path = record._source.info.output_root / key.path
     try:
         data = path.read_bytes()
@@ -140,7 +133,7 @@ def invalidate(record: Record) -> list[Path]:
     try:
         for key in record.output_data:
             archive = store.archive_path(key.path)
-            if _INVALIDATED.search(key.path):
+            if is_invalidated(key.path):
                 kept.append(archive)  # invalidated before
                 continue
             link = store.link_path(key.path)
@@ -148,7 +141,7 @@ def invalidate(record: Record) -> list[Path]:
                 link.unlink()
             if not archive.exists():
                 continue
-            target = _move_aside(archive)
+            target = move_aside(archive)
             done.append((archive, target))
             moves[key.path] = target.relative_to(root).as_posix()
             kept.append(target)
@@ -168,23 +161,3 @@ def invalidate(record: Record) -> list[Path]:
 
 def _same(link: Path, archive: Path) -> bool:
     return os.path.realpath(link) == os.path.realpath(archive)
-
-
-def _move_aside(archive: Path) -> Path:
-    """Rename `archive` to a free ``<name>.invalid[<n>]<ext>`` beside it (never replacing)."""
-    suffix = archive.suffix
-    stem = archive.name[: -len(suffix)] if suffix else archive.name
-    for n in range(1, 10_000):
-        target = archive.with_name(f"{stem}.invalid{n if n > 1 else ''}{suffix}")
-        try:
-            os.link(archive, target)  # fails if `target` exists
-        except FileExistsError:
-            continue
-        except OSError:  # a file system without hard links
-            if target.exists():
-                continue
-            os.rename(archive, target)
-            return target
-        os.unlink(archive)
-        return target
-    raise RecordingError(f"No free name to move {archive} aside; clean up {archive.parent}.")
