@@ -1,0 +1,114 @@
+"""Task types and batches: which jobs share an output pattern, which run in one process.
+
+A batch holds independent jobs of one task type: the jobs of a type are cut by depth (the
+length of the longest chain of jobs of the same type above them), so no job of a batch
+needs another job of it, then into chunks of the batch size in key order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+from ...errors import CompileError
+from .model import Batch, Job, ResourceValue, TaskType
+
+_RUNTIME_UNITS = {"s": 1 / 60, "m": 1, "min": 1, "h": 60, "d": 1440}
+
+
+def batch_sizes(batch: int | Mapping[str, int] | None) -> dict[str, int]:
+    """{task name ("*": every task type): jobs per batch}, checked."""
+    if batch is None:
+        return {}
+    sizes = {"*": batch} if isinstance(batch, int) else dict(batch)
+    for name, size in sizes.items():
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise CompileError(
+                f"Batch size {size!r} for {name!r} must be a positive integer (tasks per job)."
+            )
+    return sizes
+
+
+def task_types(jobs: Sequence[Job], sizes: Mapping[str, int]) -> tuple[TaskType, ...]:
+    """The task types of `jobs` (in plan order), each with its batches if `sizes` asks."""
+    groups: dict[tuple[str, tuple[str, ...] | None, str], list[Job]] = defaultdict(list)
+    for job in jobs:
+        pattern = output_pattern(job)
+        # Jobs without a key-based pattern cannot share a type: keep them apart.
+        groups[(job.name, pattern, "" if pattern else job.key)].append(job)
+    types = []
+    for name, pattern, own in sorted(groups, key=lambda k: (k[0], k[1] or (), k[2])):
+        group = groups[(name, pattern, own)]
+        size = sizes.get(name, sizes.get("*", 0))
+        types.append(
+            TaskType(
+                name=name,
+                outputs=pattern,
+                keys=tuple(j.key for j in group),
+                batches=_cut(group, size) if size else (),
+            )
+        )
+    return tuple(types)
+
+
+def output_pattern(job: Job) -> tuple[str, ...] | None:
+    """The job's outputs with its key as ``{key}``; None if a file name lacks the key."""
+    out = []
+    for path in job.outputs:
+        folder, _, filename = path.rpartition("/")
+        if not filename.startswith(job.key):
+            return None
+        prefix = f"{_literal(folder)}/" if folder else ""
+        out.append(prefix + "{key}" + _literal(filename[len(job.key) :]))
+    return tuple(out)
+
+
+def _literal(text: str) -> str:
+    """`text` inside a ``str.format`` pattern."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _cut(group: list[Job], size: int) -> tuple[Batch, ...]:
+    """Batches of at most `size` jobs of `group` (in plan order: upstream jobs first)."""
+    depth: dict[str, int] = {}
+    in_group = {j.key for j in group}
+    for job in group:
+        depth[job.key] = max((depth[u] + 1 for u in job.upstream if u in in_group), default=0)
+    by_depth: dict[int, list[Job]] = defaultdict(list)
+    for job in group:
+        by_depth[depth[job.key]].append(job)
+    batches = []
+    for d in sorted(by_depth):
+        members = sorted(by_depth[d], key=lambda j: j.key)
+        for start in range(0, len(members), size):
+            batches.append(_batch(members[start : start + size]))
+    return tuple(batches)
+
+
+def _batch(jobs: list[Job]) -> Batch:
+    first = jobs[0]
+    resources = tuple(
+        (name, scale_runtime(value, len(jobs), first) if name == "runtime" else value)
+        for name, value in first.resources
+    )
+    return Batch(
+        keys=tuple(j.key for j in jobs),
+        threads=max(j.threads for j in jobs),
+        resources=resources,
+        retries=max(j.retries for j in jobs),
+    )
+
+
+def scale_runtime(value: ResourceValue, n: int, job: Job) -> int:
+    """The runtime of `n` runs of `job` one after another (minutes)."""
+    if isinstance(value, int):
+        return value * n
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)\s*", value)
+    if not match:
+        raise CompileError(
+            f"{job.taskname}: cannot batch it with runtime={value!r}: give the runtime in "
+            f"minutes (an integer) or with a unit s, m, h or d (e.g. '90m', '2h')."
+        )
+    minutes = float(match.group(1)) * _RUNTIME_UNITS[match.group(2)] * n
+    return max(1, round(minutes + 0.4999))
