@@ -1,15 +1,19 @@
 """Task types and batches: which jobs share an output pattern, which run in one process.
 
-A batch holds independent jobs of one task type: the jobs of a type are cut by depth (the
-length of the longest chain of jobs of the same type above them), so no job of a batch
-needs another job of it, then into chunks of the batch size in key order.
+A batch holds independent jobs of one task type: the jobs of a type are cut by depth, then
+into chunks of the batch size in key order. The depth of a job is the length of the longest
+chain of jobs of its own type above it. That cut can make processes wait on each other
+through jobs of other types (``a1 -> b -> a2`` puts ``a1`` and ``a2`` in one batch, which
+then needs ``b``, which needs the batch); when it does, every batched type is cut by the
+depth in the whole graph instead, where each dependency leads to a deeper job, so the
+processes (batches and single jobs) never wait on each other in a cycle.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ...errors import CompileError
 from .model import Batch, Job, ResourceValue, TaskType
@@ -37,16 +41,29 @@ def task_types(jobs: Sequence[Job], sizes: Mapping[str, int]) -> tuple[TaskType,
         pattern = output_pattern(job)
         # Jobs without a key-based pattern cannot share a type: keep them apart.
         groups[(job.name, pattern, "" if pattern else job.key)].append(job)
+    ordered = [groups[k] for k in sorted(groups, key=lambda k: (k[0], k[1] or (), k[2]))]
+    types = _types(ordered, sizes, _type_depth)
+    if any(t.batches for t in types) and _processes_wait_in_a_cycle(jobs, types):
+        depth = _graph_depth(jobs)
+        types = _types(ordered, sizes, lambda group: depth)
+    return types
+
+
+def _types(
+    groups: list[list[Job]],
+    sizes: Mapping[str, int],
+    depth_of: Callable[[list[Job]], Mapping[str, int]],
+) -> tuple[TaskType, ...]:
     types = []
-    for name, pattern, own in sorted(groups, key=lambda k: (k[0], k[1] or (), k[2])):
-        group = groups[(name, pattern, own)]
-        size = sizes.get(name, sizes.get("*", 0))
+    for group in groups:
+        first = group[0]
+        size = sizes.get(first.name, sizes.get("*", 0))
         types.append(
             TaskType(
-                name=name,
-                outputs=pattern,
+                name=first.name,
+                outputs=output_pattern(first),
                 keys=tuple(j.key for j in group),
-                batches=_cut(group, size) if size else (),
+                batches=_cut(group, size, depth_of(group)) if size else (),
             )
         )
     return tuple(types)
@@ -69,12 +86,8 @@ def _literal(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-def _cut(group: list[Job], size: int) -> tuple[Batch, ...]:
-    """Batches of at most `size` jobs of `group` (in plan order: upstream jobs first)."""
-    depth: dict[str, int] = {}
-    in_group = {j.key for j in group}
-    for job in group:
-        depth[job.key] = max((depth[u] + 1 for u in job.upstream if u in in_group), default=0)
+def _cut(group: list[Job], size: int, depth: Mapping[str, int]) -> tuple[Batch, ...]:
+    """Batches of at most `size` jobs of `group`, jobs of equal `depth` together."""
     by_depth: dict[int, list[Job]] = defaultdict(list)
     for job in group:
         by_depth[depth[job.key]].append(job)
@@ -84,6 +97,51 @@ def _cut(group: list[Job], size: int) -> tuple[Batch, ...]:
         for start in range(0, len(members), size):
             batches.append(_batch(members[start : start + size]))
     return tuple(batches)
+
+
+def _type_depth(group: list[Job]) -> dict[str, int]:
+    """The longest chain of jobs of `group` (in plan order: upstream first) above each job."""
+    depth: dict[str, int] = {}
+    in_group = {j.key for j in group}
+    for job in group:
+        depth[job.key] = max((depth[u] + 1 for u in job.upstream if u in in_group), default=0)
+    return depth
+
+
+def _graph_depth(jobs: Sequence[Job]) -> dict[str, int]:
+    """The longest chain of jobs above each job (`jobs` in plan order: upstream first)."""
+    depth: dict[str, int] = {}
+    for job in jobs:
+        depth[job.key] = max((depth[u] + 1 for u in job.upstream), default=0)
+    return depth
+
+
+def _processes_wait_in_a_cycle(jobs: Sequence[Job], types: Sequence[TaskType]) -> bool:
+    """Whether some processes (a batch, or a job of its own) need each other's results."""
+    process = {j.key: j.key for j in jobs}
+    for task_type in types:
+        for batch in task_type.batches:
+            for key in batch.keys:
+                process[key] = batch.keys[0]
+    needs: dict[str, set[str]] = defaultdict(set)  # process -> processes it waits for
+    needed_by: dict[str, set[str]] = defaultdict(set)
+    for job in jobs:
+        mine = process[job.key]
+        for up in job.upstream:
+            if process[up] != mine:
+                needs[mine].add(process[up])
+                needed_by[process[up]].add(mine)
+    processes = set(process.values())
+    waiting = {p: len(needs[p]) for p in processes}
+    ready = [p for p in processes if not waiting[p]]
+    finished = 0
+    while ready:  # run the processes in dependency order: all can run unless in a cycle
+        finished += 1
+        for q in needed_by[ready.pop()]:
+            waiting[q] -= 1
+            if not waiting[q]:
+                ready.append(q)
+    return finished < len(processes)
 
 
 def _batch(jobs: list[Job]) -> Batch:
