@@ -88,3 +88,6 @@ class SnakemakeBackend:
 
     def __repr__(self) -> str:
         return "SnakemakeBackend()"
+
+
+BACKEND = SnakemakeBackend()
