@@ -1,7 +1,8 @@
-"""Export task graphs as Snakemake workflows: ``smttask.export_snakemake(tasks, "build/")``.
+"""Export task graphs as workflows: ``smttask.export_snakemake(tasks, "build/")``.
 
-Trace the tasks, check that every job's task file can be read back (same task, same digest)
-before writing anything, render the workflow, write it.
+``export(tasks, outdir, backend=...)``: check the backend's options, trace the tasks, check
+that their modules import in the jobs, plan the jobs, check that every job's task file reads
+back (same task, same digest) before writing anything, render the workflow, write it.
 """
 
 from __future__ import annotations
@@ -9,13 +10,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from . import config
-from .compile.plan import Plan, SlurmOptions, make_plan
-from .compile.rules import build_rules
-from .compile.snakemake import compile_snakemake
+from .compile.backend import get_backend
+from .compile.plan import Plan, make_plan
 from .compile.writer import write_files
 from .errors import CompileError, SmttaskError
 from .graph import TaskGraph, trace
@@ -24,29 +24,96 @@ from .task import Task
 
 @dataclass(frozen=True)
 class ExportResult:
+    """What an export wrote, and what the backend made of the plan."""
+
     folder: Path
+    backend: str
     jobs: int
     tasks: int  # tasks in the graph (jobs + memoized)
-    layout: str
-    rules: int
+    batches: int
     written: tuple[str, ...]
     unchanged: tuple[str, ...]
     removed: tuple[str, ...]
+    description: str = ""  # the backend's words, e.g. "named layout, 4 rules"
+    entry: str | None = None  # the file starting the workflow, in `folder`
+    run: str = ""  # how to run it; "{entry}" stands for the entry file's path
+    details: Mapping[str, str | int] = field(default_factory=dict)
 
     @property
-    def snakefile(self) -> Path:
-        return self.folder / "Snakefile"
+    def entry_path(self) -> Path | None:
+        return None if self.entry is None else self.folder / self.entry
 
     def summary(self) -> str:
         changed = f"{len(self.written)} written, {len(self.unchanged)} unchanged"
         if self.removed:
             changed += f", {len(self.removed)} stale removed"
-        return (
-            f"Exported {self.jobs} job{'s' if self.jobs != 1 else ''} ({self.tasks} tasks, "
-            f"{self.layout} layout, {self.rules} rule{'s' if self.rules != 1 else ''}) to "
-            f"{self.folder}: {changed}.\n"
-            f"Run: snakemake -s {self.snakefile} --cores 4"
+        shape = f", {self.description}" if self.description else ""
+        text = (
+            f"Exported {self.jobs} job{'s' if self.jobs != 1 else ''} ({self.tasks} tasks"
+            f"{shape}) to {self.folder}: {changed}."
         )
+        if self.run:
+            text += f"\nRun: {self.run.format(entry=self.entry_path)}"
+        return text
+
+
+@dataclass(frozen=True)
+class SnakemakeExport(ExportResult):
+    """The result of ``export_snakemake``: an ExportResult that names its layout and rules."""
+
+    @property
+    def layout(self) -> str:
+        return str(self.details["layout"])
+
+    @property
+    def rules(self) -> int:
+        return int(self.details["rules"])
+
+    @property
+    def snakefile(self) -> Path:
+        return self.folder / "Snakefile"
+
+
+def export(
+    tasks: Task | Iterable[Task],
+    outdir: str | Path = "build",
+    *,
+    backend: str = "snakemake",
+    batch: int | Mapping[str, int] | None = None,
+    force: bool = False,
+    **options: object,
+) -> ExportResult:
+    """Write a workflow running `tasks` (and all they need) into `outdir`, for `backend`.
+
+    Recorded tasks become jobs (``smttask run TASKFILE``); memoized tasks run inside the jobs
+    that use them. `batch`: run up to N independent tasks of one type per job (an int for
+    every type, or ``{"task_name": N}``). `options` go to the backend, which checks them
+    (``smttask.compile.backend.get_backend(backend).validate_options``) before anything is
+    traced. Nothing is written unless every job's task file loads back into the same task.
+    """
+    engine = get_backend(backend)
+    backend_options = engine.validate_options(options)
+    graph = trace(tasks)
+    check_modules(graph)
+    plan = plan_export(graph, outdir, batch=batch)
+    check_plan(plan, graph)
+    files = engine.render(plan, backend_options)
+    described = engine.describe(plan, backend_options)
+    report = write_files(Path(outdir), files, force=force)
+    return ExportResult(
+        folder=Path(outdir),
+        backend=engine.name,
+        jobs=len(plan.jobs),
+        tasks=len(graph),
+        batches=len(plan.batches),
+        written=report.written,
+        unchanged=report.unchanged,
+        removed=report.removed,
+        description=described.text,
+        entry=described.entry,
+        run=described.run,
+        details=dict(described.details),
+    )
 
 
 def export_snakemake(
@@ -59,7 +126,7 @@ def export_snakemake(
     slurm_partition: str | None = None,
     slurm_status_command: str | None = None,
     force: bool = False,
-) -> ExportResult:
+) -> SnakemakeExport:
     """Write a Snakemake workflow running `tasks` (and all they need) into `outdir`.
 
     Recorded tasks become jobs (``smttask run TASKFILE``); memoized tasks run inside the jobs
@@ -67,57 +134,28 @@ def export_snakemake(
     type) or ``"auto"`` (named up to 500 rules). `batch`: run up to N independent tasks of
     one type per job (an int for every type, or ``{"task_name": N}``). The ``slurm_*``
     options go into ``profiles/slurm``; use ``slurm_status_command="squeue"`` on clusters
-    without accounting (sacct).
+    without accounting (sacct). The same as ``export(tasks, outdir, backend="snakemake",
+    ...)``.
     """
-    graph = trace(tasks)
-    check_modules(graph)
-    plan = plan_export(
-        graph,
+    result = export(
+        tasks,
         outdir,
-        layout=layout,
+        backend="snakemake",
         batch=batch,
-        slurm=SlurmOptions(
-            account=slurm_account, partition=slurm_partition, status_command=slurm_status_command
-        ),
+        force=force,
+        layout=layout,
+        slurm_account=slurm_account,
+        slurm_partition=slurm_partition,
+        slurm_status_command=slurm_status_command,
     )
-    check_plan(plan, graph)
-    ruleset = build_rules(plan)
-    files = compile_snakemake(plan, ruleset)
-    report = write_files(Path(outdir), files, force=force)
-    return ExportResult(
-        folder=Path(outdir),
-        jobs=len(plan.jobs),
-        tasks=len(graph),
-        layout=ruleset.layout,
-        rules=len(ruleset.rules),
-        written=report.written,
-        unchanged=report.unchanged,
-        removed=report.removed,
-    )
+    return SnakemakeExport(**{f.name: getattr(result, f.name) for f in fields(result)})
 
 
 def plan_export(
-    graph: TaskGraph,
-    outdir: str | Path,
-    *,
-    layout: str = "auto",
-    batch: int | Mapping[str, int] | None = None,
-    slurm: SlurmOptions | None = None,
+    graph: TaskGraph, outdir: str | Path, *, batch: int | Mapping[str, int] | None = None
 ) -> Plan:
-    slurm = slurm or SlurmOptions()
-    if slurm.status_command not in (None, "sacct", "squeue"):
-        raise CompileError(
-            f"SLURM status command {slurm.status_command!r} is not supported: use 'squeue' "
-            f"(clusters without accounting) or 'sacct'."
-        )
-    return make_plan(
-        graph,
-        root=config.project_root(),
-        outdir=Path(outdir),
-        layout=layout,
-        batch=batch,
-        slurm=slurm,
-    )
+    """The plan of `graph`, to be written into `outdir` of the current project."""
+    return make_plan(graph, root=config.project_root(), outdir=Path(outdir), batch=batch)
 
 
 def check_modules(graph: TaskGraph) -> None:

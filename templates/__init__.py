@@ -1,5 +1,6 @@
-"""Templates of the files `smttask export-snakemake` writes (Snakefile, profiles, README).
+"""Templates of the files the workflow backends write, one folder per backend.
 
+``snakemake/``: the Snakefile, its profiles and README that `smttask export-snakemake` writes.
 Shipped inside the wheel as package data of ``smttask.templates``; read them with
 ``importlib.resources.files("smttask.templates")``.
 """

@@ -11,10 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from smttask.compile.plan import SlurmOptions, make_plan
-from smttask.compile.rule import identifier
-from smttask.compile.rules import NAMED_MAX_RULES, build_rules
-from smttask.compile.snakemake import compile_snakemake
+from smttask.compile.plan import make_plan
+from smttask.compile.snakemake import (
+    NAMED_MAX_RULES,
+    SlurmOptions,
+    SnakemakeOptions,
+    build_rules,
+    compile_snakemake,
+    identifier,
+    validate_options,
+)
 from smttask.errors import CompileError
 from smttask.graph import trace
 
@@ -52,12 +58,12 @@ def pipeline(mod, rates=(0.5, 1.0, 2.0)):
     return mod.collect(values=[mod.measure(trace=mod.simulate(grid=g, rate=r)) for r in rates])
 
 
-def render(project, tasks, **options):
-    slurm = options.pop("slurm", SlurmOptions())
-    plan = make_plan(
-        trace(tasks), root=project.root, outdir=project.root / "build", slurm=slurm, **options
-    )
-    return plan, compile_snakemake(plan)
+def render(project, tasks, *, batch=None, slurm=None, **options):
+    """The plan of `tasks` and its Snakemake files; `options` as `export` takes them."""
+    opts = validate_options(options)
+    plan = make_plan(trace(tasks), root=project.root, outdir=project.root / "build", batch=batch)
+    opts = SnakemakeOptions(layout=opts.layout, slurm=slurm or SlurmOptions())
+    return plan, compile_snakemake(plan, opts)
 
 
 def check_snapshot(name: str, text: str) -> None:
@@ -235,7 +241,7 @@ def test_rules_sharing_a_folder_constrain_the_digest(project, mod):
     )
     tasks = [mod.measure(trace=[1.0]), other.measure(trace=[1.0]), mod.collect(values=[2.0])]
     plan, files = render(project, tasks, layout="wildcard")
-    rules = {r.name: r for r in build_rules(plan).rules}
+    rules = {r.name: r for r in build_rules(plan, "wildcard").rules}
     assert set(rules) == {"collect", "measure", "measure_2"}
     assert rules["collect"].constraint == ""  # alone in its folder
     assert rules["measure"].constraint == rules["measure_2"].constraint == "[0-9a-f]+"
@@ -271,6 +277,6 @@ def test_iterative_tasks_name_their_iteration(project):
     names = [r.name for r in build_rules(plan).rules]
     assert names == [f"walk_{family[:8]}__n3", f"walk_{family[:8]}__n5"]
     plan, files = render(project, tasks, layout="wildcard")
-    (rule,) = build_rules(plan).rules
+    (rule,) = build_rules(plan, "wildcard").rules
     assert rule.outputs == ("data/run_dump/walk/{key}_n.json", "data/run_dump/walk/{key}_x.json")
     assert json.loads(files["jobs.json"])["walk"]["keys"] == [f"{family}__n3", f"{family}__n5"]

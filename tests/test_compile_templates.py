@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -13,10 +14,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = [
-    "Snakefile.j2",
-    "README.md.j2",
-    "profiles/local/config.yaml.j2",
-    "profiles/slurm/config.yaml.j2",
+    "snakemake/Snakefile.j2",
+    "snakemake/README.md.j2",
+    "snakemake/profiles/local/config.yaml.j2",
+    "snakemake/profiles/slurm/config.yaml.j2",
 ]
 
 
@@ -28,8 +29,18 @@ def test_editable_install_finds_the_templates():
 
 @pytest.mark.slow
 def test_wheel_install_finds_the_templates(tmp_path):
+    # Build from a clean copy: setuptools reuses an in-tree build/ folder, whose leftovers
+    # (modules since moved or removed) would otherwise end up in the wheel.
+    source = tmp_path / "source"
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".*_cache"
+        ),
+    )
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(REPO), "-w", str(tmp_path)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(source), "-w", str(tmp_path)],
         capture_output=True,
         text=True,
     )
@@ -51,7 +62,11 @@ assert smttask.__file__.startswith({str(site)!r}), smttask.__file__
 root = files("smttask.templates")
 assert str(root).startswith({str(site)!r}), root
 from smttask.compile.templates import render
-print(render("profiles/local/config.yaml.j2", {{"outdir": "build"}}))
+print(render("snakemake/profiles/local/config.yaml.j2", {{"outdir": "build"}}))
+from smttask.compile.backend import get_backend
+backend = get_backend("snakemake")  # the backend's package ships too
+assert sys.modules[type(backend).__module__].__file__.startswith({str(site)!r})
+assert sys.modules["smttask.compile.plan"].__file__.startswith({str(site)!r})
 """
     run = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ..compile.snakemake.options import LAYOUTS, STATUS_COMMANDS
+
 
 def _parse_batch(values: tuple[str, ...]) -> dict[str, int] | None:
     sizes: dict[str, int] = {}
@@ -34,7 +36,7 @@ def _parse_batch(values: tuple[str, ...]) -> dict[str, int] | None:
 )
 @click.option(
     "--layout",
-    type=click.Choice(["auto", "named", "wildcard"]),
+    type=click.Choice(LAYOUTS),
     default="auto",
     show_default=True,
     help="named: one rule per task; wildcard: one rule per task type (for thousands of "
@@ -52,7 +54,7 @@ def _parse_batch(values: tuple[str, ...]) -> dict[str, int] | None:
 )
 @click.option(
     "--slurm-status",
-    type=click.Choice(["sacct", "squeue"]),
+    type=click.Choice(STATUS_COMMANDS),
     default=None,
     help="How the SLURM profile polls job states; squeue for clusters without accounting.",
 )

@@ -1,6 +1,9 @@
 """Jinja2 templates shipped in the package ``smttask.templates`` (the top-level ``templates/``).
 
+Each backend keeps its templates in a folder of its own name (``snakemake/Snakefile.j2``).
 Found through ``importlib.resources``, so an editable install and a wheel behave the same.
+jinja2 is imported on the first render, not on import: the command line reads a backend's
+options without paying for it.
 """
 
 from __future__ import annotations
@@ -8,11 +11,12 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib.resources import files
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CompileError
+
+if TYPE_CHECKING:
+    import jinja2
 
 PACKAGE = "smttask.templates"
 
@@ -32,6 +36,8 @@ def _load(name: str) -> str:
 
 @cache
 def environment() -> jinja2.Environment:
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(_load),
         undefined=jinja2.StrictUndefined,
@@ -43,4 +49,5 @@ def environment() -> jinja2.Environment:
 
 
 def render(name: str, context: dict[str, Any]) -> str:
+    """Template `name` (e.g. ``"snakemake/Snakefile.j2"``) filled with `context`."""
     return environment().get_template(name).render(context)

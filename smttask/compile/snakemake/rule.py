@@ -7,7 +7,7 @@ import keyword
 import re
 from dataclasses import dataclass
 
-from .plan import Job, Plan, ResourceValue
+from ..plan import Job, Plan, ResourceValue
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,98 @@
+"""From a traced task graph to a plan: one job per recorded task, then types and batches."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ...errors import CompileError
+from .batching import batch_sizes, task_types
+from .model import Job, Plan, ResourceValue
+
+if TYPE_CHECKING:  # the plan reads a graph; importing the graph module (networkx) is not needed
+    from ...graph import Node, TaskGraph
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def relative(path: Path, root: Path) -> str:
+    """`path` relative to `root` in posix spelling; absolute if it lies outside `root`."""
+    path = Path(os.path.abspath(path))
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def make_plan(
+    graph: TaskGraph,
+    *,
+    root: Path,
+    outdir: Path,
+    batch: int | Mapping[str, int] | None = None,
+) -> Plan:
+    """The plan for the recorded tasks of `graph`, written to `outdir` in project `root`.
+
+    `batch`: run up to N independent jobs of one task type in one process (an int for every
+    type, or ``{"task_name": N}``, ``"*"`` standing for every other type).
+    """
+    sizes = batch_sizes(batch)
+    root = Path(os.path.abspath(root))
+    outdir = Path(os.path.abspath(outdir))
+    stub = Plan(relative(outdir, root), Path(os.path.relpath(root, outdir)).as_posix(), ())
+    jobs = tuple(_job(graph, node, stub, root) for node in graph.jobs())
+    if not jobs:
+        raise CompileError(
+            "The tasks contain no recorded task, so there is no job to export: memoized "
+            "tasks keep their results in memory only. Export RecordedTask instances (or tasks "
+            "that use them)."
+        )
+    return Plan(
+        outdir=stub.outdir,
+        root_from_outdir=stub.root_from_outdir,
+        jobs=jobs,
+        task_types=task_types(jobs, sizes),
+    )
+
+
+def _job(graph: TaskGraph, node: Node, plan: Plan, root: Path) -> Job:
+    task, spec = node.task, node.task._spec
+    where = f"{spec.taskname} (task {node.label})"
+    resources: list[tuple[str, ResourceValue]] = []
+    for name, value in sorted(spec.resources.items()):
+        if not isinstance(name, str) or not _IDENT.match(name) or name == "threads":
+            raise CompileError(
+                f"{where} declares resource {name!r}, which is not a valid resource name. "
+                f"Use identifiers such as mem_mb, runtime, slurm_partition; set threads with "
+                f"the `threads=` option."
+            )
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise CompileError(
+                f"{where}: resource {name}={value!r} must be an integer or a string (e.g. "
+                f"mem_mb=2000, runtime='2h', slurm_partition='gpu')."
+            )
+        resources.append((name, value))
+    return Job(
+        key=node.key,
+        name=task.name,
+        taskname=task.taskname,
+        kind=_kind(type(task)),
+        taskfile=plan.path("tasks", task.name, f"{node.key}.json"),
+        desc=json.dumps(task.desc, indent=2) + "\n",
+        outputs=tuple(relative(p, root) for p in node.outputs),
+        upstream=tuple(graph.job_upstream(node.key)),
+        threads=max(1, spec.threads),
+        resources=tuple(resources),
+        retries=spec.retries,
+    )
+
+
+def _kind(cls: type) -> str:
+    for base in cls.__mro__[1:]:
+        if base.__dict__.get("_is_kind", False):
+            return base.__name__
+    return cls.__name__
