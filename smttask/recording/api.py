@@ -198,7 +198,7 @@ class RecordSink(Protocol):
 
     def write(self, records: Sequence[Mapping[str, Any]]) -> None:
         """Store `records` (dicts as described in ``fields``); a record whose label is
-        already stored replaces it. A batch is stored whole or not at all."""
+        already stored replaces it. Up to 1,000 records are stored all or none."""
 
     def edit_tags(
         self, labels: Iterable[str], add: Collection[str] = (), remove: Collection[str] = ()

@@ -30,6 +30,9 @@ ATTEMPTS = 8
 
 def write_records(info: ProjectInfo, records: Sequence[Mapping[str, Any]]) -> None:
     """Store `records` (dicts as described in ``fields``) in the project's record store."""
+    for r in records:
+        if not isinstance(r.get("label"), str) or not r["label"]:
+            raise RecordingError(f"A record needs a label (text), not {r.get('label')!r}.")
     setup.activate(info)
     for start in range(0, len(records), BATCH):
         batch = records[start : start + BATCH]
