@@ -271,11 +271,25 @@ def test_tags_are_added_and_removed_where_queries_and_the_stores_tools_see_them(
 
 
 def test_tags_added_by_the_stores_own_tools_are_read_too(impl: Impl) -> None:
-    impl.store.write([record("r0", T0, tags=["_finished_"]), record("r1", T0 + HOUR)])
+    impl.store.write([
+        record("r0", T0, tags=["_finished_"], parameters={"x": 0}),
+        record("r1", T0 + HOUR, parameters={"x": 1}),
+    ])  # fmt: skip
     impl.tag_natively("r0", "checked")
     assert labels(find(impl.store, [Where("tags", "has", "checked")])) == ["r0"]
     assert impl.store.edit_tags(["r0"], remove=["checked"]) == {"r0": {"_finished_"}}
     assert impl.listed_tags("r0") == {"_finished_"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the batch writer gives each record its own parameter-set row; Sumatra's own save "
+    "(smt tag, smt comment, smtweb edits) then finds two rows with the same content",
+)
+def test_sumatras_own_save_of_records_with_equal_parameters(tmp_path: Path) -> None:
+    impl = _django(_info(tmp_path, "sqlite", str(tmp_path / "records")))
+    impl.store.write([record("r0", T0), record("r1", T0 + HOUR)])
+    impl.tag_natively("r0", "checked")
 
 
 #: Five records, newest last, for the condition tests (labelled 1 to 5 by their prefix).
