@@ -176,7 +176,7 @@ class RSView:
         return next((r for r in (Record(row, self._source) for row in rows) if self._keep(r)), None)
 
     def _read(self, *, flush: bool) -> Iterable[Record]:
-        """The view's records: those kept, or (without) read from the store again."""
+        """The view's records: those it keeps, or, if it keeps none yet, read again."""
         if self._records is not None or self._fixed is not None:
             return self.records()
         return self._stream(flush=flush)
