@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
@@ -62,6 +62,9 @@ class RecordRow(NamedTuple):
     script_arguments: str  # module.task
     user: str
     parameters: str  # JSON text
+
+
+_INDEX = {name: i for i, name in enumerate(RecordRow._fields)}
 
 
 class OutputRow(NamedTuple):
@@ -130,25 +133,32 @@ def matches(condition: Condition, row: RecordRow) -> bool:
     ``regex``: Python's ``re.search``; ``gte``, ``lt``: at or after, before a time; ``has``:
     the record has the tag.
     """
+    return predicate(condition)(row)
+
+
+def predicate(condition: Condition) -> Callable[[RecordRow], bool]:
+    """`matches` for one condition, as a function of a row (for testing many rows)."""
     if isinstance(condition, AnyOf):
-        return any(matches(c, row) for c in condition.conditions)
-    value = getattr(row, condition.field)
-    op, wanted = condition.op, condition.value
+        parts = [predicate(c) for c in condition.conditions]
+        return lambda row: any(part(row) for part in parts)
+    i, op, wanted = _INDEX[condition.field], condition.op, condition.value
+    test: Callable[[Sequence[Any]], bool]
     if op == "eq":
-        return bool(value == wanted)
-    if op == "in":
-        return value in wanted
-    if op == "contains":
-        return wanted in value
-    if op == "endswith":
-        return bool(value.endswith(wanted))
-    if op == "regex":
-        return re.search(wanted, value) is not None
-    if op == "gte":
-        return bool(value >= wanted)
-    if op == "lt":
-        return bool(value < wanted)
-    return wanted in value  # has
+        test = lambda row: bool(row[i] == wanted)  # noqa: E731
+    elif op == "in":
+        test = lambda row: row[i] in wanted  # noqa: E731
+    elif op in ("contains", "has"):
+        test = lambda row: wanted in row[i]  # noqa: E731
+    elif op == "endswith":
+        test = lambda row: bool(row[i].endswith(wanted))  # noqa: E731
+    elif op == "regex":
+        search = re.compile(wanted).search
+        test = lambda row: search(row[i]) is not None  # noqa: E731
+    elif op == "gte":
+        test = lambda row: bool(row[i] >= wanted)  # noqa: E731
+    else:
+        test = lambda row: bool(row[i] < wanted)  # noqa: E731
+    return test
 
 
 def task_condition(*names: str) -> AnyOf:
@@ -169,7 +179,18 @@ def find(
     native = [c for c in conditions if source.native(c)]
     rest = [c for c in conditions if not source.native(c)]
     rows = source.query(native, newest_first=newest_first, chunk_size=chunk_size)
-    return rows if not rest else (r for r in rows if all(matches(c, r) for c in rest))
+    return rows if not rest else keep(rows, rest)
+
+
+def keep(rows: Iterable[RecordRow], conditions: Sequence[Condition]) -> Iterator[RecordRow]:
+    """The rows satisfying every condition."""
+    tests = [predicate(c) for c in conditions]
+    for row in rows:
+        for test in tests:
+            if not test(row):
+                break
+        else:
+            yield row
 
 
 def parameters_text(parameters: Any) -> str:

@@ -27,7 +27,7 @@ from .api import (
     OutputRow,
     RecordRow,
     check_tag,
-    matches,
+    keep,
     parameters_text,
 )
 from .projectfile import ProjectInfo
@@ -120,8 +120,7 @@ class MemoryStore:
         newest_first: bool = True,
         chunk_size: int = CHUNK,
     ) -> Iterator[RecordRow]:
-        rows = [s.row for s in self._in_order(newest_first)]
-        return iter([r for r in rows if all(matches(c, r) for c in conditions)])
+        return iter(list(keep((s.row for s in self._in_order(newest_first)), conditions)))
 
     def _in_order(self, newest_first: bool = True) -> list[_Stored]:
         with self._lock:

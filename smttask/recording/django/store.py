@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ...errors import RecordingError
-from ..api import CHUNK, LONG_TEXT_FIELDS, TEXT_FIELDS, Condition, OutputRow, RecordRow, matches
+from ..api import CHUNK, LONG_TEXT_FIELDS, TEXT_FIELDS, Condition, OutputRow, RecordRow, keep
 from ..projectfile import ProjectInfo
 from . import query as conds
 from . import setup, tags
@@ -109,7 +109,8 @@ class DjangoStore:
                 recheck.append(condition)
         order = _NEWEST_FIRST if newest_first else tuple(c[1:] for c in _NEWEST_FIRST)
         found = rows.order_by(*order).values_list(*_ROW_COLUMNS)
-        return _rows(found.iterator(chunk_size=chunk_size), recheck)
+        rows_read = _rows(found.iterator(chunk_size=chunk_size))
+        return keep(rows_read, recheck) if recheck else rows_read
 
     def labels(self) -> list[str]:
         return list(self._records().order_by(*_NEWEST_FIRST).values_list("label", flat=True))
@@ -186,10 +187,10 @@ class DjangoStore:
         return self.store_record(label)
 
 
-def _rows(found: Iterator[tuple[Any, ...]], recheck: list[Condition]) -> Iterator[RecordRow]:
+def _rows(found: Iterator[tuple[Any, ...]]) -> Iterator[RecordRow]:
     names = tags.tag_names
     for label, when, duration, text, outcome, reason, version, main, args, user, params in found:
-        row = RecordRow(
+        yield RecordRow(
             label,
             when,
             duration,
@@ -202,8 +203,6 @@ def _rows(found: Iterator[tuple[Any, ...]], recheck: list[Condition]) -> Iterato
             user or "",
             params or "",
         )
-        if not recheck or all(matches(c, row) for c in recheck):
-            yield row
 
 
 def _output(path: str, digest: str, creation: Any, meta: str | None) -> OutputRow:
