@@ -6,7 +6,7 @@ Makes a project with N real records (N/2 `fit` tasks on N/2 `prep` tasks, run in
 process), then, in a fresh process, times (median of K, each on a new view):
   - open:      RSView() (Django set-up, journal flush), once;
   - all:       every record as RSView reads it (one query of the needed columns) against
-               every record as Sumatra's Record objects (``RecordStore.records()``, the
+               every record as Sumatra's Record objects (``open_store().records()``, the
                objects ``smt`` and Sumatra's API give: a dozen queries per record; timed once);
   - filtered:  task + parameter filter with its conditions in the query, against the same
                tests as a Python predicate over every record;
