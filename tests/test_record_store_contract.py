@@ -304,7 +304,7 @@ DATA = [
     record("4_reanalyze_d", T0 + 36 * HOUR, script_arguments="tasks.reanalyze",
            tags=["_crashed_"], outcome="ValueError: bad x=3", user="ada"),
     record("5_fail_e", T0 + 31 * 24 * HOUR, script_arguments="fail", tags=["_killed_"],
-           outcome="ANALYZE later"),
+           outcome="ANALYZE later", user="a*b?[c]"),
 ]  # fmt: skip
 PLUS_ONE = timezone(timedelta(hours=1))
 CONDITIONS: list[tuple[list[Condition], str]] = [
@@ -314,6 +314,10 @@ CONDITIONS: list[tuple[list[Condition], str]] = [
     ([Where("outcome", "contains", "analyze")], ""),  # case matters
     ([Where("outcome", "contains", "ANALYZE")], "5"),
     ([Where("outcome", "contains", "%_")], "3"),  # no wildcards
+    ([Where("user", "contains", "*b?[")], "5"),
+    ([Where("user", "contains", "ab")], ""),
+    ([Where("user", "endswith", "[c]")], "5"),
+    ([Where("user", "endswith", "?[c")], ""),
     ([Where("outcome", "contains", "")], "12345"),
     ([Where("script_arguments", "endswith", ".analyze")], "23"),
     ([Where("script_arguments", "endswith", "analyze")], "234"),

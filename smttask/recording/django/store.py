@@ -104,7 +104,7 @@ class DjangoStore:
                     f"The {kind} record store cannot evaluate {condition}; check it on the "
                     f"rows instead (see RecordSource.native)."
                 )
-            rows = rows.filter(conds.q(condition))
+            rows = rows.filter(conds.q(kind, condition))
             if not conds.exact(kind, condition):
                 recheck.append(condition)
         order = _NEWEST_FIRST if newest_first else tuple(c[1:] for c in _NEWEST_FIRST)
