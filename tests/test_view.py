@@ -116,7 +116,7 @@ def test_database_conditions_never_change_the_result(tasks) -> None:  # type: ig
         lambda v: v.filter.task("analyze"),
         lambda v: v.filter.task("view_tasks.square", "fail"),
         lambda v: v.filter.label(contains="analyze"),
-        lambda v: v.filter.label(contains="ANALYZE"),  # SQLite's LIKE ignores case; we don't
+        lambda v: v.filter.label(contains="ANALYZE"),  # case matters, in every store
         lambda v: v.filter.label(regex=r"_(fail|square)_"),
         lambda v: v.filter.status("crashed"),
         lambda v: v.filter.tags("_finished_"),
