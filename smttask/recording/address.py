@@ -13,8 +13,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ProjectError
+
+if TYPE_CHECKING:
+    from .projectfile import ProjectInfo
 
 SQLITE, POSTGRESQL, MYSQL = "sqlite", "postgresql", "mysql"
 #: The stores smttask reads and writes (Sumatra's Django store on these databases).
@@ -53,12 +57,14 @@ def unsupported_message(address: str) -> str:
     )
 
 
-def require_database(kind: str, address: str, smt_dir: Path) -> None:
-    """Raise ProjectError unless the store is one smttask reads and writes."""
+def require_database(info: ProjectInfo) -> None:
+    """Raise ProjectError unless the project's store is one smttask reads and writes."""
+    kind, address = info.kind, info.store
     if kind in DATABASE_KINDS:
         return
     if kind == UNSUPPORTED:
         raise ProjectError(unsupported_message(address))
+    smt_dir = info.smt_dir
     raise ProjectError(
         f"The Sumatra project in {smt_dir.parent} keeps records in a {kind} store ({address}), "
         f"which loses records when several processes write at once; smttask reads and writes "

@@ -74,7 +74,7 @@ class ProjectRecorder:
         return self._watcher
 
     def check(self, task: Task) -> GitState:
-        require_database(self.info.kind, self.info.store, self.info.smt_dir)
+        require_database(self.info)
         interval = config.settings.git_check_interval
         return self.watcher().check(interval, fields.module_file(task))
 

@@ -33,7 +33,7 @@ def open_store(root: Path | None = None, *, flush_first: bool = True) -> RecordS
 def backend(info: ProjectInfo) -> RecordStore:
     """The implementation of the project's record store (its tables created if missing);
     ProjectError for a store smttask does not use."""
-    require_database(info.kind, info.store, info.smt_dir)
+    require_database(info)
     from .django import DjangoStore
 
     return DjangoStore(info)

@@ -40,7 +40,7 @@ _active: dict[str, Any] = {"key": None, "pid": None}
 
 def django_database(info: ProjectInfo) -> dict[str, Any]:
     """Django's DATABASES entry for the project's record store."""
-    require_database(info.kind, info.store, info.smt_dir)
+    require_database(info)
     if info.kind == SQLITE:
         options: dict[str, Any] = {"timeout": SQLITE_TIMEOUT}
         if django.VERSION >= (5, 1):
