@@ -7,7 +7,7 @@ process), then, in a fresh process, times (median of K interleaved repeats for e
 case, Sumatra's included, each on a new view):
   - open:      RSView() (Django set-up, journal flush), once;
   - all:       every record as RSView reads it (one query of the needed columns) against
-               every record as Sumatra's Record objects (``RecordStore.records()``, the
+               every record as Sumatra's Record objects (``open_store().records()``, the
                objects ``smt`` and Sumatra's API give: a dozen queries per record);
   - filtered:  task + parameter filter with its conditions in the query, against the same
                tests as a Python predicate over every record;

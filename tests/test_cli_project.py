@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from smttask import DirtyRepositoryError, config
@@ -147,3 +149,32 @@ def test_data_roots_of_a_project_made_by_smt_init(project) -> None:  # type: ign
     subprocess.run([smt, "configure", "-i", "/"], cwd=project.root, check=True)
     config.forget_project_root()  # `smt init` without -i reads inputs from "/": never used
     assert config.input_root() == project.root / "data"
+
+
+def test_one_message_for_an_unsupported_store_address(project) -> None:  # type: ignore[no-untyped-def]
+    from smttask.recording import find_project
+    from smttask.recording.store import open_store
+
+    expected = re.escape("Unsupported record store 'ftp://host/records'. Give nothing")
+    result = invoke("project", "init", "--yes", "--store", "ftp://host/records")
+    assert isinstance(result.exception, ProjectError)
+    assert re.match(expected, str(result.exception)) and not (project.root / ".smt").exists()
+
+    assert invoke("project", "init", "--yes").exit_code == 0
+    merged = invoke("store", "merge", "ftp://host/records")  # another store to merge from
+    assert isinstance(merged.exception, ProjectError) and re.match(expected, str(merged.exception))
+
+    settings = project.root / ".smt" / "project"  # the project's own store
+    data = json.loads(settings.read_text())
+    data["record_store"]["db_file"] = "ftp://host/records"
+    settings.write_text(json.dumps(data))
+    info = find_project(project.root)
+    assert info is not None and info.kind == "unsupported"
+    with pytest.raises(ProjectError, match=expected):
+        open_store()
+    tasks = project.write_module(
+        "unsup",
+        "from smttask import RecordedTask\n@RecordedTask\ndef f(x: int) -> int:\n    return x\n",
+    )
+    with pytest.raises(ProjectError, match=expected):
+        tasks.f(x=1).run()  # never run without its record

@@ -126,7 +126,7 @@ def _other_project(tmp_path: Path, name: str) -> Path:
 
 def test_merge_another_store_reporting_collisions(smt_project, tasks, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from smttask.recording import find_project
-    from smttask.recording.writer import write_records
+    from smttask.recording.django.writer import write_records
 
     tasks.square(x=1).run()
     other = _other_project(tmp_path, "other")

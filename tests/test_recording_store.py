@@ -63,7 +63,7 @@ def test_moving_a_journal_twice_keeps_one_record_per_label(smt_project) -> None:
     rec = recording.RECORDER.projects[smt_project.root]
     batch = list(rec.pending)
     recording.flush()
-    from smttask.recording.writer import write_records
+    from smttask.recording.django.writer import write_records
 
     write_records(rec.info, batch)  # e.g. a crash between the store commit and the journal
     assert len(open_store().labels()) == 1

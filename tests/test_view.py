@@ -116,7 +116,7 @@ def test_database_conditions_never_change_the_result(tasks) -> None:  # type: ig
         lambda v: v.filter.task("analyze"),
         lambda v: v.filter.task("view_tasks.square", "fail"),
         lambda v: v.filter.label(contains="analyze"),
-        lambda v: v.filter.label(contains="ANALYZE"),  # SQLite's LIKE ignores case; we don't
+        lambda v: v.filter.label(contains="ANALYZE"),  # case matters, in every store
         lambda v: v.filter.label(regex=r"_(fail|square)_"),
         lambda v: v.filter.status("crashed"),
         lambda v: v.filter.tags("_finished_"),
@@ -465,6 +465,60 @@ def test_records_journaled_by_other_processes_are_flushed_first(smt_project) -> 
     assert done.returncode == 0, done.stderr
     assert list(journal_dir(smt_project.root).glob("*.jsonl"))
     assert len(rs.refresh()) == 3 and {r.param("x") for r in rs} == {0, 1, 2}
+
+
+def test_each_read_moves_the_journaled_records_once(tasks, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import smttask.recording.store as store_module
+
+    moves = []
+    real = store_module.flush
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        moves.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store_module, "flush", counting)
+    rs = RSView()
+    assert moves == []  # opening a view reads nothing
+    assert len(rs) == 7 and len(moves) == 1
+    assert rs.latest == rs[0] and len(moves) == 1  # read once, then kept
+    assert RSView().filter.task("analyze").latest.name == "analyze" and len(moves) == 2
+    label = rs[0].label
+    assert RSView().get(label[:-2]).label == label and len(moves) == 3  # prefix: one read
+    with pytest.raises(RecordNotFoundError):
+        RSView().filter.task("square").get("no-such-label")
+    assert len(moves) == 4
+
+
+def test_a_view_reads_any_record_store_the_same_way(tasks) -> None:  # type: ignore[no-untyped-def]
+    from smttask.recording.memory import MemoryStore
+    from smttask.recording.store import open_store
+
+    sqlite = open_store()
+    memory = MemoryStore(sqlite.info)
+    memory.write([sqlite.record(label) for label in reversed(sqlite.labels())])  # oldest first
+    rs, rm = RSView(), RSView(store=memory)
+    chains = [
+        lambda v: v,
+        lambda v: v.filter.task("analyze").filter.params(eq={"dt": 0.5}),
+        lambda v: v.filter.task("view_tasks.square", "fail"),
+        lambda v: v.filter.label(regex=r"_(fail|square)_"),
+        lambda v: v.filter.label(contains="ANALYZE"),
+        lambda v: v.filter.status("crashed", "killed"),
+        lambda v: v.filter.on(date.today()).filter.tags("_finished_"),
+        lambda v: v.filter.params(gt={"arr.x": 1}),
+    ]
+    for chain in chains:
+        assert labels(chain(rm)) == labels(chain(rs))
+    stats = rm.filter.task("analyze").filter.params(eq={"arr.x": 2}).latest
+    assert stats.get_output().mean == 2.0 and stats.sumatra["label"] == stats.label
+    assert (
+        rm.filter.status("crashed").latest.stdout_stderr
+        == rs.filter.status("crashed").latest.stdout_stderr
+    )
+    assert rm.filter.task("square").add_tag("memory") == 3
+    assert len(RSView(store=memory).filter.tags("memory")) == 3
+    assert len(RSView().filter.tags("memory")) == 0  # the project's own store is untouched
 
 
 def test_rsview_is_exported_lazily_from_smttask() -> None:

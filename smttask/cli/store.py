@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from ..recording.store import RecordStore
+    from ..recording.api import RecordStore
 
 
 def _open() -> RecordStore:
@@ -53,7 +53,9 @@ def find_output(path: Path) -> None:
     """Show the record(s) that produced the output file PATH (an archived result under the
     output data store, or its link under the input data store), and whether the file still
     has the recorded content."""
-    matches = _open().find_output(path)
+    from ..recording.lookup import find_output as find
+
+    matches = find(_open(), path)
     if not matches:
         click.echo(
             f"No record produced {path}. It was computed without recording; "
@@ -154,11 +156,13 @@ def delete(
     The archived output files go, with their links in the input data store; files that a
     remaining record also produced stay. Use --dry-run first to see the list.
     """
+    from ..recording.lookup import delete as delete_records
+    from ..recording.lookup import plan_delete, select
+
     if not (labels or tags or tasks):
         raise click.UsageError("Select records: give LABELS, --tag TAG or --task NAME.")
     db = _open()
-    chosen = db.select(labels, tags, tasks)
-    plan = db.plan_delete(chosen, outputs=not keep_outputs)
+    plan = plan_delete(db, select(db, labels, tags, tasks), outputs=not keep_outputs)
     here = Path.cwd()
     for label in plan.labels:
         click.echo(f"record {label}")
@@ -170,7 +174,7 @@ def delete(
         return
     if not yes:
         click.confirm(f"Delete {summary}?", abort=True)
-    failed = db.delete(plan)
+    failed = delete_records(db, plan)
     for line in failed:
         click.echo(f"Could not delete {line}", err=True)
     click.echo(f"Deleted {summary}.")

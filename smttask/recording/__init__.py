@@ -6,10 +6,14 @@ the record store or the store is read. See ``docs/recording.md`` for the record 
 Modules: ``recorder`` (the ``hooks.Recorder``), ``gitstate`` (clean-code check),
 ``context`` (interpreter, machine, packages), ``capture`` (stdout/stderr tee), ``fields``
 (record fields from a task), ``journal`` (per-process journal files), ``flush`` (journal →
-store), ``projectfile`` (``.smt/`` files); with Sumatra/Django: ``djangodb`` (store set-up),
-``writer`` (batch writes), ``store`` (reading, deleting), ``readback`` (reading another
-store), ``maintenance`` (rebuild, surrogates, merge), ``projectinit`` (project creation),
-``smtcli`` (Sumatra's command line).
+store), ``projectfile`` (``.smt/`` files), ``address`` (record-store addresses).
+
+The record store, behind one seam: ``api`` (``RecordSink``, ``RecordSource``, store-neutral
+conditions), ``store`` (opening a project's store), its implementations ``django`` (Sumatra's
+Django store; the only ORM user) and ``memory``; on any of them, ``edit`` (tags,
+invalidating results), ``lookup`` (selecting, finding the producer of a file, deleting),
+``maintenance`` (rebuild, surrogates, merge); result file names come from ``smttask.storage``.
+Also ``projectinit`` (project creation) and ``smtcli`` (Sumatra's command line).
 """
 
 from __future__ import annotations
@@ -38,9 +42,9 @@ def prepare_store(root: Path | None = None) -> None:
 
     info = find_project(root or config.project_root())
     if info is not None:
-        from .djangodb import activate
+        from .store import backend
 
-        activate(info)
+        backend(info)
 
 
 __all__ = [

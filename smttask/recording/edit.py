@@ -1,45 +1,24 @@
-"""Editing stored records in place: their tags, and the recorded paths of their outputs.
+"""Changing stored records on request: their tags, and invalidating their results.
 
-Sumatra keeps a record's tags twice: in the record's ``tags`` column (comma-separated) and in
-its tagging tables, which ``smt list TAG`` and ``smtweb`` read. Both are changed together, in
-one transaction, under the same write lock as record writes.
+These are the changes ``smttask.view`` makes (a view only reads; it asks these functions to
+write). They work on any ``RecordStore`` (``smttask.recording.api``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+import os
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import RecordingError
+from ..storage import DataRoots, archive_at, is_invalidated, link_at, move_aside
 
 if TYPE_CHECKING:
-    from .store import RecordStore
+    from .api import RecordStore
 
-_CHUNK = 500
-
-
-def tag_names(text: str | None) -> frozenset[str]:
-    """The tags in a record's ``tags`` column (comma-separated; space-separated if no comma,
-    as Sumatra's tagging reads it)."""
-    if not text:
-        return frozenset()
-    words = text.split(",") if "," in text else text.split()
-    return frozenset(w.strip() for w in words if w.strip())
-
-
-def check_tag(tag: str) -> str:
-    """`tag` if Sumatra can store it as one tag, else RecordingError."""
-    if not isinstance(tag, str) or not tag.strip() or len(tag) > 50:
-        raise RecordingError(
-            f"A tag is a non-empty string of at most 50 characters, not {tag!r}. Give a "
-            f"shorter tag."
-        )
-    if "," in tag or '"' in tag or tag != tag.strip() or any(c.isspace() for c in tag):
-        raise RecordingError(
-            f"Tag {tag!r} contains a comma, quote or white space, which Sumatra would split "
-            f"into several tags. Use '-' or '_' instead (e.g. {'_'.join(tag.split())!r})."
-        )
-    return tag
+#: The tag `invalidate()` adds.
+INVALID_TAG = "_invalid_"
 
 
 def edit_tags(
@@ -48,58 +27,58 @@ def edit_tags(
     add: Collection[str] = (),
     remove: Collection[str] = (),
 ) -> dict[str, frozenset[str]]:
-    """Add and remove tags of the records with these labels; return their new tags."""
-    from django.contrib.contenttypes.models import ContentType
-    from django.db import transaction
-    from sumatra.recordstore.django_store.tagging import Tag, TaggedItem
-
-    from . import djangodb
-
-    added = {check_tag(t) for t in add}
-    removed = {check_tag(t) for t in remove} - added
-    labels = list(dict.fromkeys(labels))
-    djangodb.activate(store.info)
-    db = "default"
-    result: dict[str, frozenset[str]] = {}
-    with transaction.atomic(using=db):
-        djangodb.write_lock(store.info)
-        ctype = ContentType.objects.db_manager(db).get_for_model(store.models.Record)
-        tags = {name: Tag.objects.using(db).get_or_create(name=name)[0] for name in added}
-        for start in range(0, len(labels), _CHUNK):
-            rows = store.queryset().filter(label__in=labels[start : start + _CHUNK])
-            for db_id, label, text in rows.order_by().values_list("db_id", "label", "tags"):
-                current = tag_names(text)
-                new = (current | added) - removed
-                result[label] = new
-                if new == current:
-                    continue
-                store.models.Record.objects.using(db).filter(db_id=db_id).update(
-                    tags=",".join(sorted(new))
-                )
-                TaggedItem.objects.using(db).filter(
-                    content_type=ctype, object_id=db_id, tag__name__in=list(current - new)
-                ).delete()
-                for name in sorted(new - current):
-                    TaggedItem.objects.using(db).get_or_create(
-                        tag=tags[name], content_type=ctype, object_id=db_id
-                    )
-    return result
+    """Add and remove tags of the records with these labels; return the new tags of those
+    found (a tag is one word of at most 50 characters: RecordingError otherwise)."""
+    return store.edit_tags(labels, add, remove)
 
 
-def move_outputs(store: RecordStore, moves: Mapping[str, str]) -> int:
-    """Record that output files moved (paths relative to the output data store, old → new),
-    in every record naming them; return how many data keys changed."""
-    from django.db import transaction
+@dataclass(frozen=True)
+class Invalidated:
+    files: list[Path]  # the record's files, renamed
+    tags: frozenset[str] | None  # its new tags (None: the record is no longer in the store)
 
-    from . import djangodb
 
-    djangodb.activate(store.info)
-    changed = 0
-    with transaction.atomic(using="default"):
-        djangodb.write_lock(store.info)
-        keys = store.models.DataKey.objects.using("default").filter(
-            output_from_record__project__id=store.info.name
-        )
-        for old, new in moves.items():
-            changed += keys.filter(path=old).update(path=new)
-    return changed
+def invalidate(store: RecordStore, label: str, digest: str | None = None) -> Invalidated:
+    """Mark the record `label` invalid, so that its task never loads its results again.
+
+    Removes the input-store links pointing to the record's files, renames those files
+    beside themselves (``<name>.invalid[<n>].<ext>``) and records the new names (in every
+    record naming them), tags the record ``_invalid_``, and forgets the task's result kept
+    in this process's memory (`digest`: the task's digest). Nothing is deleted; running it
+    again changes nothing. If recording the new names fails, the files get their names back.
+    """
+    info = store.info
+    moves: dict[str, str] = {}
+    kept: list[Path] = []
+    done: list[tuple[Path, Path]] = []
+    try:
+        for key in store.outputs(label):
+            archive = archive_at(DataRoots(info.input_root, info.output_root), key.path)
+            if is_invalidated(key.path.rpartition("/")[2]):
+                kept.append(archive)  # invalidated before
+                continue
+            link = link_at(DataRoots(info.input_root, info.output_root), key.path)
+            if link is not None and link.is_symlink() and _same(link, archive):
+                link.unlink()
+            if not archive.exists():
+                continue
+            target = move_aside(archive)
+            done.append((archive, target))
+            moves[key.path] = target.relative_to(info.output_root).as_posix()
+            kept.append(target)
+        if moves:
+            store.move_outputs(moves)
+    except BaseException:
+        for archive, target in reversed(done):  # the record still names the old paths
+            os.replace(target, archive)
+        raise
+    tags = store.edit_tags([label], add=(INVALID_TAG,)).get(label)
+    if digest is not None:
+        from ..task import memory_cache
+
+        memory_cache.pop(digest, None)
+    return Invalidated(kept, tags)
+
+
+def _same(link: Path, archive: Path) -> bool:
+    return os.path.realpath(link) == os.path.realpath(archive)

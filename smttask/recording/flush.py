@@ -64,9 +64,9 @@ def _move(info: ProjectInfo, path: Path, fd: int) -> tuple[int, int]:
     records, flushed = assemble(read_entries(fd, path))
     todo = [r for r in records if r["label"] not in flushed]
     if todo:
-        from .writer import write_records
+        from .store import backend
 
-        write_records(info, todo)
+        backend(info).write(todo)
     path.unlink(missing_ok=True)
     killed = sum("_killed_" in r.get("tags", ()) for r in todo)
     if killed:

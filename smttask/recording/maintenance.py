@@ -3,19 +3,22 @@ records for outputs that have none, merge another store into this one."""
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ProjectError, RecordingError
-from ..storage import parse, replace_symlink
+from ..fileio import replace_symlink
+from ..storage import DataRoots, archive_at, link_at, parse
 from . import fields
+from .address import SQLITE, classify
 from .context import executable
-from .projectfile import ProjectInfo, find_project
-from .store import RecordStore
+from .projectfile import ProjectInfo, find_project, store_info
+
+if TYPE_CHECKING:
+    from .api import RecordStore
 
 
 @dataclass
@@ -26,21 +29,16 @@ class RebuildReport:
 
 def rebuild(store: RecordStore, *, dry_run: bool = False) -> RebuildReport:
     """Recreate missing input-store links from the records (newest record wins); idempotent."""
+    info = store.info
     report = RebuildReport()
-    keys = (
-        store.models.DataKey.objects.using("default")
-        .filter(output_from_record__project__id=store.info.name)
-        .order_by("-output_from_record__timestamp")
-        .values_list("path", flat=True)
-    )
     done: set[Path] = set()
-    for key_path in keys:
-        archive = store.archive_path(key_path)
+    for _, key in store.output_index():
+        archive = archive_at(DataRoots(info.input_root, info.output_root), key.path)
         if not archive.exists():
             if archive not in report.missing:
                 report.missing.append(archive)
             continue
-        link = store.link_path(key_path)
+        link = link_at(DataRoots(info.input_root, info.output_root), key.path)
         if link is None or link in done:
             continue
         done.add(link)
@@ -67,11 +65,7 @@ def create_surrogates(
     from a matching task description file when one is given, else they only name the task
     and its key. The surrogate states that the code version and environment are unknown.
     """
-    known = set(
-        store.models.DataKey.objects.using("default")
-        .filter(output_from_record__project__id=store.info.name)
-        .values_list("path", flat=True)
-    )
+    known = {key.path for _, key in store.output_index()}
     groups: dict[tuple[str, str, int], list[tuple[Path, str]]] = defaultdict(list)
     root = store.info.output_root
     for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else ():
@@ -92,9 +86,7 @@ def create_surrogates(
         report.labels.append(record["label"])
         report.files.extend(p for p, _ in files)
     if records and not dry_run:
-        from .writer import write_records
-
-        write_records(store.info, records)
+        store.write(records)
     return report
 
 
@@ -158,75 +150,35 @@ class MergeReport:
 
 
 def other_project(source: str) -> tuple[ProjectInfo, str | None]:
-    """The store to merge from: a project folder, an SQLite file or a PostgreSQL URI."""
+    """The store to merge from: a project folder, an SQLite file or a database URI; and the
+    project's name when `source` is a project folder."""
     path = Path(source).expanduser()
     if path.is_dir():
         info = find_project(path.resolve())
         if info is None:
             raise ProjectError(f"{source} holds no Sumatra project (no .smt/project).")
         return info, info.name
-    if not (source.startswith(("postgresql://", "postgres://")) or path.is_file()):
+    address = classify(source)
+    if address.kind == SQLITE and not path.is_file():
         raise ProjectError(
-            f"Cannot merge from {source!r}: give a project folder, an SQLite record store file "
-            f"or a postgresql:// URI."
+            f"Cannot merge from {source!r}: no such project folder or SQLite file. Give a "
+            f"project folder, an SQLite record store file or a postgresql:// URI."
         )
-    from .djangodb import store_info
-
     return store_info(source), None
 
 
 def merge(store: RecordStore, source: str, *, project: str | None = None,
           dry_run: bool = False) -> MergeReport:  # fmt: skip
     """Copy the records of another store into this one, reporting label collisions."""
-    from django.db import transaction
-
-    from .djangodb import add_database
-    from .readback import read_records
-
     other, name = other_project(source)
     if (other.kind, other.store) == (store.info.kind, store.info.store):
         raise ProjectError(f"{source} is this project's own record store: nothing to merge.")
-    alias = add_database("merge_source", other)
-    name = project or name or _only_project(store, alias, source)
-    theirs = read_records(alias, name)
-    ours = {r.label: r for r in store.records(r.label for r in theirs)}
-    report = MergeReport()
-    new = []
-    for record in theirs:
-        mine = ours.get(record.label)
-        if mine is None:
-            new.append(record)
-            report.added.append(record.label)
-        elif _same(mine, record):
-            report.identical.append(record.label)
-        else:
-            report.collisions.append(record.label)
-    if new and not dry_run:
-        target = store.sumatra_store()
-        with transaction.atomic(using="default"):
-            for record in reversed(new):  # oldest first
-                target.save(store.project_name, record)
-    return report
+    from .django import DjangoStore
+    from .django.merge import merge_records
 
-
-def _only_project(store: RecordStore, alias: str, source: str) -> str:
-    names = list(store.models.Project.objects.using(alias).values_list("id", flat=True))
-    if len(names) != 1:
+    if not isinstance(store, DjangoStore):
         raise ProjectError(
-            f"{source} holds the records of {len(names)} projects ({', '.join(names) or 'none'}); "
-            f"choose one with --project NAME."
+            f"Records are merged into a Django record store (SQLite, PostgreSQL, MySQL), not "
+            f"into {type(store).__name__}. Open the project's own store with open_store()."
         )
-    return str(names[0])
-
-
-def _same(a: Any, b: Any) -> bool:
-    def key(r: Any) -> tuple[Any, ...]:
-        outputs = sorted((k.path, k.digest) for k in r.output_data)
-        params = r.parameters.as_dict() if hasattr(r.parameters, "as_dict") else str(r.parameters)
-        return (r.timestamp, r.version, r.main_file, outputs, params)
-
-    return bool(key(a) == key(b))
-
-
-def describe_paths(paths: list[Path], root: Path) -> list[str]:
-    return [os.path.relpath(p, root) for p in paths]
+    return merge_records(store, other, project or name, source, dry_run=dry_run)

@@ -19,6 +19,7 @@ from typing import Any
 from .. import config
 from ..errors import ProjectError
 from ..fileio import write_atomic
+from .address import OTHER, SHELVE, SQLITE, UNSUPPORTED, classify
 
 SETTINGS_FILE = "smttask.json"
 DIRTY_KEY = "dirty_directories"
@@ -29,7 +30,7 @@ class ProjectInfo:
     root: Path
     name: str
     store: str  # SQLite file path, or a postgresql:// / mysql:// URI
-    kind: str  # "sqlite" | "postgresql" | "mysql" | "shelve" | "other"
+    kind: str  # address.DATABASE_KINDS, or "shelve" | "other" | "unsupported" (refused)
     input_root: Path
     output_root: Path
     project_dirty_dirs: tuple[str, ...]  # from the project files (not from config)
@@ -60,6 +61,14 @@ def find_project(root: Path) -> ProjectInfo | None:
     info = _read(root, project_file)
     _cache[root] = (stamp, info)
     return info
+
+
+def store_info(address: str) -> ProjectInfo:
+    """A ProjectInfo for a bare record store (an SQLite file or a database URI, see
+    `address.classify`), outside any project folder."""
+    found = classify(address)
+    here = Path(".")
+    return ProjectInfo(here, "", found.location, found.kind, here, here, ())
 
 
 def require_project(root: Path | None = None) -> ProjectInfo:
@@ -105,18 +114,18 @@ def _read(root: Path, project_file: Path) -> ProjectInfo:
 
 def _store(spec: Any, root: Path) -> tuple[str, str]:
     if not isinstance(spec, dict):
-        return str(root / ".smt" / "records"), "sqlite"
+        return str(root / ".smt" / "records"), SQLITE
     kind = str(spec.get("type", ""))
     if kind.endswith("DjangoRecordStore"):
         uri = str(spec.get("db_file") or root / ".smt" / "records")
-        if uri.startswith("postgres"):
-            return uri, "postgresql"
-        if uri.startswith(("mysql", "mariadb")):
-            return uri, "mysql"
-        return str(root / Path(uri).expanduser()), "sqlite"
+        try:
+            address = classify(uri, base=root)
+        except ProjectError:
+            return uri, UNSUPPORTED  # refused when the store is used, with the same message
+        return address.location, address.kind
     if kind.endswith("ShelveRecordStore"):
-        return str(spec.get("shelf_name", "")), "shelve"
-    return str(spec), "other"
+        return str(spec.get("shelf_name", "")), SHELVE
+    return str(spec), OTHER
 
 
 def _as_list(value: Any) -> list[str]:

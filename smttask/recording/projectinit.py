@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .. import config
 from ..errors import ProjectError
+from .address import SQLITE, classify
 from .gitstate import locate
 from .projectfile import DIRTY_KEY, ProjectInfo, find_project, write_settings
 
@@ -33,7 +34,7 @@ class InitOptions:
     name: str
     input_dir: str = str(config.DEFAULT_INPUT_DIR)
     output_dir: str = str(config.DEFAULT_OUTPUT_DIR)
-    store: str | None = None  # None: SQLite in .smt/records
+    store: str | None = None  # an address (see `address`); None: SQLite in .smt/records
     dirty_dirs: tuple[str, ...] = ()
 
 
@@ -54,19 +55,6 @@ def check_can_init(root: Path) -> Path:
     return repo_root
 
 
-def store_kind(store: str | None) -> str:
-    if store is None or not re.match(r"^[a-z][a-z0-9+]*://", store):
-        return "sqlite"
-    if store.startswith(("postgresql://", "postgres://")):
-        return "postgresql"
-    if store.startswith(("mysql://", "mariadb://")):
-        return "mysql"
-    raise ProjectError(
-        f"Unsupported record store {store!r}. Give nothing (SQLite in .smt/records), a path to "
-        f"an SQLite file, or a PostgreSQL URI such as postgresql://user@host:5432/dbname."
-    )
-
-
 def init_project(root: Path, options: InitOptions) -> ProjectInfo:
     """Create the Sumatra project in `root` (see the module docstring)."""
     root = root.resolve()
@@ -76,21 +64,19 @@ def init_project(root: Path, options: InitOptions) -> ProjectInfo:
             f"Invalid project name {options.name!r}: use letters, digits, '_', '-' and spaces, "
             f"starting with a letter or digit (e.g. {default_name(root)!r})."
         )
-    kind = store_kind(options.store)
-    if kind == "postgresql":
-        _require_psycopg2()
+    address = classify(options.store or str(root / ".smt" / "records"), base=root)
+    store = address.location
+    if address.kind == SQLITE:
+        store = str(Path(store).resolve())
     inputs, outputs = root / options.input_dir, root / options.output_dir
-    store = str(root / ".smt" / "records") if options.store is None else options.store
-    if kind == "sqlite":
-        store = str((root / store).resolve())
     smt_existed = (root / ".smt").exists()
-    info = ProjectInfo(root, options.name, store, kind, inputs, outputs, options.dirty_dirs)
+    info = ProjectInfo(root, options.name, store, address.kind, inputs, outputs, options.dirty_dirs)
     try:
         (root / ".smt").mkdir(exist_ok=True)
         (root / ".smt" / ".gitignore").write_text(SMT_GITIGNORE)
-        from .djangodb import activate
+        from .store import backend
 
-        activate(info)  # fails early if the store is unreachable; creates its tables
+        backend(info)  # fails early if the store is unreachable; creates its tables
         _write_project(root, repo_root, info)
         if options.dirty_dirs:
             write_settings(root, {DIRTY_KEY: list(options.dirty_dirs)})
@@ -102,15 +88,6 @@ def init_project(root: Path, options: InitOptions) -> ProjectInfo:
     found = find_project(root)
     assert found is not None
     return found
-
-
-def _require_psycopg2() -> None:
-    try:
-        import psycopg2  # noqa: F401
-    except ImportError:
-        raise ProjectError(
-            "A PostgreSQL record store needs psycopg2: pip install 'smttask[postgresql]'."
-        ) from None
 
 
 def _write_project(root: Path, repo_root: Path, info: ProjectInfo) -> None:

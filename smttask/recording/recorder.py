@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import config, hooks
-from ..errors import ProjectError, RecordingError
+from ..errors import RecordingError
 from . import fields
+from .address import require_database
 from .capture import Capture
 from .context import Dependencies, executable, platform_info
 from .gitstate import GitState, GitWatcher
@@ -73,13 +74,7 @@ class ProjectRecorder:
         return self._watcher
 
     def check(self, task: Task) -> GitState:
-        if self.info.kind not in ("sqlite", "postgresql", "mysql"):
-            raise ProjectError(
-                f"The Sumatra project in {self.info.root} keeps records in a {self.info.kind} "
-                f"store ({self.info.store}), which loses records when several processes write "
-                f"at once. Switch to the default SQLite store: `smttask smt configure --store "
-                f"{self.info.smt_dir / 'records'}`."
-            )
+        require_database(self.info)
         interval = config.settings.git_check_interval
         return self.watcher().check(interval, fields.module_file(task))
 
@@ -178,9 +173,9 @@ class ProjectRecorder:
                 self.last_flush = time.monotonic()
                 return 0
             try:
-                from .writer import write_records
+                from .store import backend
 
-                write_records(self.info, batch)
+                backend(self.info).write(batch)
             except Exception as exc:
                 if not quiet:
                     raise

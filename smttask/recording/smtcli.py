@@ -9,8 +9,8 @@ from pathlib import Path
 
 from .. import config
 from ..errors import RecordingError
-from .flush import flush
 from .projectfile import require_project
+from .store import backend, move_waiting
 
 #: smt sub-commands passed through, with one line of help each.
 COMMANDS = {
@@ -32,12 +32,8 @@ COMMANDS = {
 def run_smt(command: str, args: list[str], root: Path | None = None) -> int:
     """Run `smt COMMAND ARGS...` on the project; return its exit code."""
     info = require_project(root or config.project_root())
-    report = flush(info.root, strict=False)
-    for error in report.errors:
-        warnings.warn(f"Some records are not in the store yet: {error}", stacklevel=2)
-    from .djangodb import activate
-
-    activate(info)
+    move_waiting(info)
+    backend(info)  # Sumatra's commands read the store as Django's default database
     shown = warnings.showwarning
     import sumatra.commands as commands  # it replaces warnings.showwarning on import
 

@@ -1,24 +1,20 @@
-"""A record's files: rebuilding its task, loading the results it stored, invalidating them."""
+"""A record's files: rebuilding its task, loading the results it stored."""
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OutputError, TaskFileError, short_repr
-from ..storage import decode_output, is_invalidated, move_aside, parse
+from ..storage import decode_output, parse
 from . import keys
 
 if TYPE_CHECKING:
+    from ..recording.api import OutputRow
     from ..task import Task
     from .record import Record
-
-#: The tag `invalidate()` adds.
-INVALID_TAG = "_invalid_"
 
 
 @dataclass(frozen=True)
@@ -29,18 +25,13 @@ class OutputKey:
     size: int | None
 
     @classmethod
-    def parse(cls, path: str, digest: str, metadata: str) -> OutputKey:
-        try:
-            meta = json.loads(metadata) if metadata else {}
-        except ValueError:
-            meta = {}
-        meta = meta if isinstance(meta, dict) else {}
-        output = meta.get("output")
-        size = meta.get("size")
+    def parse(cls, key: OutputRow) -> OutputKey:
+        output = key.metadata.get("output")
+        size = key.metadata.get("size")
         return cls(
-            path=path,
-            digest=digest,
-            output=str(output) if output is not None else _output_from_name(path),
+            path=key.path,
+            digest=key.digest,
+            output=str(output) if output is not None else _output_from_name(key.path),
             size=size if isinstance(size, int) else None,
         )
 
@@ -73,15 +64,11 @@ def rebuild_task(record: Record, *, check_digest: bool) -> Task:
         ) from None
 
 
-def load_output(record: Record, name: str | None) -> Any:
-    stored = record.output_data
-    if not stored:
-        why = f" (it {record.status}: {record.outcome})" if record.status == "crashed" else ""
-        raise OutputError(
-            f"Record {record.label} stored no output{why}. Pick a finished record, e.g. "
-            f"rs.filter.status('finished').latest."
-        )
-    task = record._task if record._task is not None else rebuild_task(record, check_digest=False)
+def load_output(
+    label: str, task: Task, stored: list[OutputKey], output_root: Path, name: str | None
+) -> Any:
+    """The result record `label` stored in the files `stored` (under `output_root`), for
+    `task` (or its output `name`)."""
     names = task._spec.output.names
     if name is not None and name not in names:
         raise OutputError(
@@ -95,69 +82,26 @@ def load_output(record: Record, name: str | None) -> Any:
             key = stored[0]
         if key is None:
             raise OutputError(
-                f"Record {record.label} names no file for output {out!r} of {task._spec.name} "
+                f"Record {label} names no file for output {out!r} of {task._spec.name} "
                 f"(it names {[k.path for k in stored]})."
             )
-        values[out] = _read(task, record, key, out)
+        values[out] = _read(task, label, output_root / key.path, key.digest, out)
     return values[name] if name is not None else task._spec.output.join(values)
 
 
-def _read(task: Task, record: Record, key: OutputKey, output: str) -> Any:
-    path = record._source.info.output_root / key.path
+def _read(task: Task, label: str, path: Path, recorded: str, output: str) -> Any:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise OutputError(
-            f"{path}, an output file of record {record.label}, is missing: it was moved or "
+            f"{path}, an output file of record {label}, is missing: it was moved or "
             f"deleted. Run the task again (record.task.run(recompute=True)) to recompute it."
         ) from None
     digest = hashlib.sha1(data, usedforsecurity=False).hexdigest()
-    if digest != key.digest:
+    if digest != recorded:
         raise OutputError(
-            f"{path} no longer holds what record {record.label} stored (SHA-1 {digest}, "
-            f"recorded {key.digest}): it was changed after the record was made. Run the task "
+            f"{path} no longer holds what record {label} stored (SHA-1 {digest}, "
+            f"recorded {recorded}): it was changed after the record was made. Run the task "
             f"again (record.task.run(recompute=True)) to get a trustworthy result."
         )
     return decode_output(task, output, data, path)
-
-
-def invalidate(record: Record) -> list[Path]:
-    from ..recording.edit import move_outputs
-    from ..task import memory_cache
-
-    store = record._source.store()
-    root = store.info.output_root
-    moves: dict[str, str] = {}
-    kept: list[Path] = []
-    done: list[tuple[Path, Path]] = []
-    try:
-        for key in record.output_data:
-            archive = store.archive_path(key.path)
-            if is_invalidated(key.path):
-                kept.append(archive)  # invalidated before
-                continue
-            link = store.link_path(key.path)
-            if link is not None and link.is_symlink() and _same(link, archive):
-                link.unlink()
-            if not archive.exists():
-                continue
-            target = move_aside(archive)
-            done.append((archive, target))
-            moves[key.path] = target.relative_to(root).as_posix()
-            kept.append(target)
-        if moves:
-            move_outputs(store, moves)
-    except BaseException:
-        for archive, target in reversed(done):  # the record still names the old paths
-            os.replace(target, archive)
-        raise
-    record._outputs = None
-    record._set_tags(add=(INVALID_TAG,))
-    digest = record.params.get("digest")
-    if isinstance(digest, str):
-        memory_cache.pop(digest, None)
-    return kept
-
-
-def _same(link: Path, archive: Path) -> bool:
-    return os.path.realpath(link) == os.path.realpath(archive)

@@ -1,9 +1,10 @@
 """The filters of a view: ``rs.filter.task("analyze").filter.after(20261101)``.
 
 Each filter returns a new view with one more *step*: an exact test of a record, and, when it
-can be expressed cheaply in the database, a query condition selecting a superset of the
-records that pass it (the test then drops the rest). Nothing is read until a view's records
-are needed; conditions of all steps are applied in one query.
+can be said in the store-neutral conditions of ``smttask.recording.api``, conditions selecting
+a superset of the records that pass it (the test then drops the rest). Nothing is read until
+a view's records are needed; the conditions of all steps go into one query, and the store
+evaluates those it can.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..recording.api import AnyOf, Condition, Where, task_condition
 from . import dates, keys
 from .errors import FilterError
 from .record import STATUS_TAGS, Record
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 class Step:
     text: str  # how the step reads: task('analyze')
     keep: Callable[[Record], bool]  # the exact test
-    db: tuple[dict[str, Any], ...] = ()  # query conditions (selecting a superset), if any
+    conditions: tuple[Condition, ...] = ()  # selecting a superset of what `keep` keeps
 
 
 _STATUSES = {status: tag for tag, status in STATUS_TAGS.items()}
@@ -112,13 +114,8 @@ class Filters:
         def keep(r: Record) -> bool:
             return r.taskname in wanted or r.taskname.endswith(tails)
 
-        db: tuple[dict[str, Any], ...] = ()
-        if len(wanted) == 1:
-            db = ({"script_arguments__endswith": wanted[0]},)
-        elif self._view._source.info.kind == "sqlite":
-            alts = "|".join(re.escape(n) for n in wanted)
-            db = ({"script_arguments__regex": rf"(^|\.)({alts})$"},)
-        return self._then(Step(f"task({_args(*wanted)})", keep, db))
+        step = Step(f"task({_args(*wanted)})", keep, (task_condition(*wanted),))
+        return self._then(step)
 
     def status(self, *statuses: str) -> RSView:
         """Records with one of these statuses: finished, crashed, killed, running, surrogate."""
@@ -130,9 +127,9 @@ class Filters:
             tags.append(tag)
         if not tags:
             raise FilterError("status() needs a status, e.g. status('finished').")
-        db = ({"tags__contains": tags[0]},) if len(tags) == 1 else ()
+        found = AnyOf(tuple(Where("tags", "has", t) for t in tags))
         text = f"status({_args(*statuses)})"
-        return self._then(Step(text, lambda r: any(t in r.tags for t in tags), db))
+        return self._then(Step(text, lambda r: any(t in r.tags for t in tags), (found,)))
 
     def tags(self, *has: str, lacks: str | Iterable[str] = ()) -> RSView:
         """Records with every tag in `has` and none in `lacks`."""
@@ -140,7 +137,7 @@ class Filters:
         wanted = set(has)
         if not wanted and not lacking:
             raise FilterError("tags() needs tags, e.g. tags('paper') or tags(lacks='_invalid_').")
-        db = tuple({"tags__contains": t} for t in sorted(wanted))
+        db = tuple(Where("tags", "has", t) for t in sorted(wanted))
 
         def keep(r: Record) -> bool:
             return wanted <= r.tags and not (lacking & r.tags)
@@ -157,7 +154,7 @@ class Filters:
             Step(
                 f"after({dates.show(start)})",
                 lambda r: r.timestamp >= start,
-                ({"timestamp__gte": start},),
+                (Where("timestamp", "gte", start),),
             )
         )
 
@@ -168,7 +165,7 @@ class Filters:
             Step(
                 f"before({dates.show(start)})",
                 lambda r: r.timestamp < start,
-                ({"timestamp__lt": start},),
+                (Where("timestamp", "lt", start),),
             )
         )
 
@@ -179,7 +176,7 @@ class Filters:
             Step(
                 f"on({when!r})",
                 lambda r: start <= r.timestamp < end,
-                ({"timestamp__gte": start, "timestamp__lt": end},),
+                (Where("timestamp", "gte", start), Where("timestamp", "lt", end)),
             )
         )
 
@@ -221,16 +218,18 @@ class Filters:
                 f"(got {len(given)})."
             )
         how, value = given[0]
+        if not isinstance(value, str):
+            raise FilterError(f"{column}() compares text, not {value!r}.")
         text = f"{column}({_args(value) if not how else _args(**{how: value})})"
         if how == "regex":
             pattern = _regex(value)
-            sqlite = self._view._source.info.kind == "sqlite"
-            db = ({f"{column}__regex": value},) if sqlite else ()
+            db = (Where(column, "regex", value),)
             return self._then(Step(text, lambda r: bool(pattern.search(getattr(r, column))), db))
         if how == "contains":
-            db = ({f"{column}__contains": value},)
+            db = (Where(column, "contains", value),)
             return self._then(Step(text, lambda r: value in getattr(r, column), db))
-        return self._then(Step(text, lambda r: getattr(r, column) == value, ({column: value},)))
+        db = (Where(column, "eq", value),)
+        return self._then(Step(text, lambda r: getattr(r, column) == value, db))
 
     # -- parameters -----------------------------------------------------------------------------
 
@@ -257,7 +256,7 @@ class Filters:
         given |= {"isin": isin, "notin": notin, "contains": contains}
         tests: list[tuple[keys.Key, Callable[[Any, Any], bool], Any]] = []
         shown: list[str] = []
-        db: list[dict[str, Any]] = []
+        db: list[Condition] = []
         for op, mapping in given.items():
             for key, value in (mapping or {}).items():
                 if op in ("isin", "notin"):
@@ -266,7 +265,7 @@ class Filters:
                 shown.append(f"{op}={{{keys.show(key)!r}: {value!r}}}")
                 pushed = _stored_text(key, value) if op == "eq" else None
                 if pushed is not None:
-                    db.append({"parameters__content__contains": pushed})
+                    db.append(Where("parameters", "contains", pushed))
         present, absent = list(has), list(lacks)
         shown += [f"has={[keys.show(k) for k in present]}"] if present else []
         shown += [f"lacks={[keys.show(k) for k in absent]}"] if absent else []

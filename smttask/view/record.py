@@ -3,24 +3,24 @@
 The common fields come from one row read with the whole view; the rest (outputs, captured
 output, Sumatra's full ``Record``) is read when first asked for. The wrapper adds what a task
 user needs: the task behind the record (``task``), its stored results (``get_output``), tag
-editing and ``invalidate()``.
+editing and ``invalidate()`` (both made by ``smttask.recording.edit``).
 """
 
 from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..recording import fields
-from ..recording.edit import tag_names
+from ..errors import OutputError
+from ..recording import edit, fields
 from . import files, keys
 from .errors import RecordNotFoundError
 
 if TYPE_CHECKING:
+    from ..recording.api import RecordRow
     from ..task import Task
     from .source import Source
 
@@ -33,7 +33,7 @@ STATUS_TAGS = {
     fields.SURROGATE: "surrogate",
 }
 #: The tag `invalidate()` adds.
-INVALID = files.INVALID_TAG
+INVALID = edit.INVALID_TAG
 
 
 class Record:
@@ -41,19 +41,19 @@ class Record:
     ``reason``, ``version`` (commit), ``main_file``, ``user``, ``taskname`` (module.task),
     ``name`` (task), ``tags``, ``status``, ``params`` (the task description)."""
 
-    def __init__(self, row: Mapping[str, Any], source: Source) -> None:
+    def __init__(self, row: RecordRow, source: Source) -> None:
         self._source = source
-        self.label: str = row["label"]
-        self.timestamp: datetime = row["timestamp"]
-        self.duration: float | None = row["duration"]
-        self.outcome: str = row["outcome"] or ""
-        self.reason: str = row["reason"] or ""
-        self.version: str = row["version"] or ""
-        self.main_file: str = row["main_file"] or ""
-        self.user: str = row["user"] or ""
-        self.taskname: str = row["script_arguments"] or ""
-        self.tags: frozenset[str] = tag_names(row["tags"])
-        self._params_text: str = row["parameters__content"] or ""
+        self.label: str = row.label
+        self.timestamp: datetime = row.timestamp
+        self.duration: float | None = row.duration
+        self.outcome: str = row.outcome
+        self.reason: str = row.reason
+        self.version: str = row.version
+        self.main_file: str = row.main_file
+        self.user: str = row.user
+        self.taskname: str = row.script_arguments
+        self.tags: frozenset[str] = row.tags
+        self._params_text: str = row.parameters
         self._params: Any = None
         self._outputs: list[files.OutputKey] | None = None
         self._task: Task | None = None
@@ -107,9 +107,7 @@ class Record:
     def output_data(self) -> list[files.OutputKey]:
         """The output files the record names: path (in the output store), SHA-1, output."""
         if self._outputs is None:
-            self._outputs = [
-                files.OutputKey.parse(*row) for row in self._source.outputs(self.label)
-            ]
+            self._outputs = [files.OutputKey.parse(k) for k in self._source.outputs(self.label)]
         return self._outputs
 
     @property
@@ -125,8 +123,9 @@ class Record:
 
     @property
     def sumatra(self) -> Any:
-        """Sumatra's own ``Record`` object (every field, as ``smt view`` shows it)."""
-        return self._source.store().get(self.label)
+        """Sumatra's own ``Record`` object (every field, as ``smt view`` shows it); from a
+        store other than Sumatra's, that store's own object for the record."""
+        return self._source.store_record(self.label)
 
     # -- the task and its results ---------------------------------------------------------------
 
@@ -140,7 +139,17 @@ class Record:
     def get_output(self, name: str | None = None) -> Any:
         """The result this record stored (or its output `name`), read from the files the
         record names after checking their recorded SHA-1 — not from the task's current link."""
-        return files.load_output(self, name)
+        stored = self.output_data
+        if not stored:
+            why = f" (it {self.status}: {self.outcome})" if self.status == "crashed" else ""
+            raise OutputError(
+                f"Record {self.label} stored no output{why}. Pick a finished record, e.g. "
+                f"rs.filter.status('finished').latest."
+            )
+        task = (
+            self._task if self._task is not None else files.rebuild_task(self, check_digest=False)
+        )
+        return files.load_output(self.label, task, stored, self._source.info.output_root, name)
 
     # -- editing --------------------------------------------------------------------------------
 
@@ -155,15 +164,16 @@ class Record:
         return self
 
     def _set_tags(self, add: tuple[str, ...] = (), remove: tuple[str, ...] = ()) -> None:
-        from ..recording.edit import edit_tags
+        new = edit.edit_tags(self._source.store, [self.label], add, remove)
+        self._took(new.get(self.label))
 
-        new = edit_tags(self._source.store(), [self.label], add, remove)
-        if self.label not in new:
+    def _took(self, tags: frozenset[str] | None) -> None:
+        if tags is None:
             raise RecordNotFoundError(
                 f"Record {self.label} is no longer in the store {self._source.info.store}; "
                 f"it was deleted or replaced. Read the records again (RSView())."
             )
-        self.tags = new[self.label]
+        self.tags = tags
 
     def invalidate(self) -> list[Path]:
         """Mark the record invalid, so that its task never loads its results again.
@@ -174,7 +184,13 @@ class Record:
         still archived under the task's unnumbered file name. Nothing is deleted. Returns the
         files' new paths.
         """
-        return files.invalidate(self)
+        digest = self.params.get("digest")
+        done = edit.invalidate(
+            self._source.store, self.label, digest if isinstance(digest, str) else None
+        )
+        self._outputs = None
+        self._took(done.tags)
+        return done.files
 
     # -- display --------------------------------------------------------------------------------
 

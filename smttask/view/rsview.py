@@ -5,16 +5,18 @@
 
 A view is a description (project + filters) until its records are needed; then it reads the
 store once (after moving journaled records into it) and keeps what it read: ``refresh()``
-reads again. Records are ordered newest first.
+reads again. Records are ordered newest first. A view only reads; the changes it offers (tags,
+``Record.invalidate()``) are made by ``smttask.recording.edit``.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, overload
 
+from ..recording.api import Where
 from . import display
 from .errors import RecordNotFoundError
 from .filters import Filters, Step
@@ -24,16 +26,19 @@ from .source import Source
 if TYPE_CHECKING:
     import pandas
 
+    from ..recording.api import Condition, RecordStore
+
 
 class RSView:
     """The records of the project in `root` (default: the current project), or a filtered
-    part of them. Raises ProjectError outside a Sumatra project."""
+    part of them. Raises ProjectError outside a Sumatra project. With `store`, the records of
+    that store (any ``smttask.recording.api.RecordStore``, read as it is)."""
 
     _fixed: tuple[Record, ...] | None
     _records: list[Record] | None
 
-    def __init__(self, root: str | Path | None = None) -> None:
-        self._source = Source(root)
+    def __init__(self, root: str | Path | None = None, *, store: RecordStore | None = None) -> None:
+        self._source = Source(root, store=store)
         self._steps: tuple[Step, ...] = ()
         self._fixed = None
         self._records = None
@@ -69,15 +74,14 @@ class RSView:
     def _keep(self, record: Record) -> bool:
         return all(step.keep(record) for step in self._steps)
 
-    def _conditions(self) -> list[dict[str, Any]]:
-        return [cond for step in self._steps for cond in step.db]
+    def _conditions(self) -> list[Condition]:
+        return [cond for step in self._steps for cond in step.conditions]
 
-    def _stream(self, *, newest_first: bool = True) -> Iterator[Record]:
-        """The records passing the filters, read from the store in time order."""
-        rows = self._source.rows(self._conditions())
-        if not newest_first:
-            rows = rows.reverse()
-        for row in rows.iterator(chunk_size=500):
+    def _stream(self, *, newest_first: bool = True, flush: bool = True) -> Iterator[Record]:
+        """The records passing the filters, read from the store in time order (with `flush`,
+        after moving journaled records into it)."""
+        rows = self._source.rows(self._conditions(), newest_first=newest_first, flush=flush)
+        for row in rows:
             record = Record(row, self._source)
             if self._keep(record):
                 yield record
@@ -154,20 +158,28 @@ class RSView:
 
     def get(self, label: str) -> Record:
         """The record labelled `label` (or whose label starts with it, if only one does)."""
-        if self._records is None and self._fixed is None:
-            rows = self._source.rows([*self._conditions(), {"label": label}])
-            found = [r for r in (Record(row, self._source) for row in rows) if self._keep(r)]
-            if found:
-                return found[0]
-        else:
-            for record in self.records():
-                if record.label == label:
-                    return record
-        labels = self.list_labels()
-        starting = [x for x in labels if x.startswith(label)] if label else []
-        if len(starting) == 1:
-            return self.get(starting[0])
-        raise RecordNotFoundError(self._not_found(label, labels, starting))
+        found = self._lookup(label, flush=True)
+        if found is None:
+            labels = [r.label for r in self._read(flush=False)]
+            starting = [x for x in labels if x.startswith(label)] if label else []
+            if len(starting) == 1:
+                found = self._lookup(starting[0], flush=False)
+            if found is None:
+                raise RecordNotFoundError(self._not_found(label, labels, starting))
+        return found
+
+    def _lookup(self, label: str, *, flush: bool) -> Record | None:
+        if self._records is not None or self._fixed is not None:
+            return next((r for r in self.records() if r.label == label), None)
+        conditions = [*self._conditions(), Where("label", "eq", label)]
+        rows = self._source.rows(conditions, flush=flush)
+        return next((r for r in (Record(row, self._source) for row in rows) if self._keep(r)), None)
+
+    def _read(self, *, flush: bool) -> Iterable[Record]:
+        """The view's records: those it keeps, or, if it keeps none yet, read again."""
+        if self._records is not None or self._fixed is not None:
+            return self.records()
+        return self._stream(flush=flush)
 
     def _not_found(self, label: str, labels: list[str], starting: list[str]) -> str:
         where = self._describe()
@@ -178,7 +190,7 @@ class RSView:
                 f"({shown}). Give more of the label."
             )
         text = f"No record labelled {label!r} in {where}."
-        if self._steps and self._source.one(label).exists():
+        if self._steps and self._source.exists(label):
             text += " The store has it, but the view's filters leave it out."
         close = difflib.get_close_matches(label, labels, n=5, cutoff=0.6)
         if close:
@@ -205,7 +217,7 @@ class RSView:
         from ..recording.edit import edit_tags
 
         records = self.records()
-        new = edit_tags(self._source.store(), [r.label for r in records], add, remove)
+        new = edit_tags(self._source.store, [r.label for r in records], add, remove)
         for record in records:
             record.tags = new.get(record.label, record.tags)
         return sum(r.label in new for r in records)

@@ -1,74 +1,67 @@
-"""Where a view reads its records: the record store of one project.
+"""Where a view reads its records: a ``RecordSource`` (``smttask.recording.api``).
 
-Reading goes through ``smttask.recording`` (the only Sumatra/Django user): its store object
-hands out the Django query set of the project's records, which the view narrows with plain
-``filter()`` calls and reads with ``values()``, never loading Sumatra's full record objects
-(a dozen queries each) unless asked for one.
+By default, the record store of one project, opened through ``smttask.recording``; each read
+of a view's records first moves the project's journaled records into it, once. Filters reach
+the store as store-neutral conditions: the store evaluates those it can, the others are
+checked here on the rows it returns. Full records (a dozen queries each in Sumatra's store)
+are read only when asked for one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..recording.api import Where, find
 from ..recording.projectfile import ProjectInfo, require_project
 
 if TYPE_CHECKING:
-    from ..recording.store import RecordStore
-
-#: The columns a view reads for each record (the rest is read on demand).
-ROW_FIELDS = (
-    "label",
-    "timestamp",
-    "duration",
-    "tags",
-    "outcome",
-    "reason",
-    "version",
-    "main_file",
-    "script_arguments",
-    "user",
-    "parameters__content",
-)
-OUTPUT_FIELDS = ("output_data__path", "output_data__digest", "output_data__metadata")
+    from ..recording.api import Condition, OutputRow, RecordRow, RecordStore
 
 
 class Source:
-    """The record store of the project in `root` (default: the current project)."""
+    """The record store of the project in `root` (default: the current project), or the
+    `store` given (read as it is: no journal is moved into it)."""
 
-    def __init__(self, root: str | Path | None = None) -> None:
-        self.info: ProjectInfo = require_project(Path(root) if root is not None else None)
-        self.store(flush=True)  # fails now, with the store's message, if it cannot be read
+    def __init__(self, root: str | Path | None = None, *, store: RecordStore | None = None):
+        if store is None:
+            from ..recording.store import open_store
+
+            info = require_project(Path(root) if root is not None else None)
+            store = open_store(info.root, flush_first=False)  # fails now if it cannot be read
+            self._journals = True
+        else:
+            self._journals = False
+        self.store: RecordStore = store
+
+    @property
+    def info(self) -> ProjectInfo:
+        return self.store.info
 
     @property
     def name(self) -> str:
         return self.info.name
 
-    def store(self, *, flush: bool = False) -> RecordStore:
-        """The store, as Django's default database; with `flush`, journaled records first
-        move into it."""
-        from ..recording.store import open_store
+    def rows(
+        self, conditions: Sequence[Condition], *, newest_first: bool = True, flush: bool = True
+    ) -> Iterator[RecordRow]:
+        """The records satisfying every condition, newest first (or oldest first); with
+        `flush`, journaled records first move into the store."""
+        if flush and self._journals:
+            from ..recording.store import move_waiting
 
-        return open_store(self.info.root, flush_first=flush)
+            move_waiting(self.info)
+        return find(self.store, conditions, newest_first=newest_first)
 
-    def rows(self, filters: list[dict[str, Any]], *, flush: bool = True) -> Any:
-        """The query set of the records passing every filter (newest first), as row dicts."""
-        query = self.store(flush=flush).queryset()
-        for kwargs in filters:
-            query = query.filter(**kwargs)
-        return query.order_by("-timestamp", "-db_id").values(*ROW_FIELDS)
+    def exists(self, label: str) -> bool:
+        return next(self.rows([Where("label", "eq", label)], flush=False), None) is not None
 
-    def one(self, label: str) -> Any:
-        """The query set holding the record labelled `label`."""
-        return self.store().queryset().filter(label=label)
+    def outputs(self, label: str) -> list[OutputRow]:
+        return self.store.outputs(label)
 
-    def outputs(self, label: str) -> list[tuple[str, str, str]]:
-        rows = self.one(label).order_by().values_list(*OUTPUT_FIELDS)
-        return [(p, d, m or "") for p, d, m in rows if p is not None]
+    def text(self, label: str, field: str) -> str:
+        return self.store.text(label, field)
 
-    def text(self, label: str, column: str) -> str:
-        found = self.one(label).values_list(column, flat=True).first()
-        return str(found or "")
-
-    def labels(self) -> list[str]:
-        return list(self.store().queryset().values_list("label", flat=True))
+    def store_record(self, label: str) -> Any:
+        return self.store.store_record(label)

@@ -1,4 +1,4 @@
-"""Sumatra's Django record store, set up for many concurrent writers.
+"""Setting up Sumatra's Django record store for many concurrent writers.
 
 The record store of the current project is always Django's ``default`` database; working on
 another project's store switches it (Sumatra reads and writes tags through the default
@@ -27,8 +27,9 @@ from django.conf import settings as django_settings
 from django.db import DatabaseError, connections
 from sumatra.recordstore.django_store import db_config
 
-from ..errors import ProjectError
-from .projectfile import ProjectInfo
+from ...errors import ProjectError
+from ..address import MYSQL, POSTGRESQL, SQLITE, require_database
+from ..projectfile import ProjectInfo, store_info
 
 SQLITE_TIMEOUT = 30
 #: Key of the PostgreSQL advisory lock serializing smttask's writers.
@@ -39,12 +40,14 @@ _active: dict[str, Any] = {"key": None, "pid": None}
 
 def django_database(info: ProjectInfo) -> dict[str, Any]:
     """Django's DATABASES entry for the project's record store."""
-    if info.kind == "sqlite":
+    require_database(info)
+    if info.kind == SQLITE:
         options: dict[str, Any] = {"timeout": SQLITE_TIMEOUT}
         if django.VERSION >= (5, 1):
             options["transaction_mode"] = "IMMEDIATE"
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": info.store, "OPTIONS": options}
-    if info.kind == "postgresql":
+    if info.kind == POSTGRESQL:
+        _require_psycopg2()
         url = urlparse(info.store)
         return {
             "ENGINE": "django.db.backends.postgresql",
@@ -54,13 +57,17 @@ def django_database(info: ProjectInfo) -> dict[str, Any]:
             "USER": unquote(url.username or ""),
             "PASSWORD": unquote(url.password or ""),
         }
-    if info.kind == "mysql":
-        return dict(db_config.uri_to_db(info.store))
-    raise ProjectError(
-        f"The record store of {info.root} is a Sumatra {info.kind} store ({info.store}); smttask "
-        f"writes only to Django stores (SQLite, PostgreSQL, MySQL). Switch with `smttask smt "
-        f"configure --store {info.smt_dir / 'records'}`."
-    )
+    assert info.kind == MYSQL
+    return dict(db_config.uri_to_db(info.store))
+
+
+def _require_psycopg2() -> None:
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        raise ProjectError(
+            "A PostgreSQL record store needs psycopg2: pip install 'smttask[postgresql]'."
+        ) from None
 
 
 def activate(info: ProjectInfo) -> None:
@@ -98,18 +105,6 @@ def activate(info: ProjectInfo) -> None:
     except BaseException:
         _active["key"] = None
         raise
-
-
-def store_info(uri: str) -> ProjectInfo:
-    """A ProjectInfo for a bare record store (an SQLite file or a database URI)."""
-    if uri.startswith(("postgresql://", "postgres://")):
-        kind = "postgresql"
-    elif uri.startswith(("mysql://", "mariadb://")):
-        kind = "mysql"
-    else:
-        kind, uri = "sqlite", os.path.abspath(os.path.expanduser(uri))
-    here = Path(".")
-    return ProjectInfo(here, "", uri, kind, here, here, ())
 
 
 _sumatra_add_database = db_config.add_database
@@ -168,7 +163,7 @@ def _ensure_tables(info: ProjectInfo) -> None:
                 management.call_command(
                     "migrate", run_syncdb=True, database="default", verbosity=0, interactive=False
                 )
-    if info.kind == "sqlite":
+    if info.kind == SQLITE:
         with conn.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode")
             if str(cursor.fetchone()[0]).lower() != "wal":
@@ -177,7 +172,7 @@ def _ensure_tables(info: ProjectInfo) -> None:
 
 @contextmanager
 def _creation_lock(info: ProjectInfo) -> Iterator[None]:
-    if info.kind == "postgresql":
+    if info.kind == POSTGRESQL:
         with connections["default"].cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [PG_LOCK_KEY])
             try:
@@ -185,7 +180,7 @@ def _creation_lock(info: ProjectInfo) -> Iterator[None]:
             finally:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [PG_LOCK_KEY])
         return
-    folder = Path(info.store).parent if info.kind == "sqlite" else info.smt_dir
+    folder = Path(info.store).parent if info.kind == SQLITE else info.smt_dir
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".records.lock", "a+b") as f:
         try:
@@ -199,6 +194,6 @@ def _creation_lock(info: ProjectInfo) -> Iterator[None]:
 
 def write_lock(info: ProjectInfo) -> None:
     """Inside a transaction: make concurrent smttask writers wait for this one."""
-    if info.kind == "postgresql":
+    if info.kind == POSTGRESQL:
         with connections["default"].cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PG_LOCK_KEY])

@@ -13,33 +13,39 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db import DatabaseError, OperationalError, transaction
 
-from ..errors import RecordingError
-from . import djangodb
-from .projectfile import ProjectInfo
+from ...errors import RecordingError
+from ..api import parameters_text
+from ..projectfile import ProjectInfo
+from . import setup
 
 BATCH = 1000
 ATTEMPTS = 8
 
 
-def write_records(info: ProjectInfo, records: Sequence[dict[str, Any]]) -> None:
+def write_records(info: ProjectInfo, records: Sequence[Mapping[str, Any]]) -> None:
     """Store `records` (dicts as described in ``fields``) in the project's record store."""
-    djangodb.activate(info)
+    for r in records:
+        if not isinstance(r.get("label"), str) or not r["label"]:
+            raise RecordingError(f"A record needs a label (text), not {r.get('label')!r}.")
+    setup.activate(info)
     for start in range(0, len(records), BATCH):
         batch = records[start : start + BATCH]
-        _retrying(info, lambda batch=batch: _Batch(info.name).write(batch))  # type: ignore[misc]
+        retrying(info, lambda batch=batch: _Batch(info.name).write(batch))  # type: ignore[misc]
 
 
-def _retrying(info: ProjectInfo, write: Callable[[], None]) -> None:
+def retrying(info: ProjectInfo, write: Callable[[], None], *, unchanged: str = "") -> None:
+    """Run `write` in a transaction under smttask's write lock, retrying while the database
+    is busy; RecordingError if it fails (`unchanged`: what the message says was kept)."""
     for attempt in range(ATTEMPTS):
         try:
             with transaction.atomic(using="default"):
-                djangodb.write_lock(info)
+                setup.write_lock(info)
                 write()
             return
         except OperationalError as exc:
@@ -50,16 +56,18 @@ def _retrying(info: ProjectInfo, write: Callable[[], None]) -> None:
             if transient and attempt + 1 < ATTEMPTS:
                 time.sleep(min(0.05 * 2**attempt, 3.0) * (0.5 + random.random()))
                 continue
-            raise _failed(info, exc) from exc
+            raise _failed(info, exc, unchanged) from exc
         except DatabaseError as exc:
-            raise _failed(info, exc) from exc
+            raise _failed(info, exc, unchanged) from exc
 
 
-def _failed(info: ProjectInfo, exc: BaseException) -> RecordingError:
+def _failed(info: ProjectInfo, exc: BaseException, unchanged: str) -> RecordingError:
+    kept = unchanged or (
+        f"records waiting in {info.smt_dir / 'journal'} are kept and move on the next try"
+    )
     return RecordingError(
         f"Cannot write to the record store {info.store}: {type(exc).__name__}: {exc}. "
-        f"Check that it is reachable and writable; records waiting in "
-        f"{info.smt_dir / 'journal'} are kept and move on the next try."
+        f"Check that it is reachable and writable; {kept}."
     )
 
 
@@ -101,14 +109,14 @@ class _Batch:
             row = self._rows[key] = self._row(model, **attrs)
         return row
 
-    def write(self, records: Sequence[dict[str, Any]]) -> None:
+    def write(self, records: Sequence[Mapping[str, Any]]) -> None:
         m = self.m
         self._replace_existing([r["label"] for r in records])
         params = m.ParameterSet.objects.using("default").bulk_create(
             [
                 m.ParameterSet(
                     type="JSONParameterSet",
-                    content=json.dumps(r.get("parameters") or {}, sort_keys=True, indent=4),
+                    content=parameters_text(r.get("parameters")),
                 )
                 for r in records
             ]
@@ -138,7 +146,7 @@ class _Batch:
                 ).delete()
                 old.delete()
 
-    def _record(self, r: dict[str, Any], params: Any) -> Any:
+    def _record(self, r: Mapping[str, Any], params: Any) -> Any:
         ex = r.get("executable") or {}
         repo = r.get("repository") or {}
         launch = {"working_directory": (r.get("launch_mode") or {}).get("working_directory"),
@@ -184,7 +192,7 @@ class _Batch:
             self.m.Datastore, type="FileSystemDataStore", parameters=str({"root": str(root or "")})
         )
 
-    def _links(self, pairs: list[tuple[Any, dict[str, Any]]]) -> None:
+    def _links(self, pairs: list[tuple[Any, Mapping[str, Any]]]) -> None:
         m, db = self.m, "default"
         tagged, outputs, inputs, deps, platforms = [], [], [], [], []
         for row, r in pairs:
@@ -221,7 +229,7 @@ class _Batch:
         m.Record.dependencies.through.objects.using(db).bulk_create(deps)
         m.Record.platforms.through.objects.using(db).bulk_create(platforms)
 
-    def _key(self, key: dict[str, Any], row: Any) -> Any:
+    def _key(self, key: Mapping[str, Any], row: Any) -> Any:
         return self.m.DataKey(
             path=_clip(key.get("path", ""), 200),
             digest=_clip(key.get("digest", ""), 40),
@@ -244,7 +252,7 @@ _PLATFORM_SIZES = {
 }
 
 
-def _platform(p: dict[str, Any]) -> dict[str, Any]:
+def _platform(p: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _clip(str(p.get(k) or ""), n) for k, n in _PLATFORM_SIZES.items()} | {
         "ip_addr": str(p.get("ip_addr") or "127.0.0.1")
     }

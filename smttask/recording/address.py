@@ -1,0 +1,73 @@
+"""Record-store addresses, read one way everywhere: ``smttask project init --store``, the
+record store named in ``.smt/project``, and the source of ``smttask store merge``.
+
+An address is a path to an SQLite file (no ``scheme://``), a PostgreSQL URI
+(``postgresql://`` or ``postgres://``) or a MySQL/MariaDB URI (``mysql://``, ``mariadb://``);
+a driver after ``+`` (``postgresql+psycopg2://``) is allowed. Anything else is refused with
+one message, wherever it was given.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import ProjectError
+
+if TYPE_CHECKING:
+    from .projectfile import ProjectInfo
+
+SQLITE, POSTGRESQL, MYSQL = "sqlite", "postgresql", "mysql"
+#: The stores smttask reads and writes (Sumatra's Django store on these databases).
+DATABASE_KINDS = (SQLITE, POSTGRESQL, MYSQL)
+#: Kinds a project file can name that smttask refuses to use.
+SHELVE, OTHER, UNSUPPORTED = "shelve", "other", "unsupported"
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_SCHEMES = {"postgresql": POSTGRESQL, "postgres": POSTGRESQL, "mysql": MYSQL, "mariadb": MYSQL}
+
+
+@dataclass(frozen=True)
+class StoreAddress:
+    kind: str  # one of DATABASE_KINDS
+    location: str  # the absolute SQLite path, or the URI as given
+
+
+def classify(address: str, base: Path | None = None) -> StoreAddress:
+    """The kind of store `address` names; a relative SQLite path is taken from `base`
+    (default: the working directory), with ``~`` expanded. Raises ProjectError for an
+    address of any other kind."""
+    scheme = _SCHEME.match(address)
+    if scheme is None:
+        path = Path(address).expanduser()
+        return StoreAddress(SQLITE, os.path.abspath(base / path if base else path))
+    kind = _SCHEMES.get(scheme[1].lower().split("+", 1)[0])
+    if kind is None:
+        raise ProjectError(unsupported_message(address))
+    return StoreAddress(kind, address)
+
+
+def unsupported_message(address: str) -> str:
+    return (
+        f"Unsupported record store {address!r}. Give nothing (SQLite in .smt/records), a path "
+        f"to an SQLite file, or a PostgreSQL URI such as postgresql://user@host:5432/dbname."
+    )
+
+
+def require_database(info: ProjectInfo) -> None:
+    """Raise ProjectError unless the project's store is one smttask reads and writes."""
+    kind, address = info.kind, info.store
+    if kind in DATABASE_KINDS:
+        return
+    if kind == UNSUPPORTED:
+        raise ProjectError(unsupported_message(address))
+    smt_dir = info.smt_dir
+    raise ProjectError(
+        f"The Sumatra project in {smt_dir.parent} keeps records in a {kind} store ({address}), "
+        f"which loses records when several processes write at once; smttask reads and writes "
+        f"only Django stores (SQLite, PostgreSQL, MySQL). Switch to the default SQLite store: "
+        f"`smttask smt configure --store {smt_dir / 'records'}`."
+    )

@@ -1,0 +1,129 @@
+"""Finding records in a store: by label, tag and task; the records that produced a file; what
+deleting records removes, and deleting them. Works on any ``RecordStore``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import RecordingError
+from ..storage import DataRoots, archive_at, link_at
+from .api import Where, find, task_condition
+from .fields import sha1_of
+
+if TYPE_CHECKING:
+    from .api import RecordStore
+
+
+def select(
+    store: RecordStore,
+    labels: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    tasks: Sequence[str] = (),
+) -> list[str]:
+    """Labels of the records matching any of the labels, tags or task names given."""
+    chosen: dict[str, None] = {}
+    known = set(store.labels())
+    for label in labels:
+        if label not in known:
+            raise RecordingError(
+                f"No record labelled {label!r} in {store.info.store}. List the labels with "
+                f"`smttask smt list`."
+            )
+        chosen[label] = None
+    for tag in tags:
+        chosen.update((r.label, None) for r in find(store, [Where("tags", "has", tag)]))
+    for task in tasks:
+        chosen.update((r.label, None) for r in find(store, [task_condition(task)]))
+    return list(chosen)
+
+
+@dataclass
+class OutputMatch:
+    label: str
+    task: str  # script arguments: module.task
+    timestamp: str
+    tags: list[str]
+    digest: str  # recorded SHA-1
+    matches: bool  # the file on disk has that content
+
+
+def find_output(store: RecordStore, path: Path) -> list[OutputMatch]:
+    """The records that produced the file `path` (an archive, or a link to one)."""
+    info = store.info
+    real = Path(os.path.realpath(path))
+    if not real.is_file():
+        raise RecordingError(f"{path} is not a file. Give the path of a task's output file.")
+    root = Path(os.path.realpath(info.output_root))
+    if not real.is_relative_to(root):
+        raise RecordingError(
+            f"{path} is not in the output data store {info.output_root}, where "
+            f"recorded results are archived."
+        )
+    rel = real.relative_to(root).as_posix()
+    digest = sha1_of(str(real))[0]
+    keys = list(store.output_index([rel]))
+    labels = {label for label, _ in keys}
+    by_label = {r.label: r for r in find(store, [Where("label", "in", labels)])} if keys else {}
+    found = []
+    for label, key in keys:
+        rec = by_label.get(label)
+        if rec is None:
+            continue
+        found.append(
+            OutputMatch(
+                label=label,
+                task=rec.script_arguments,
+                timestamp=rec.timestamp.isoformat(),
+                tags=sorted(rec.tags),
+                digest=key.digest,
+                matches=key.digest == digest,
+            )
+        )
+    return sorted(found, key=lambda m: m.timestamp, reverse=True)
+
+
+@dataclass
+class DeletePlan:
+    labels: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # archived outputs
+    links: list[Path] = field(default_factory=list)  # input-store links to them
+
+
+def plan_delete(store: RecordStore, labels: Sequence[str], *, outputs: bool = True) -> DeletePlan:
+    """What deleting these records removes: the records, and (with `outputs`) their archived
+    files and the links to them, except files that a record kept also names."""
+    info = store.info
+    plan = DeletePlan(labels=list(labels))
+    if not outputs:
+        return plan
+    gone = set(labels)
+    paths = {key.path for label in plan.labels for key in store.outputs(label)}
+    # Files that records kept are also pointing to (two processes computed the same task).
+    shared = {key.path for label, key in store.output_index(paths) if label not in gone}
+    for key_path in sorted(paths - shared):
+        archive = archive_at(DataRoots(info.input_root, info.output_root), key_path)
+        if archive.exists():
+            plan.files.append(archive)
+        link = link_at(DataRoots(info.input_root, info.output_root), key_path)
+        same = link is not None and os.path.realpath(link) == os.path.realpath(archive)
+        if link is not None and link.is_symlink() and same:
+            plan.links.append(link)
+    return plan
+
+
+def delete(store: RecordStore, plan: DeletePlan) -> list[str]:
+    """Delete the records, then their files; return the files that could not be removed."""
+    store.delete(plan.labels)
+    failed = []
+    for path in [*plan.links, *plan.files]:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            failed.append(f"{path}: {exc}")
+    return failed
