@@ -23,23 +23,14 @@ from .errors import (
 )
 from .kinds import MemoizedTask, RecordedIterativeTask, RecordedTask, UnpureMemoizedTask
 from .params import ParamColl, SeedGenerator, expand, run_workflow, workflow_args
+from .session import default_session, open_session  # Sumatra and Django only when storing
 from .storage import FileOutputStore
 from .task import Task, clear_memory_cache
 from .taskoutput import TaskOutput
 
 __version__ = "0.1.0.dev0"
 
-hooks.set_output_store(FileOutputStore())
-
-
-def _install_recorder() -> None:
-    # Cheap: Sumatra and Django are imported only when records move into the store.
-    from .recording.recorder import RECORDER
-
-    hooks.set_recorder(RECORDER)
-
-
-_install_recorder()
+hooks.set_session_factory(default_session)
 
 
 def __getattr__(name: str) -> object:
@@ -83,6 +74,7 @@ __all__ = [
     "expand",
     "export_snakemake",
     "hooks",
+    "open_session",
     "run_workflow",
     "workflow_args",
 ]

@@ -6,12 +6,19 @@ changed at run time through the module-level ``settings`` object::
     import smttask
     smttask.config.settings.record = False
 
+Tasks run in a *session* (``smttask.hooks.current()``): settings, project, data stores,
+recorder. Outside an explicit one (``smttask run``, Snakemake jobs, ``RSView``), tasks use a
+default session that follows ``settings`` and the working directory. smttask itself never
+changes ``settings``: a command that runs tasks with other settings opens its own session.
+
 The project root is the nearest folder, from the working directory up, that holds a Sumatra
 project (``.smt/``), else a git repository (``.git``), else the working directory itself.
+Where its data stores are is read from the project (``smttask.recording``), not here.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +62,9 @@ def _env_path(name: str) -> Path | None:
     return Path(raw).expanduser() if raw else None
 
 
+_changes = itertools.count(1)
+
+
 @dataclass
 class Settings:
     #: Project folder; None means "discover from the working directory".
@@ -93,10 +103,20 @@ class Settings:
     #: jobs: no store writes from compute nodes; `smttask store flush` after the workflow).
     flush_records: bool = field(default_factory=lambda: env_flag("SMTTASK_FLUSH_RECORDS", True))
 
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+        object.__setattr__(self, "_change", next(_changes))
+
+    @property
+    def change(self) -> int:
+        """A number that differs after every change of any setting (of any Settings object)."""
+        return self.__dict__.get("_change", 0)
+
 
 settings = Settings()
 
 _root_cache: dict[Path, Path] = {}
+_generation = 0
 
 
 def project_root() -> Path:
@@ -121,74 +141,18 @@ def _discover(start: Path) -> Path:
 
 
 def forget_project_root() -> None:
-    """Clear the discovery cache (after creating a project in the working directory)."""
+    """Forget what was found about projects (after creating or reconfiguring one): the next
+    task run looks again, in a new default session."""
+    global _generation
     _root_cache.clear()
-    _data_roots_cache.clear()
+    _generation += 1
 
 
+def generation() -> int:
+    """Changes whenever `forget_project_root` is called."""
+    return _generation
+
+
+#: Data stores of a project that names none (relative to the project root).
 DEFAULT_INPUT_DIR = Path("data")
 DEFAULT_OUTPUT_DIR = Path("data/run_dump")
-_project_file_cache: dict[Path, tuple[int, tuple[Path, Path] | None]] = {}
-
-
-def input_root() -> Path:
-    """The input data store: links to results (default ``data/``)."""
-    return _data_root(0, "SMTTASK_INPUT_DIR", settings.input_dir, DEFAULT_INPUT_DIR)
-
-
-def output_root() -> Path:
-    """The output data store: the results themselves (default ``data/run_dump/``)."""
-    return _data_root(1, "SMTTASK_OUTPUT_DIR", settings.output_dir, DEFAULT_OUTPUT_DIR)
-
-
-def _data_root(index: int, env_name: str, setting: Path, default: Path) -> Path:
-    """The setting, unless it keeps its default and the Sumatra project names its own store."""
-    root = project_root()
-    if env_name not in os.environ and Path(setting) == default:
-        stores = project_data_roots(root)
-        if stores is not None:
-            return stores[index]
-    return root / setting
-
-
-def project_data_roots(root: Path) -> tuple[Path, Path] | None:
-    """(input, output) data store roots of the Sumatra project in `root`, if it has one.
-
-    Read from ``.smt/project`` (plain JSON; no Sumatra import). They take precedence over
-    ``settings.input_dir``/``output_dir`` while those keep their defaults.
-    """
-    path = root / ".smt" / "project"
-    try:
-        mtime = path.stat().st_mtime_ns
-    except OSError:
-        return None
-    cached = _project_file_cache.get(path)
-    if cached is not None and cached[0] == mtime:
-        return cached[1]
-    roots: tuple[Path, Path] | None = None
-    try:
-        import json
-
-        data = json.loads(path.read_text(encoding="utf-8"))
-        found = [(data.get(k) or {}).get("root") for k in ("input_datastore", "data_store")]
-        if isinstance(found[0], str) and isinstance(found[1], str) and found[0] and found[1]:
-            roots = (root / Path(found[0]).expanduser(), root / Path(found[1]).expanduser())
-            if any(r == Path(r.anchor) for r in roots):
-                roots = None  # `smt init` without -i reads inputs from "/": not a data store
-    except (OSError, ValueError, AttributeError):
-        roots = None
-    _project_file_cache[path] = (mtime, roots)
-    return roots
-
-
-_data_roots_cache: dict[tuple[object, ...], tuple[str, str]] = {}
-
-
-def data_roots() -> tuple[str, str]:
-    """(input root, output root) as strings; cached, for the hot path of loading results."""
-    key = (os.getcwd(), settings.project_root, settings.input_dir, settings.output_dir)
-    roots = _data_roots_cache.get(key)
-    if roots is None:
-        roots = (str(input_root()), str(output_root()))
-        _data_roots_cache[key] = roots
-    return roots

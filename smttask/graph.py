@@ -35,7 +35,7 @@ class Node:
 
 def output_files(task: Task) -> tuple[Path, ...]:
     """The files running `task` creates (the archive of each output)."""
-    paths = hooks.output_store().archive_paths(task)
+    paths = hooks.current().outputs.archive_paths(task)
     return tuple(Path(paths[name]) for name in task._spec.output.names)
 
 

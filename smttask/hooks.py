@@ -1,15 +1,25 @@
-"""The seams between the task core and the layers above it.
+"""The seams between the task core and the layers above it: sessions.
 
-The core knows *when* to load, save and record; the layers above decide *how*. They plug in
-here at import time (``smttask/__init__.py`` wires the defaults): the output store
-(``smttask.storage``) and the recorder (``smttask.recording``).
+The core knows *when* to load, save and record; the layers above decide *how*. Tasks run in a
+``Session``: the settings, the project root, the data stores, an output store
+(``smttask.storage``) and a recorder (``smttask.recording``). A session is made once per
+run, command or view by ``smttask.session.open_session`` and made current for a block with
+``using(session)``; outside any, ``current()`` gives a default session that follows
+``smttask.config.settings`` and the working directory (made by the factory that
+``smttask/__init__.py`` installs, and made again only when those change).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+
+from . import config
 
 if TYPE_CHECKING:
     from .task import Task
@@ -47,10 +57,12 @@ class Recorder(Protocol):
     """Creates provenance records (one per recorded execution)."""
 
     def guard(self, task: Task) -> None:
-        """Raise if `task` must not run now (e.g. uncommitted code). Called before any run."""
+        """Raise if `task` must not run now (e.g. uncommitted code). Called before a task runs
+        that gets no record of its own (memoized tasks)."""
 
     def begin(self, task: Task, *, reason: str | None) -> RecordHandle:
-        """Open a record for `task`, just before its function is called."""
+        """Check as `guard` does, then open a record for `task`, just before its function is
+        called."""
 
 
 class _NoRecorder:
@@ -73,25 +85,52 @@ class _NoRecord:
 
 NO_RECORDER: Recorder = _NoRecorder()
 
-_output_store: OutputStore | None = None
-_recorder: Recorder = NO_RECORDER
+
+@dataclass(frozen=True)
+class Session:
+    """What tasks run with: made once per run, command or view, and passed down."""
+
+    settings: config.Settings
+    root: Path  # the project folder
+    data_roots: tuple[Path, Path]  # (input data store: links, output data store: archives)
+    outputs: OutputStore
+    recorder: Recorder  # NO_RECORDER when runs are not recorded
 
 
-def set_output_store(store: OutputStore) -> None:
-    global _output_store
-    _output_store = store
+_current: ContextVar[Session | None] = ContextVar("smttask_session", default=None)
+_factory: Callable[[], Session] | None = None
+_default: tuple[tuple[object, ...], Session] | None = None
 
 
-def output_store() -> OutputStore:
-    if _output_store is None:  # pragma: no cover - smttask/__init__ always installs one
-        raise RuntimeError("No output store installed; import smttask (the package) first.")
-    return _output_store
+def set_session_factory(factory: Callable[[], Session]) -> None:
+    """Install the function making default sessions (``smttask/__init__.py`` does)."""
+    global _factory, _default
+    _factory, _default = factory, None
 
 
-def set_recorder(recorder: Recorder) -> None:
-    global _recorder
-    _recorder = recorder
+def current() -> Session:
+    """The session of the enclosing ``using()`` block, else the default session."""
+    session = _current.get()
+    if session is not None:
+        return session
+    global _default
+    settings = config.settings
+    key = (os.getcwd(), id(settings), settings.change, config.generation())
+    default = _default
+    if default is not None and default[0] == key:
+        return default[1]
+    if _factory is None:  # pragma: no cover - smttask/__init__ always installs one
+        raise RuntimeError("No session factory installed; import smttask (the package) first.")
+    session = _factory()
+    _default = (key, session)
+    return session
 
 
-def recorder() -> Recorder:
-    return _recorder
+@contextlib.contextmanager
+def using(session: Session) -> Iterator[Session]:
+    """Run the block's tasks in `session`."""
+    token = _current.set(session)
+    try:
+        yield session
+    finally:
+        _current.reset(token)

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from . import config, hooks
 from . import digest as _digest
+from . import hooks
 from .errors import TaskDefinitionError
 from .node import _MISSING, memory_cache
 from .task import Task
@@ -35,25 +35,32 @@ class RecordedTask(Task):
     recorded = True
 
     def run(self, *, recompute: bool = False, reason: str | None = None) -> Any:
+        session = hooks.current()
         if not recompute:
             if self._spec.cache:
                 hit = memory_cache.get(self.key, _MISSING)
                 if hit is not _MISSING:
                     return hit
-            loaded = hooks.output_store().load(self)
+            loaded = session.outputs.load(self)
             if loaded is not None:
                 if self._spec.cache:
                     memory_cache[self.key] = loaded
                 return loaded
-        return self._execute(self.resolved_inputs(), recompute=recompute, reason=reason)
+        inputs = self.resolved_inputs()
+        return self._execute(session, inputs, recompute=recompute, reason=reason)
 
-    def _execute(self, inputs: Mapping[str, Any], *, recompute: bool, reason: str | None) -> Any:
-        rec = hooks.recorder() if config.settings.record else hooks.NO_RECORDER
-        rec.guard(self)
-        handle = rec.begin(self, reason=reason)
+    def _execute(
+        self,
+        session: hooks.Session,
+        inputs: Mapping[str, Any],
+        *,
+        recompute: bool,
+        reason: str | None,
+    ) -> Any:
+        handle = session.recorder.begin(self, reason=reason)  # checks the code is committed
         try:
             result, outcome = self._call(inputs)
-            paths = hooks.output_store().save(self, result, recompute=recompute)
+            paths = session.outputs.save(self, result, recompute=recompute)
         except BaseException as exc:
             handle.crashed(exc)
             raise
@@ -74,8 +81,7 @@ class MemoizedTask(Task):
             if hit is not _MISSING:
                 return hit
         inputs = self.resolved_inputs()
-        if config.settings.record:
-            hooks.recorder().guard(self)
+        hooks.current().recorder.guard(self)
         result, _ = self._call(inputs)
         memory_cache[self.key] = result
         return result
@@ -147,7 +153,8 @@ class RecordedIterativeTask(RecordedTask):
         return self._key
 
     def run(self, *, recompute: bool = False, reason: str | None = None) -> Any:
-        store = hooks.output_store()
+        session = hooks.current()
+        store = session.outputs
         if not recompute:
             loaded = store.load(self)
             if loaded is not None:
@@ -162,7 +169,7 @@ class RecordedIterativeTask(RecordedTask):
                 outputs = self._spec.output.split(saved)
                 for out_name, in_name in self.iteration_map.items():
                     inputs[in_name] = self._spec.validate(in_name, outputs[out_name])
-        return self._execute(inputs, recompute=recompute, reason=reason)
+        return self._execute(session, inputs, recompute=recompute, reason=reason)
 
 
 def _check_iteration(spec: TaskSpec, param: str, mapping: Mapping[str, str]) -> None:

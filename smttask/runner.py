@@ -6,6 +6,7 @@ Every file runs independently: a failing task never stops the others. The caller
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import time
@@ -16,8 +17,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import config
+from . import config, hooks
 from .errors import SmttaskError, TaskFileError
+from .session import open_session
 from .task import Task
 
 #: Environment variable holding the worker's process number (1..N) in `run_files`.
@@ -48,6 +50,17 @@ class RunOptions:
     reason: str | None = None
     clean: bool = False  # delete a task file once its task succeeded
 
+    def session(self) -> hooks.Session:
+        """A session for these options, with ``smttask.config.settings`` for the rest."""
+        settings = config.settings
+        if settings.record != self.record:
+            settings = dataclasses.replace(settings, record=self.record)
+        return open_session(settings=settings)
+
+
+#: Called with the exception of a task that failed, before the run goes on (e.g. a debugger).
+OnError = Callable[[BaseException], None]
+
 
 def collect_task_files(paths: Iterable[str | Path]) -> list[Path]:
     """Expand files and folders (recursively, ``*.json``) into a sorted, de-duplicated list."""
@@ -65,24 +78,33 @@ def collect_task_files(paths: Iterable[str | Path]) -> list[Path]:
     return list(found)
 
 
-def run_file(path: Path, options: RunOptions = RunOptions()) -> Outcome:
-    """Load and run one task file in this process."""
+def run_file(
+    path: Path,
+    options: RunOptions = RunOptions(),
+    *,
+    session: hooks.Session | None = None,
+    on_error: OnError | None = None,
+) -> Outcome:
+    """Load and run one task file in this process (in `session`, else one made for
+    `options`); `on_error` sees a failure's exception before it becomes an Outcome."""
     start = time.perf_counter()
-    config.settings.record = options.record
     name = ""
     try:
-        task = Task.from_desc(path)
-        name = task.name
-        task.run(recompute=options.recompute, reason=options.reason)
+        with hooks.using(session or options.session()) as current:
+            task = Task.from_desc(path)
+            name = task.name
+            task.run(recompute=options.recompute, reason=options.reason)
         status = "ran" if task.computed else "loaded"
         if options.clean:
             path.unlink(missing_ok=True)
-        label = _record_label() if task.computed and options.record else ""
+        recorded = task.computed and current.recorder is not hooks.NO_RECORDER
+        label = _record_label(current.root) if recorded else ""
         return Outcome(path, status, name, seconds=time.perf_counter() - start, record=label)
-    except SmttaskError as exc:
-        return _failure(path, name, str(exc), exc, start)
-    except Exception as exc:  # a bug in smttask or a library: report it, keep going
-        return _failure(path, name, f"{type(exc).__name__}: {exc}", exc, start)
+    except Exception as exc:
+        if on_error is not None:
+            on_error(exc)
+        message = str(exc) if isinstance(exc, SmttaskError) else f"{type(exc).__name__}: {exc}"
+        return _failure(path, name, message, exc, start)  # a bug in smttask too: keep going
 
 
 def _failure(path: Path, name: str, message: str, exc: BaseException, start: float) -> Outcome:
@@ -96,54 +118,57 @@ def run_files(
     *,
     cores: int = 1,
     on_done: Callable[[Outcome], None] | None = None,
+    on_error: OnError | None = None,
 ) -> list[Outcome]:
     """Run `files` with `cores` worker processes (1: in this process); return their outcomes.
 
-    With recording, the records of every process (workers included) are in the record store
-    when this returns (unless ``config.settings.flush_records`` is off: then they wait in
-    journals for the next command that opens the store).
+    One session for the whole run (one per worker process). With recording, the records of
+    every process (workers included) are in the record store when this returns (unless the
+    setting ``flush_records`` is off: then they wait in journals for the next command that
+    opens the store). `on_error` (only with one process) sees each failure's exception.
     """
+    session = options.session()
     if cores <= 1 or len(files) <= 1:
         outcomes = []
         os.environ.setdefault(PROCESS_NUM_ENV, "1")
         for f in files:
-            outcome = run_file(f, options)
+            outcome = run_file(f, options, session=session, on_error=on_error)
             outcomes.append(outcome)
             if on_done:
                 on_done(outcome)
     else:
         if options.record:
-            _prepare_store()
+            _prepare_store(session.root)
         outcomes = _run_parallel(files, options, min(cores, len(files)), on_done)
-    if options.record and config.settings.flush_records:
-        store_records()
+    if options.record and session.settings.flush_records:
+        store_records(session.root)
     return outcomes
 
 
-def _record_label() -> str:
+def _record_label(root: Path) -> str:
     from .recording import last_label
 
-    return last_label()
+    return last_label(root)
 
 
-def _prepare_store() -> None:
+def _prepare_store(root: Path) -> None:
     """Create the record store's tables before starting workers (they must not race)."""
     from .recording import prepare_store
 
     try:
-        prepare_store()
+        prepare_store(root)
     except SmttaskError as exc:  # the records wait in journals; the tasks can still run
         warnings.warn(f"The record store is not usable yet: {exc}", stacklevel=3)
 
 
-def store_records() -> None:
+def store_records(root: Path) -> None:
     """Move the records of this run (and of its worker processes) into the record store."""
     from .recording import find_project, flush
 
-    if find_project(config.project_root()) is None:
+    if find_project(root) is None:
         return
     try:
-        report = flush(strict=False)
+        report = flush(root, strict=False)
     except Exception as exc:  # the records are safe in their journals
         warnings.warn(f"The records stay in their journals for now: {exc}", stacklevel=2)
         return
@@ -163,7 +188,9 @@ def _run_parallel(
     with ProcessPoolExecutor(
         max_workers=cores, mp_context=ctx, initializer=_init_worker, initargs=(counter, os.getcwd())
     ) as pool:
-        pending: dict[Future[Outcome], Path] = {pool.submit(run_file, f, options): f for f in files}
+        pending: dict[Future[Outcome], Path] = {
+            pool.submit(_run_in_worker, f, options): f for f in files
+        }
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -178,6 +205,9 @@ def _run_parallel(
     return [results[f] for f in files]
 
 
+_worker_session: hooks.Session | None = None
+
+
 def _init_worker(counter: object, cwd: str) -> None:
     with counter.get_lock():  # type: ignore[attr-defined]
         counter.value += 1  # type: ignore[attr-defined]
@@ -189,3 +219,11 @@ def _init_worker(counter: object, cwd: str) -> None:
 
     if root not in sys.path:
         sys.path.insert(0, root)
+
+
+def _run_in_worker(path: Path, options: RunOptions) -> Outcome:
+    """`run_file` in a worker process, with one session for all the files it runs."""
+    global _worker_session
+    if _worker_session is None:
+        _worker_session = options.session()
+    return run_file(path, options, session=_worker_session)

@@ -49,7 +49,7 @@ class Task(TaskNode):
         """The result (or one named output) if it was already computed. Never computes."""
         result = memory_cache.get(self.key, _MISSING)
         if result is _MISSING and self.recorded:
-            loaded = hooks.output_store().load(self)
+            loaded = hooks.current().outputs.load(self)
             result = _MISSING if loaded is None else loaded
         if result is _MISSING:
             raise OutputError(
@@ -68,7 +68,7 @@ class Task(TaskNode):
     @property
     def output_paths(self) -> Mapping[str, Path]:
         """Where each output is (or will be) read from."""
-        return hooks.output_store().paths(self)
+        return hooks.current().outputs.paths(self)
 
     # -- task files -----------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from smttask import DirtyRepositoryError, config
+from smttask import DirtyRepositoryError, config, hooks
 from smttask.cli import cli
 from smttask.errors import ProjectError
 
@@ -45,8 +45,7 @@ def test_init_asks_for_each_value_and_data_roots_follow_the_project(project) -> 
     assert result.exit_code == 0, result.output
     assert "Project name [project]:" in result.output
     assert "Create this project?" in result.output
-    assert config.input_root() == project.root / "inputs"
-    assert config.output_root() == project.root / "inputs" / "archive"
+    assert hooks.current().data_roots == (project.root / "inputs", project.root / "inputs/archive")
     tasks = project.write_module(
         "itasks",
         "from smttask import RecordedTask\n@RecordedTask\ndef f(x: int) -> int:\n    return x\n",
@@ -142,13 +141,10 @@ def test_data_roots_of_a_project_made_by_smt_init(project) -> None:  # type: ign
     smt = str(Path(sys.executable).with_name("smt"))
     subprocess.run([smt, "init", "-d", "out", "-i", "in", "p1"], cwd=project.root, check=True)
     config.forget_project_root()
-    assert (config.input_root(), config.output_root()) == (
-        project.root / "in",
-        project.root / "out",
-    )
+    assert hooks.current().data_roots == (project.root / "in", project.root / "out")
     subprocess.run([smt, "configure", "-i", "/"], cwd=project.root, check=True)
     config.forget_project_root()  # `smt init` without -i reads inputs from "/": never used
-    assert config.input_root() == project.root / "data"
+    assert hooks.current().data_roots[0] == project.root / "data"
 
 
 def test_one_message_for_an_unsupported_store_address(project) -> None:  # type: ignore[no-untyped-def]

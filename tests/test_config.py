@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from smttask import config
+from smttask import config, hooks
 from smttask.errors import ConfigError
 
 
@@ -35,11 +35,9 @@ def test_project_root_is_the_nearest_sumatra_project_then_git_repository(
     (repo / "analysis" / ".smt").mkdir()
     config.forget_project_root()
     assert config.project_root() == repo / "analysis"
-    assert config.input_root() == repo / "analysis" / "data"
-    assert config.output_root() == repo / "analysis" / "data" / "run_dump"
-    assert config.data_roots() == (
-        str(repo / "analysis/data"),
-        str(repo / "analysis/data/run_dump"),
+    assert hooks.current().data_roots == (
+        repo / "analysis" / "data",
+        repo / "analysis" / "data" / "run_dump",
     )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -53,4 +51,4 @@ def test_explicit_roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(config, "settings", config.Settings())
     config.forget_project_root()
     assert config.project_root() == tmp_path.resolve()
-    assert config.output_root() == Path("/scratch/out")  # absolute paths stay absolute
+    assert hooks.current().data_roots[1] == Path("/scratch/out")  # absolute paths stay absolute

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from smttask import hooks
 from smttask.errors import GraphError
 from smttask.graph import trace
-from smttask.storage import FileOutputStore
+from smttask.storage import DataRoots, FileOutputStore
 
 PIPELINE = """
 from typing import List
@@ -97,9 +99,10 @@ class FlatStore(FileOutputStore):
         }
 
 
-def test_two_tasks_claiming_one_output_is_an_error(mod, monkeypatch):
-    monkeypatch.setattr(hooks, "_output_store", FlatStore())
-    with pytest.raises(GraphError) as err:
+def test_two_tasks_claiming_one_output_is_an_error(mod):
+    session = hooks.current()
+    flat = dataclasses.replace(session, outputs=FlatStore(DataRoots(*session.data_roots)))
+    with hooks.using(flat), pytest.raises(GraphError) as err:
         trace([mod.source(n=1), mod.source(n=2)])
     msg = str(err.value)
     assert "same output file" in msg and "result.json" in msg

@@ -179,8 +179,8 @@ def test_a_stored_result_is_never_empty(project) -> None:  # type: ignore[no-unt
         tasks.echo(text="").run()
     assert not (project.root / "data/run_dump/echo").exists()
     task = tasks.report(n=1)
-    score = hooks.output_store().archive_paths(task)["score"]
-    title = hooks.output_store().archive_paths(task)["title"]
+    score = hooks.current().outputs.archive_paths(task)["score"]
+    title = hooks.current().outputs.archive_paths(task)["title"]
     score.parent.mkdir(parents=True)
     title.write_text("run 1")
     score.touch()  # what a writer killed inside a placeholder publication leaves

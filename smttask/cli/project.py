@@ -113,13 +113,15 @@ def info() -> None:
     """Show the project's settings and the records still waiting in journals."""
     from ..recording import require_project
     from ..recording.flush import pending_journals
+    from ..session import open_session
 
     proj = require_project(config.project_root())
+    inputs, outputs = open_session(proj.root).data_roots
     dirty = ", ".join(proj.dirty_dirs) or "(none)"
     click.echo(
         f"project:           {proj.name}\nfolder:            {proj.root}\n"
         f"record store:      {proj.store} ({proj.kind})\n"
-        f"input data store:  {config.input_root()}\noutput data store: {config.output_root()}\n"
+        f"input data store:  {inputs}\noutput data store: {outputs}\n"
         f"dirty directories: {dirty}\n"
         f"journals waiting:  {len(pending_journals(proj.root))}"
     )

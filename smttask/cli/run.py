@@ -122,34 +122,12 @@ def _run_with_progress(
 def _run_with_pdb(files: list[Path], options: RunOptions) -> list[Outcome]:
     import pdb
 
-    from .. import config
-    from ..runner import store_records
-    from ..task import Task
+    def debug(exc: BaseException) -> None:
+        cause = exc.__cause__ or exc
+        click.echo(f"{type(exc).__name__}: {exc}\nEntering the debugger...", err=True)
+        pdb.post_mortem(cause.__traceback__)
 
-    config.settings.record = options.record
-    outcomes = []
-    for f in files:
-        try:
-            task = Task.from_desc(f)
-            task.run(recompute=options.recompute, reason=options.reason)
-            if options.clean:
-                f.unlink(missing_ok=True)
-            label = ""
-            if task.computed and options.record:
-                from ..recording import last_label
-
-                label = last_label()
-            outcomes.append(
-                Outcome(f, "ran" if task.computed else "loaded", task.name, record=label)
-            )
-        except Exception as exc:
-            cause = exc.__cause__ or exc
-            click.echo(f"{type(exc).__name__}: {exc}\nEntering the debugger...", err=True)
-            pdb.post_mortem(cause.__traceback__)
-            outcomes.append(Outcome(f, "failed", message=str(exc)))
-    if options.record and config.settings.flush_records:
-        store_records()
-    return outcomes
+    return run_files(files, options, cores=1, on_error=debug)
 
 
 def _line(o: Outcome) -> str:

@@ -99,7 +99,10 @@ def _read(root: Path, project_file: Path) -> ProjectInfo:
             f"re-create the project (move .smt aside, then `smttask project init`)."
         ) from None
     store, kind = _store(data.get("record_store"), root)
-    stores = config.project_data_roots(root) or (root / "data", root / "data" / "run_dump")
+    stores = _data_roots(root, data) or (
+        root / config.DEFAULT_INPUT_DIR,
+        root / config.DEFAULT_OUTPUT_DIR,
+    )
     dirty = [*_as_list(data.get(DIRTY_KEY)), *_as_list(read_settings(root).get(DIRTY_KEY))]
     return ProjectInfo(
         root=root,
@@ -110,6 +113,44 @@ def _read(root: Path, project_file: Path) -> ProjectInfo:
         output_root=stores[1],
         project_dirty_dirs=tuple(dict.fromkeys(d.strip("/") for d in dirty if d.strip("/"))),
     )
+
+
+_roots_cache: dict[Path, tuple[int, tuple[Path, Path] | None]] = {}
+
+
+def data_roots(root: Path) -> tuple[Path, Path] | None:
+    """(input, output) data stores that the project in `root` names, if it names both.
+
+    Reads only ``.smt/project`` (cached by its modification time): this is on the path of
+    every first cache hit."""
+    path = root / ".smt" / "project"
+    mtime = _mtime(path)
+    if mtime < 0:
+        return None
+    cached = _roots_cache.get(path)
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    roots = _data_roots(root, data) if isinstance(data, dict) else None
+    _roots_cache[path] = (mtime, roots)
+    return roots
+
+
+def _data_roots(root: Path, data: dict[str, Any]) -> tuple[Path, Path] | None:
+    try:
+        found = [(data.get(k) or {}).get("root") for k in ("input_datastore", "data_store")]
+    except AttributeError:
+        return None
+    paths = [f for f in found if isinstance(f, str) and f]
+    if len(paths) != 2:
+        return None
+    roots = (root / Path(paths[0]).expanduser(), root / Path(paths[1]).expanduser())
+    if any(r == Path(r.anchor) for r in roots):
+        return None  # `smt init` without -i reads inputs from "/": not a data store
+    return roots
 
 
 def _store(spec: Any, root: Path) -> tuple[str, str]:

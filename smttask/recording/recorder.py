@@ -1,8 +1,9 @@
-"""The recorder plugged into ``smttask.hooks``: one Sumatra record per recorded execution.
+"""The recorders of sessions (``hooks.Recorder``): one Sumatra record per recorded execution.
 
-Per project folder, the recorder keeps a git watcher (see ``gitstate``), this process's
-journal (see ``journal``) and the finished records not yet in the record store. Unless
-``config.settings.flush_records`` is off, records move into the store in batches
+Per project folder, this process keeps one ``ProjectRecorder``: a git watcher (see
+``gitstate``), this process's journal (see ``journal``) and the finished records not yet in
+the record store. A session records through a ``SessionRecorder``, which applies the
+session's settings: unless ``flush_records`` is off, records move into the store in batches
 (``flush_every`` records, or a record finishing ``flush_interval`` seconds after the last move)
 and at process exit. Sumatra and Django are imported only for those moves.
 
@@ -24,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import config, hooks
+from .. import hooks
+from ..config import Settings
 from ..errors import RecordingError
 from . import fields
 from .address import require_database
@@ -63,6 +65,8 @@ class ProjectRecorder:
         self.running = 0
         self.last_flush = time.monotonic()
         self.last_label = ""
+        #: The settings of the last session that recorded here (applied at process exit).
+        self.settings: Settings | None = None
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -73,10 +77,9 @@ class ProjectRecorder:
             self._watcher_dirty = dirty
         return self._watcher
 
-    def check(self, task: Task) -> GitState:
+    def check(self, task: Task, settings: Settings) -> GitState:
         require_database(self.info)
-        interval = config.settings.git_check_interval
-        return self.watcher().check(interval, fields.module_file(task))
+        return self.watcher().check(settings.git_check_interval, fields.module_file(task))
 
     # -- journal ------------------------------------------------------------------------------
 
@@ -94,10 +97,10 @@ class ProjectRecorder:
             _register_exit()
         return journal
 
-    def _context_id(self, state: GitState) -> int:
+    def _context_id(self, state: GitState, roots: tuple[Path, Path]) -> int:
         """Id of the journal's `ctx` line for the current context (written when it changes)."""
         cwd = os.getcwd()
-        input_root, output_root = config.data_roots()
+        input_root, output_root = str(roots[0]), str(roots[1])
         deps = _DEPENDENCIES.current()  # the same list object until new packages are imported
         key = (state, cwd, output_root, input_root, id(deps))
         if self._ctx is not None and self._ctx[0] == key:
@@ -124,11 +127,14 @@ class ProjectRecorder:
 
     # -- records ------------------------------------------------------------------------------
 
-    def begin(self, task: Task, reason: str | None) -> RecordHandle:
+    def begin(
+        self, task: Task, reason: str | None, settings: Settings, roots: tuple[Path, Path]
+    ) -> RecordHandle:
         with self.lock:
-            state = self.check(task)
+            state = self.check(task, settings)
+            self.settings = settings
             journal = self.journal()
-            ctx_id = self._context_id(state)
+            ctx_id = self._context_id(state, roots)
             ctx = self._ctx_fields
             now = datetime.now(UTC)
             record: dict[str, Any] = {
@@ -148,19 +154,21 @@ class ProjectRecorder:
             }
             journal.append({"kind": "begin", "ctx": ctx_id, **record}, sync=False)
             self.running += 1
-        capture = Capture().start() if config.settings.capture_output else None
-        return RecordHandle(self, {**ctx, **record}, capture)
+        capture = Capture().start() if settings.capture_output else None
+        return RecordHandle(self, {**ctx, **record}, capture, settings)
 
-    def end(self, record: dict[str, Any], end: dict[str, Any], *, sync: bool) -> None:
+    def end(self, record: dict[str, Any], end: dict[str, Any], settings: Settings) -> None:
         with self.lock:
             self.running -= 1
-            self.journal().append({"kind": "end", "label": record["label"], **end}, sync=sync)
+            self.journal().append(
+                {"kind": "end", "label": record["label"], **end}, sync=settings.fsync
+            )
             record.update(end)
             self.pending.append(record)
             self.last_label = record["label"]
-            due = config.settings.flush_records and (
-                len(self.pending) >= config.settings.flush_every
-                or time.monotonic() - self.last_flush >= config.settings.flush_interval
+            due = settings.flush_records and (
+                len(self.pending) >= settings.flush_every
+                or time.monotonic() - self.last_flush >= settings.flush_interval
             )
         if due:
             self.flush(quiet=True)
@@ -193,7 +201,8 @@ class ProjectRecorder:
         journal = self._journal
         if journal is None or journal.pid != os.getpid():
             return
-        if config.settings.flush_records and self.pending:
+        flush = self.settings.flush_records if self.settings is not None else True
+        if flush and self.pending:
             try:
                 self.flush()
             except Exception as exc:
@@ -212,10 +221,17 @@ def _unflushed(rec: ProjectRecorder, exc: BaseException) -> str:
 class RecordHandle:
     """The record of one running task (``hooks.RecordHandle``)."""
 
-    def __init__(self, owner: ProjectRecorder, record: dict[str, Any], capture: Capture | None):
+    def __init__(
+        self,
+        owner: ProjectRecorder,
+        record: dict[str, Any],
+        capture: Capture | None,
+        settings: Settings,
+    ) -> None:
         self.owner = owner
         self.record = record
         self.capture = capture
+        self.settings = settings
         self.start = time.perf_counter()
 
     def _stop(self) -> tuple[float, str]:
@@ -231,7 +247,7 @@ class RecordHandle:
             "output_data": fields.output_keys(outputs, self.record["datastore"]),
             "stdout_stderr": text,
         }
-        self.owner.end(self.record, end, sync=config.settings.fsync)
+        self.owner.end(self.record, end, self.settings)
 
     def crashed(self, error: BaseException) -> None:
         duration, text = self._stop()
@@ -245,21 +261,21 @@ class RecordHandle:
             "stdout_stderr": f"{text}{'' if not text or text.endswith(chr(10)) else chr(10)}{trace}",
         }
         try:
-            self.owner.end(self.record, end, sync=config.settings.fsync)
+            self.owner.end(self.record, end, self.settings)
         except RecordingError as exc:  # never hide the task's own error
             log.warning("The record of a failed task could not be written: %s", exc)
 
 
 class SumatraRecorder:
-    """``hooks.Recorder`` writing Sumatra records for the project of the working directory."""
+    """This process's recording state: one ``ProjectRecorder`` per project folder."""
 
     def __init__(self) -> None:
         self.projects: dict[Path, ProjectRecorder] = {}
         self._warned: set[Path] = set()
         self._lock = threading.Lock()
 
-    def for_root(self, root: Path | None = None) -> ProjectRecorder | None:
-        root = root or config.project_root()
+    def for_root(self, root: Path) -> ProjectRecorder | None:
+        """The recorder of the project in `root` (None, with a warning once, if there is none)."""
         info = find_project(root)
         if info is None:
             if root not in self._warned:
@@ -278,20 +294,42 @@ class SumatraRecorder:
             rec.info = info
             return rec
 
-    def guard(self, task: Task) -> None:
-        rec = self.for_root()
-        if rec is not None:
-            rec.check(task)
-
-    def begin(self, task: Task, *, reason: str | None) -> hooks.RecordHandle:
-        rec = self.for_root()
-        if rec is None:
-            return hooks.NO_RECORDER.begin(task, reason=reason)
-        return rec.begin(task, reason)
+    def session_recorder(
+        self, root: Path, settings: Settings, roots: tuple[Path, Path]
+    ) -> SessionRecorder:
+        """The recorder of a session in the project folder `root`."""
+        return SessionRecorder(self, root, settings, roots)
 
     def close(self) -> None:
         for rec in list(self.projects.values()):
             rec.close()
+
+
+class SessionRecorder:
+    """The ``hooks.Recorder`` of one session: its project folder, settings and data stores.
+
+    The project is looked up once per run (a few ``stat`` calls: the project files are read
+    again only when they change), so a project created or reconfigured while a session lives
+    is seen by its next run."""
+
+    def __init__(
+        self, owner: SumatraRecorder, root: Path, settings: Settings, roots: tuple[Path, Path]
+    ) -> None:
+        self.owner, self.root, self.settings, self.roots = owner, root, settings, roots
+
+    def project(self) -> ProjectRecorder | None:
+        return self.owner.for_root(self.root)
+
+    def guard(self, task: Task) -> None:
+        rec = self.project()
+        if rec is not None:
+            rec.check(task, self.settings)
+
+    def begin(self, task: Task, *, reason: str | None) -> hooks.RecordHandle:
+        rec = self.project()
+        if rec is None:
+            return hooks.NO_RECORDER.begin(task, reason=reason)
+        return rec.begin(task, reason, self.settings, self.roots)
 
 
 RECORDER = SumatraRecorder()

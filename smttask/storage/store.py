@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import config, serialization
+from .. import serialization
 from ..errors import OutputError, TaskInputError
 from ..fileio import publish_new, replace_symlink
 from . import formats, layout
@@ -33,21 +33,19 @@ class _Output:
 
 
 class FileOutputStore:
-    """The default output store (``hooks.OutputStore``): one file per output.
+    """The default output store (``hooks.OutputStore``): one file per output, under the data
+    stores `roots` (a session makes one for its project). With `fsync`, results are on disk
+    when ``save`` returns (survives a power cut; ~1 ms a file)."""
 
-    `roots` gives the data stores; by default the current project's
-    (``smttask.config.data_roots()``, read at each call).
-    """
-
-    def __init__(self, roots: DataRoots | None = None) -> None:
-        self._fixed_roots = roots
+    def __init__(self, roots: DataRoots, *, fsync: bool = True) -> None:
+        self._roots = DataRoots(Path(roots[0]), Path(roots[1]))
+        self._text_roots = (str(self._roots[0]), str(self._roots[1]))  # for the hot path
+        self._fsync = fsync
         self._outputs_of: dict[type, tuple[_Output, ...]] = {}
         self._generation = formats.generation()
 
     def roots(self) -> DataRoots:
-        if self._fixed_roots is not None:
-            return self._fixed_roots
-        return DataRoots(*config.data_roots())
+        return self._roots
 
     def _outputs(self, task: Task) -> tuple[_Output, ...]:
         if self._generation != formats.generation():  # a format was (un)registered
@@ -79,7 +77,7 @@ class FileOutputStore:
     # -- reading ------------------------------------------------------------------------------
 
     def load(self, task: Task) -> Any | None:
-        roots = self._fixed_roots or config.data_roots()
+        roots = self._text_roots
         key, name = task.key, task.name
         values = {}
         for o in self._outputs(task):
@@ -114,7 +112,7 @@ class FileOutputStore:
 
     def save(self, task: Task, result: Any, *, recompute: bool) -> dict[str, Path]:
         roots = self.roots()
-        key, fsync = task.key, config.settings.fsync
+        key, fsync = task.key, self._fsync
         archive_dir = layout.archive_dir(roots, task.name)
         link_dir = layout.link_dir(roots, task.name)
         values = task._spec.output.split(result)
