@@ -202,6 +202,17 @@ def core_violations(found: Iterable[Import]) -> list[str]:
     return bad
 
 
+def upward_violations(found: Iterable[Import]) -> list[str]:
+    """Imports of a layer above the importing module's (any layer, lazy imports included)."""
+    rank = {layer: i for i, layer in enumerate(LAYERS)}
+    bad = []
+    for imp in found:
+        own, target = layer_of(imp.module), layer_of(imp.target)
+        if own is not None and target is not None and rank[target] > rank[own]:
+            bad.append(f"{imp}: layer {own!r} may not import layer {target!r} (above it)")
+    return bad
+
+
 def internal_violations(found: Iterable[Import]) -> list[str]:
     return [
         f"{imp}: outside the core, import tasks from smttask.task"
@@ -265,6 +276,10 @@ def test_third_party_packages_are_imported_by_their_owners_only(found: list[Impo
 
 def test_the_core_imports_nothing_above_it(found: list[Import]) -> None:
     assert core_violations(found) == []
+
+
+def test_every_layer_imports_only_the_layers_below_it(found: list[Import]) -> None:
+    assert upward_violations(found) == []
 
 
 def test_the_layers_above_import_tasks_from_smttask_task(found: list[Import]) -> None:
