@@ -12,12 +12,15 @@ validates the arguments and returns a lazy *task*; ``task.run()`` computes or lo
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from . import digest as _digest
 from . import serialization
 from .errors import (
+    GraphError,
     SmttaskError,
     TaskDefinitionError,
     TaskExecutionError,
@@ -40,6 +43,37 @@ def clear_memory_cache() -> None:
 
 def is_task(value: Any) -> bool:
     return isinstance(value, TaskNode)
+
+
+class _Visits(threading.local):
+    """The tasks this thread is in the middle of (digesting, running, describing...)."""
+
+    def __init__(self) -> None:
+        self.stack: list[TaskNode] = []
+
+
+@contextmanager
+def visiting(visits: _Visits, task: TaskNode, doing: str) -> Iterator[None]:
+    """Mark `task` as being worked on while inside; meeting it again is a dependency cycle,
+    reported with the tasks that form it (instead of a RecursionError)."""
+    stack = visits.stack
+    for i, seen in enumerate(stack):
+        if seen is task:
+            cycle = " -> ".join(t._spec.name for t in [*stack[i:], task])
+            raise GraphError(
+                f"Task {task._spec.name} depends on itself ({cycle}), found while {doing}: "
+                f"the inputs of a task were changed after it was created. Create new tasks "
+                f"instead of changing task.inputs."
+            )
+    stack.append(task)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+_digesting = _Visits()
+_resolving = _Visits()
 
 
 class TaskKind(abc.ABCMeta):
@@ -231,9 +265,10 @@ class TaskNode(metaclass=TaskKind):
         Computed once: do not mutate a task's input values after creating it.
         """
         if self._digest is None:
-            self._digest = _digest.compute_digest(
-                self._spec.taskname, self.inputs, self._spec.digest_extra
-            )
+            with visiting(_digesting, self, "computing its digest"):
+                self._digest = _digest.compute_digest(
+                    self._spec.taskname, self.inputs, self._spec.digest_extra
+                )
         return self._digest
 
     @property
@@ -278,11 +313,12 @@ class TaskNode(metaclass=TaskKind):
     def resolved_inputs(self) -> dict[str, Any]:
         """Inputs with every upstream task replaced by its result (running it if needed)."""
         out = {}
-        for name, value in self.inputs.items():
-            if isinstance(value, TaskNode) or serialization.contains(value, is_task):
-                value = serialization.substitute(value, is_task, lambda t: t.run())
-                value = self._spec.validate(name, value)
-            out[name] = value
+        with visiting(_resolving, self, "running its upstream tasks"):
+            for name, value in self.inputs.items():
+                if isinstance(value, TaskNode) or serialization.contains(value, is_task):
+                    value = serialization.substitute(value, is_task, lambda t: t.run())
+                    value = self._spec.validate(name, value)
+                out[name] = value
         return out
 
     # -- running ------------------------------------------------------------------------------

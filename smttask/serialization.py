@@ -32,7 +32,8 @@ from scityping.base_types import Complex, Range, Slice
 from scityping.json import scityping_encoder
 from scityping.pydantic import BaseModel as ScitypingModel
 
-from .errors import SerializationError, TaskInputError, short_repr
+from . import decoding, strict
+from .errors import SerializationError, TaskInputError, UnsafeContentError, short_repr
 
 __all__ = [
     "annotation_compatible",
@@ -101,46 +102,70 @@ def _leaf_field(annotation: Any) -> tuple[ModelField, type[pydantic.BaseModel]]:
 def _format_errors(errors: Any, model: type[pydantic.BaseModel]) -> str:
     lines = []
     for err in flatten_errors([errors], model.__config__):
-        loc = ".".join(str(p) for p in err["loc"] if p != "value") or "value"
-        lines.append(f"{loc}: {err['msg']}")
+        loc = ".".join(str(p) for p in err["loc"] if p != "value")
+        lines.append(f"{loc + ': ' if loc else ''}{err['msg']}")
     return "; ".join(lines)
 
 
-def validate(
-    annotation: Any,
-    value: Any,
-    *,
-    what: str = "value",
-    field: ModelField | None = None,
-    model: type[pydantic.BaseModel] | None = None,
-) -> Any:
-    """Validate `value` against `annotation`; raise TaskInputError naming `what` on failure."""
+def _leaf(annotation: Any) -> strict.Validator:
+    """The pydantic (and scityping) validator of `annotation`, for the types the strict rules
+    leave to them; scityping resolves names strictly meanwhile (``decoding.resolving``)."""
+    try:
+        field, model = _leaf_field(annotation)
+    except TypeError:  # unhashable annotation (rare): build an uncached field
+        model = _create("Value", {"value": (annotation, ...)})
+        field = model.__fields__["value"]
+    expected = type_name(annotation)
+
+    def check(value: Any) -> Any:
+        with decoding.resolving(annotation):
+            result, errors = field.validate(value, {}, loc=field.name, cls=model)
+        if errors:
+            raise strict.Refused(value, expected, _format_errors(errors, model))
+        return result
+
+    return check
+
+
+def validate(annotation: Any, value: Any, *, what: str = "value") -> Any:
+    """Validate `value` against `annotation` under the strict rules (``smttask.strict``):
+    a value that validation would change is refused with a TaskInputError naming `what`."""
     if type(value) is annotation and annotation in EXACT_TYPES:
         return value
-    if field is None or model is None:
-        try:
-            field, model = _leaf_field(annotation)
-        except TypeError:  # unhashable annotation (rare): build an uncached field
-            model = _create("Value", {"value": (annotation, ...)})
-            field = model.__fields__["value"]
-    result, errors = field.validate(value, {}, loc=field.name, cls=model)
-    if errors:
-        raise TaskInputError(
-            f"{what} = {short_repr(value)} does not fit the declared type "
-            f"{type_name(annotation)} ({_format_errors(errors, model)}). "
-            f"Pass a value of that type, or change the annotation."
-        )
-    return result
+    try:
+        return strict.validator(annotation, _leaf)(value)
+    except strict.Refused as r:
+        raise TaskInputError(_refusal(r, what, annotation)) from None
+    except UnsafeContentError as exc:
+        raise UnsafeContentError(f"{what}: {exc}") from None
 
 
-#: Types whose exact instances are valid as they are (no pydantic call needed).
+def _refusal(r: strict.Refused, what: str, annotation: Any) -> str:
+    declared = type_name(annotation)
+    where = f" ({r.expected} expected there)" if r.path and r.expected != declared else ""
+    fix = r.fix or "Pass a value of that type, or change the annotation."
+    return (
+        f"{what}{''.join(r.path)} = {short_repr(r.value)} does not fit the declared type "
+        f"{declared}{where}: {r.reason}. {fix}"
+    )
+
+
+#: Types whose exact instances are valid as they are (no validator call needed).
 EXACT_TYPES = frozenset({float, int, str, bool})
 
+type_name = strict.type_name
 
-def type_name(annotation: Any) -> str:
-    if isinstance(annotation, type) and not typing.get_args(annotation):
-        return annotation.__qualname__
-    return str(annotation).replace("typing.", "")
+
+class from_json:  # noqa: N801 - a context manager, used like a function
+    """Validate values decoded from JSON: object keys spelling numbers ("1") fit number keys."""
+
+    __slots__ = ("token",)
+
+    def __enter__(self) -> None:
+        self.token = strict.JSON_KEYS.set(True)
+
+    def __exit__(self, *exc: Any) -> None:
+        strict.JSON_KEYS.reset(self.token)
 
 
 # ---------------------------------------------------------------------------
@@ -255,7 +280,7 @@ def substitute(value: Any, pred: Callable[[Any], bool], fn: Callable[[Any], Any]
 # ---------------------------------------------------------------------------
 # Type compatibility of an upstream task's output with a downstream input
 
-_COERCIBLE = {(int, float), (int, complex), (float, complex), (bool, int), (bool, float)}
+_COERCIBLE = {(int, float), (int, complex), (float, complex)}
 
 
 def annotation_compatible(produced: Any, expected: Any) -> bool | None:
@@ -392,3 +417,60 @@ def dumps(
     Only an OrderedDict keeps its own order (see ``encode``).
     """
     return json.dumps(encode(value, hook, sort_keys=True), indent=indent)
+
+
+# ---------------------------------------------------------------------------
+# Reading JSON from files: bounded
+
+#: Deepest nesting of one encoded value (a task-file input, a stored result) smttask reads.
+MAX_VALUE_DEPTH = 100
+
+
+def parse_json(text: str | bytes, *, max_depth: int = MAX_VALUE_DEPTH) -> Any:
+    """The value of JSON `text`, refusing (ValueError) what would change or exhaust it: number
+    literals that overflow a float (``1e999``) or underflow to zero (``1e-999``), integers
+    longer than Python reads, nesting deeper than `max_depth`. ``NaN`` and ``Infinity``
+    (what ``json.dumps`` writes for them) stay allowed."""
+    try:
+        value = json.loads(text, parse_float=_float_literal, parse_int=_int_literal)
+    except RecursionError:
+        raise ValueError(
+            f"it is nested deeper than {max_depth} levels, more than smttask reads"
+        ) from None
+    check_depth(value, max_depth)
+    return value
+
+
+def _float_literal(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text} is too large for a float (it would become inf)")
+    if value == 0.0 and any(c in "123456789" for c in text.lower().split("e")[0]):
+        raise ValueError(f"the number {text} is too small for a float (it would become 0.0)")
+    return value
+
+
+def _int_literal(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"the integer {text[:20]}… has too many digits to be read") from None
+
+
+def check_depth(value: Any, limit: int, *, boundary: str | None = None) -> None:
+    """Raise ValueError if lists and dicts nest deeper than `limit` in `value`; with
+    `boundary`, a dict holding that key starts a new count (an embedded task file)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, Mapping):
+            if boundary is not None and depth > 1 and boundary in v:
+                continue
+            children: Any = v.values()
+        elif isinstance(v, (list, tuple)):
+            children = v
+        else:
+            continue
+        if depth > limit:
+            raise ValueError(f"it is nested more than {limit} levels deep, more than smttask reads")
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (Mapping, list, tuple)))

@@ -29,6 +29,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "smttask"
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": ("smttask.errors", "smttask.config", "smttask.fileio"),
     "values": (
+        "smttask.strict",
+        "smttask.trust",
+        "smttask.decoding",
         "smttask.serialization",
         "smttask.digest",
         "smttask.codeid",
