@@ -96,7 +96,9 @@ class Settings:
     #: e.g. ``("mylab.tasks",)``; a package covers its subpackages. See docs/security.md.
     trusted_packages: tuple[str, ...] = field(
         default_factory=lambda: tuple(
-            p.strip() for p in os.environ.get("SMTTASK_TRUSTED_PACKAGES", "").split(":") if p.strip()
+            p.strip()
+            for p in os.environ.get("SMTTASK_TRUSTED_PACKAGES", "").split(":")
+            if p.strip()
         )
     )
 

@@ -40,7 +40,7 @@ __all__ = ["resolving"]
 
 
 class _Frame:
-    __slots__ = ("annotation", "refusals", "_reachable")
+    __slots__ = ("_reachable", "annotation", "refusals")
 
     def __init__(self, annotation: Any, refusals: list[str]) -> None:
         self.annotation = annotation
@@ -62,7 +62,7 @@ _FRAME: contextvars.ContextVar[_Frame | None] = contextvars.ContextVar(
 )
 
 
-class resolving:  # noqa: N801 - used as a context manager, like a function
+class resolving:
     """Decode with strict name resolution while inside; `annotation` is what is decoded."""
 
     __slots__ = ("annotation", "frame", "token")
@@ -105,7 +105,7 @@ def data_classes() -> dict[tuple[str, str], type]:
     registry = Serializable._registry
     if len(registry) != _data_class_count:
         table: dict[tuple[str, str], type] = {}
-        for cls in list(registry.values()) + [Serializable]:
+        for cls in [*registry.values(), Serializable]:
             for c in (cls, getattr(cls, "Data", None)):
                 if isinstance(c, type) and c.__module__ not in _FORBIDDEN_MODULES:
                     table[(c.__module__, c.__qualname__)] = c

@@ -32,7 +32,7 @@ from scityping.base_types import Complex, Range, Slice
 from scityping.json import scityping_encoder
 from scityping.pydantic import BaseModel as ScitypingModel
 
-from . import decoding, strict
+from . import decoding, strict, validators
 from .errors import SerializationError, TaskInputError, UnsafeContentError, short_repr
 
 __all__ = [
@@ -133,7 +133,7 @@ def validate(annotation: Any, value: Any, *, what: str = "value") -> Any:
     if type(value) is annotation and annotation in EXACT_TYPES:
         return value
     try:
-        return strict.validator(annotation, _leaf)(value)
+        return validators.validator(annotation, _leaf)(value)
     except strict.Refused as r:
         raise TaskInputError(_refusal(r, what, annotation)) from None
     except UnsafeContentError as exc:
@@ -156,16 +156,16 @@ EXACT_TYPES = frozenset({float, int, str, bool})
 type_name = strict.type_name
 
 
-class from_json:  # noqa: N801 - a context manager, used like a function
+class from_json:
     """Validate values decoded from JSON: object keys spelling numbers ("1") fit number keys."""
 
     __slots__ = ("token",)
 
     def __enter__(self) -> None:
-        self.token = strict.JSON_KEYS.set(True)
+        self.token = validators.JSON_KEYS.set(True)
 
     def __exit__(self, *exc: Any) -> None:
-        strict.JSON_KEYS.reset(self.token)
+        validators.JSON_KEYS.reset(self.token)
 
 
 # ---------------------------------------------------------------------------

@@ -164,7 +164,7 @@ def read(path: Path) -> str:
         ) from None
     except OSError as exc:
         raise TaskFileError(f"Cannot read task file {path}: {exc}.") from None
-    with os.fdopen(fd, "rb") as f:
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             kind = (
@@ -180,13 +180,19 @@ def read(path: Path) -> str:
             )
         if info.st_size > MAX_FILE_BYTES:
             raise TaskFileError(_too_large(path, info.st_size))
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as f:
         data = f.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise TaskFileError(_too_large(path, len(data)))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise TaskFileError(f"Cannot read task file {path}: it is not UTF-8 text ({exc}).") from None
+        raise TaskFileError(
+            f"Cannot read task file {path}: it is not UTF-8 text ({exc})."
+        ) from None
 
 
 def _too_large(path: Path, size: int) -> str:
@@ -208,14 +214,18 @@ def parse(text: str, origin: str) -> Any:
             f"{exc.colno}). Regenerate it with task.save(), or fix the JSON by hand."
         ) from None
     except ValueError as exc:
-        raise TaskFileError(f"Cannot read {origin}: {exc}. Regenerate it with task.save().") from None
+        raise TaskFileError(
+            f"Cannot read {origin}: {exc}. Regenerate it with task.save()."
+        ) from None
 
 
 def _check_depth(desc: Any, origin: str) -> None:
     try:
         serialization.check_depth(desc, MAX_FILE_DEPTH)
     except ValueError as exc:
-        raise TaskFileError(f"Cannot read {origin}: {exc}. Regenerate it with task.save().") from None
+        raise TaskFileError(
+            f"Cannot read {origin}: {exc}. Regenerate it with task.save()."
+        ) from None
 
 
 def _build(desc: Any, origin: str, check_digest: bool) -> TaskNode:

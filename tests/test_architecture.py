@@ -30,6 +30,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "base": ("smttask.errors", "smttask.config", "smttask.fileio"),
     "values": (
         "smttask.strict",
+        "smttask.strictarrays",
+        "smttask.validators",
         "smttask.trust",
         "smttask.decoding",
         "smttask.serialization",
