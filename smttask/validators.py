@@ -114,7 +114,7 @@ def _sequence(ann: Any, kind: str, elem: Validator) -> Validator:
     def validate(v: Any) -> Any:
         if not isinstance(v, accepted):
             raise _not_a_sequence(v, expected)
-        items: abc.Iterable[Any] = v
+        items = typing.cast("abc.Iterable[Any]", v)
         out: list[Any] = []
         for i, x in enumerate(items):
             try:
