@@ -10,8 +10,10 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,13 +87,28 @@ def victim(tmp_path: Path) -> Path:
     return path
 
 
+def refused_intact(action: Callable[[], Any], victim: Path, message: str) -> None:
+    """`action` raises UnsafeContentError matching `message`, and `victim` is intact (checked
+    first: the damage is the failure that matters)."""
+    try:
+        action()
+    except Exception as exc:
+        assert victim.read_text() == "precious\n"
+        assert isinstance(exc, UnsafeContentError), repr(exc)
+        assert re.search(message, str(exc)), str(exc)
+    else:
+        raise AssertionError("not refused")
+
+
 def test_a_type_reference_into_main_is_refused_by_from_desc(tasks, project, victim) -> None:  # type: ignore[no-untyped-def]
     path = project.root / "evil.json"
     path.write_text(json.dumps(evil_desc(victim)))
     for source in (path, path.read_text(), evil_desc(victim)):  # file, JSON text, a record's dict
-        with pytest.raises(UnsafeContentError, match=r"'__builtins__\.open' of module '__main__'"):
-            Task.from_desc(source)  # type: ignore[arg-type]
-    assert victim.read_text() == "precious\n"
+        refused_intact(
+            lambda source=source: Task.from_desc(source),  # type: ignore[misc]
+            victim,
+            r"'__builtins__\.open' of module '__main__'",
+        )
 
 
 def test_smttask_run_of_a_hostile_file_fails_cleanly(tasks, project, victim) -> None:  # type: ignore[no-untyped-def]
@@ -118,9 +135,28 @@ def test_a_hostile_stored_result_is_not_loaded(tasks, project, victim) -> None: 
     os.chmod(os.path.realpath(stored), 0o644)
     Path(os.path.realpath(stored)).write_text(json.dumps(truncating(victim)))
     smttask.clear_memory_cache()
-    with pytest.raises(UnsafeContentError, match=r"stored result .* is not loaded.*__main__"):
-        tasks.ramp(n=3).run()
-    assert victim.read_text() == "precious\n"
+    refused_intact(
+        lambda: tasks.ramp(n=3).run(), victim, r"stored result .* is not loaded.*__main__"
+    )
+
+
+def test_a_record_with_hostile_parameters_rebuilds_no_task(smt_project, victim) -> None:  # type: ignore[no-untyped-def]
+    """A record store merged from elsewhere holds any parameters its writer chose."""
+    import sqlite3
+
+    from smttask.view import RSView
+
+    tasks = smt_project.write_module("hostile_tasks", TASKS)
+    tasks.total(arr=np.ones(2), n=1)  # the type exists; its record is made below
+    recorded = tasks.ramp(n=2)
+    recorded.run()
+    assert len(RSView()) == 1  # moves the journaled record into the store
+    with sqlite3.connect(smt_project.root / ".smt" / "records") as db:
+        db.execute(
+            "UPDATE django_store_parameterset SET content = ?", [json.dumps(evil_desc(victim))]
+        )
+    record = RSView().latest
+    refused_intact(lambda: record.task, victim, r"'__builtins__\.open' of module '__main__'")
 
 
 def test_a_task_file_cannot_import_a_module_outside_the_project(tasks, project) -> None:  # type: ignore[no-untyped-def]
@@ -153,10 +189,15 @@ def test_a_bit_generator_name_must_name_a_bit_generator(tasks, project) -> None:
     evil["inputs"]["rng"][1]["bit_generator"] = "seed"  # np.random.seed(): reseeds the global RNG
     np.random.seed(123)
     before = np.random.get_state()
-    with pytest.raises(UnsafeContentError, match=r"'seed' as the bit generator.*PCG64"):
+    try:
         Task.from_desc(evil)
-    after = np.random.get_state()
-    assert before[0] == after[0] and np.array_equal(before[1], after[1])  # type: ignore[index]
+    except Exception as exc:
+        after = np.random.get_state()  # first: np.random.seed() must not have run
+        assert before[0] == after[0] and np.array_equal(before[1], after[1])  # type: ignore[index]
+        assert isinstance(exc, UnsafeContentError), repr(exc)
+        assert re.search(r"'seed' as the bit generator.*PCG64", str(exc)), str(exc)
+    else:
+        raise AssertionError("not refused")
 
 
 DISTRIBUTIONS = """
