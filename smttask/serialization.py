@@ -17,6 +17,7 @@ import enum
 import functools
 import json
 import math
+import re
 import typing
 from collections import abc
 from collections.abc import Callable, Mapping
@@ -431,14 +432,24 @@ def parse_json(text: str | bytes, *, max_depth: int = MAX_VALUE_DEPTH) -> Any:
     literals that overflow a float (``1e999``) or underflow to zero (``1e-999``), integers
     longer than Python reads, nesting deeper than `max_depth`. ``NaN`` and ``Infinity``
     (what ``json.dumps`` writes for them) stay allowed."""
+    raw = text.decode("utf-8") if isinstance(text, bytes) else text
     try:
-        value = json.loads(text, parse_float=_float_literal, parse_int=_int_literal)
+        if _RISKY_NUMBER.search(raw):  # only then pay for checking every literal
+            value = json.loads(raw, parse_float=_float_literal, parse_int=_int_literal)
+        else:
+            value = json.loads(raw)
     except RecursionError:
         raise ValueError(
             f"it is nested deeper than {max_depth} levels, more than smttask reads"
         ) from None
-    check_depth(value, max_depth)
+    if raw.count("[") + raw.count("{") > max_depth:  # else it cannot nest that deep
+        check_depth(value, max_depth)
     return value
+
+
+#: A literal with a 3-digit exponent or 300 digits in a row: the only ones that can overflow a
+#: float, underflow to zero, or be an integer too long for Python to read.
+_RISKY_NUMBER = re.compile(r"[eE][-+]?[0-9]{3}|[0-9]{300}")
 
 
 def _float_literal(text: str) -> float:
