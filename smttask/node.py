@@ -52,10 +52,10 @@ class _Visits(threading.local):
         self.stack: list[TaskNode] = []
 
 
-@contextmanager
-def visiting(visits: _Visits, task: TaskNode, doing: str) -> Iterator[None]:
-    """Mark `task` as being worked on while inside; meeting it again is a dependency cycle,
-    reported with the tasks that form it (instead of a RecursionError)."""
+def enter(visits: _Visits, task: TaskNode, doing: str) -> list[TaskNode]:
+    """Mark `task` as being worked on (pop it from the returned stack when done); meeting it
+    again before is a dependency cycle, reported with the tasks that form it (instead of a
+    RecursionError)."""
     stack = visits.stack
     for i, seen in enumerate(stack):
         if seen is task:
@@ -66,6 +66,13 @@ def visiting(visits: _Visits, task: TaskNode, doing: str) -> Iterator[None]:
                 f"instead of changing task.inputs."
             )
     stack.append(task)
+    return stack
+
+
+@contextmanager
+def visiting(visits: _Visits, task: TaskNode, doing: str) -> Iterator[None]:
+    """``enter`` as a context manager."""
+    stack = enter(visits, task, doing)
     try:
         yield
     finally:
@@ -265,10 +272,13 @@ class TaskNode(metaclass=TaskKind):
         Computed once: do not mutate a task's input values after creating it.
         """
         if self._digest is None:
-            with visiting(_digesting, self, "computing its digest"):
+            stack = enter(_digesting, self, "computing its digest")
+            try:
                 self._digest = _digest.compute_digest(
                     self._spec.taskname, self.inputs, self._spec.digest_extra
                 )
+            finally:
+                stack.pop()
         return self._digest
 
     @property
