@@ -2,9 +2,13 @@
 
 Values travel through three forms:
 - *raw*: whatever the user passed (``np.array([1, 2])``, ``0.5``, a ``Path``...);
-- *validated*: the raw value coerced by the pydantic field built from the annotation;
+- *validated*: the raw value checked against the annotation under the strict rules
+  (``smttask.validators``: a value validation would change is refused, never coerced), with
+  pydantic and scityping for the types those rules leave to them (decoded in the closed world
+  of ``smttask.decoding``);
 - *encoded*: a JSON-compatible structure (``encode``), which ``validate`` turns back into the
-  validated form. Arrays and other scientific types use scityping's tagged encoding.
+  validated form. Arrays and other scientific types use scityping's tagged encoding. JSON read
+  from files goes through ``parse_json`` (``smttask.jsonparse``: bounded).
 
 Values that contain lazy objects (upstream tasks) are validated *around* them: containers are
 walked along the annotation and every leaf that is not lazy is validated on its own.
@@ -17,7 +21,6 @@ import enum
 import functools
 import json
 import math
-import re
 import typing
 from collections import abc
 from collections.abc import Callable, Mapping
@@ -35,12 +38,17 @@ from scityping.pydantic import BaseModel as ScitypingModel
 
 from . import decoding, strict, validators
 from .errors import SerializationError, TaskInputError, UnsafeContentError, short_repr
+from .jsonparse import MAX_VALUE_DEPTH, check_depth, parse_json
 
 __all__ = [
+    "MAX_VALUE_DEPTH",
     "annotation_compatible",
+    "check_depth",
     "dumps",
     "encode",
     "field_model",
+    "from_json",
+    "parse_json",
     "validate",
     "validate_around",
 ]
@@ -418,70 +426,3 @@ def dumps(
     Only an OrderedDict keeps its own order (see ``encode``).
     """
     return json.dumps(encode(value, hook, sort_keys=True), indent=indent)
-
-
-# ---------------------------------------------------------------------------
-# Reading JSON from files: bounded
-
-#: Deepest nesting of one encoded value (a task-file input, a stored result) smttask reads.
-MAX_VALUE_DEPTH = 100
-
-
-def parse_json(text: str | bytes, *, max_depth: int = MAX_VALUE_DEPTH) -> Any:
-    """The value of JSON `text`, refusing (ValueError) what would change or exhaust it: number
-    literals that overflow a float (``1e999``) or underflow to zero (``1e-999``), integers
-    longer than Python reads, nesting deeper than `max_depth`. ``NaN`` and ``Infinity``
-    (what ``json.dumps`` writes for them) stay allowed."""
-    raw = text.decode("utf-8") if isinstance(text, bytes) else text
-    try:
-        if _RISKY_NUMBER.search(raw):  # only then pay for checking every literal
-            value = json.loads(raw, parse_float=_float_literal, parse_int=_int_literal)
-        else:
-            value = json.loads(raw)
-    except RecursionError:
-        raise ValueError(
-            f"it is nested deeper than {max_depth} levels, more than smttask reads"
-        ) from None
-    if raw.count("[") + raw.count("{") > max_depth:  # else it cannot nest that deep
-        check_depth(value, max_depth)
-    return value
-
-
-#: A literal with a 3-digit exponent or 300 digits in a row: the only ones that can overflow a
-#: float, underflow to zero, or be an integer too long for Python to read.
-_RISKY_NUMBER = re.compile(r"[eE][-+]?[0-9]{3}|[0-9]{300}")
-
-
-def _float_literal(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError(f"the number {text} is too large for a float (it would become inf)")
-    if value == 0.0 and any(c in "123456789" for c in text.lower().split("e")[0]):
-        raise ValueError(f"the number {text} is too small for a float (it would become 0.0)")
-    return value
-
-
-def _int_literal(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"the integer {text[:20]}… has too many digits to be read") from None
-
-
-def check_depth(value: Any, limit: int, *, boundary: str | None = None) -> None:
-    """Raise ValueError if lists and dicts nest deeper than `limit` in `value`; with
-    `boundary`, a dict holding that key starts a new count (an embedded task file)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        v, depth = stack.pop()
-        if isinstance(v, Mapping):
-            if boundary is not None and depth > 1 and boundary in v:
-                continue
-            children: Any = v.values()
-        elif isinstance(v, (list, tuple)):
-            children = v
-        else:
-            continue
-        if depth > limit:
-            raise ValueError(f"it is nested more than {limit} levels deep, more than smttask reads")
-        stack.extend((c, depth + 1) for c in children if isinstance(c, (Mapping, list, tuple)))
