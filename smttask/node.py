@@ -57,16 +57,34 @@ def enter(visits: _Visits, task: TaskNode, doing: str) -> list[TaskNode]:
     again before is a dependency cycle, reported with the tasks that form it (instead of a
     RecursionError)."""
     stack = visits.stack
-    for i, seen in enumerate(stack):
-        if seen is task:
-            cycle = " -> ".join(t._spec.name for t in [*stack[i:], task])
-            raise GraphError(
-                f"Task {task._spec.name} depends on itself ({cycle}), found while {doing}: "
-                f"the inputs of a task were changed after it was created. Create new tasks "
-                f"instead of changing task.inputs."
-            )
+    if any(seen is task for seen in stack):
+        raise GraphError(_cycle_message(task, doing))
     stack.append(task)
     return stack
+
+
+def _cycle_message(task: TaskNode, doing: str) -> str:
+    cycle = " -> ".join(t._spec.name for t in _cycle_through(task))
+    return (
+        f"Task {task._spec.name} depends on itself ({cycle}), found while {doing}: the "
+        f"inputs of a task were changed after it was created. Create new tasks instead of "
+        f"changing task.inputs."
+    )
+
+
+def _cycle_through(task: TaskNode) -> list[TaskNode]:
+    """A path of upstream tasks from `task` back to itself (searched without recursion)."""
+    stack: list[tuple[TaskNode, list[TaskNode]]] = [(task, [task])]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        for up in node.upstream():
+            if up is task:
+                return [*path, task]
+            if id(up) not in seen:
+                seen.add(id(up))
+                stack.append((up, [*path, up]))
+    return [task, task]
 
 
 @contextmanager
@@ -79,7 +97,6 @@ def visiting(visits: _Visits, task: TaskNode, doing: str) -> Iterator[None]:
         stack.pop()
 
 
-_digesting = _Visits()
 _resolving = _Visits()
 
 
@@ -228,7 +245,9 @@ class TaskNode(metaclass=TaskKind):
             self._bad_call(args, kwargs, f"it has no input named {', '.join(map(repr, unknown))}")
         self.inputs = inputs
         self._key = None
-        self._digest: str | None = None
+        #: The digest; while being computed, the id of the computing thread (meeting it again
+        #: in that thread is a dependency cycle).
+        self._digest: str | int | None = None
         #: True once run() has called the function in this process (False: result was loaded).
         self.computed = False
 
@@ -271,15 +290,23 @@ class TaskNode(metaclass=TaskKind):
 
         Computed once: do not mutate a task's input values after creating it.
         """
-        if self._digest is None:
-            stack = enter(_digesting, self, "computing its digest")
-            try:
-                self._digest = _digest.compute_digest(
-                    self._spec.taskname, self.inputs, self._spec.digest_extra
-                )
-            finally:
-                stack.pop()
-        return self._digest
+        d = self._digest
+        if type(d) is str:
+            return d
+        thread = threading.get_ident()  # stands for the digest while this thread computes it
+        if d == thread:
+            raise GraphError(_cycle_message(self, "computing its digest"))
+        self._digest = thread
+        try:
+            value = _digest.compute_digest(
+                self._spec.taskname, self.inputs, self._spec.digest_extra
+            )
+        except BaseException:
+            if self._digest == thread:
+                self._digest = None
+            raise
+        self._digest = value
+        return value
 
     @property
     def key(self) -> str:

@@ -136,11 +136,15 @@ def _leaf(annotation: Any) -> strict.Validator:
     return check
 
 
-def validate(annotation: Any, value: Any, *, what: str = "value") -> Any:
+def validate(annotation: Any, value: Any, *, what: str = "value", json_source: bool = False) -> Any:
     """Validate `value` against `annotation` under the strict rules (``smttask.strict``):
-    a value that validation would change is refused with a TaskInputError naming `what`."""
+    a value that validation would change is refused with a TaskInputError naming `what`.
+    With `json_source`, `value` was decoded from JSON (see ``from_json``)."""
     if type(value) is annotation and annotation in EXACT_TYPES:
         return value
+    if json_source:
+        with from_json():
+            return validate(annotation, value, what=what)
     try:
         return validators.validator(annotation, _leaf)(value)
     except strict.Refused as r:

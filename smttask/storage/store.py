@@ -189,8 +189,8 @@ def _decode(data: bytes, output: _Output, path: str, task: Task) -> Any:
     annotation = output.annotation
     try:
         raw = output.format.decode(data, annotation)
-        with serialization.from_json():
-            return serialization.validate(annotation, raw, what=f"stored output {Path(path).name}")
+        what = f"stored output {Path(path).name}"
+        return serialization.validate(annotation, raw, what=what, json_source=True)
     except UnsafeContentError as exc:
         raise UnsafeContentError(
             f"The stored result {os.path.realpath(path)} of {task!r} is not loaded: {exc} "
