@@ -22,7 +22,7 @@ from collections import abc
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from scityping.numpy import _ArrayType
+from scityping.numpy import Array, _ArrayType
 
 from .strict import SCALARS, Refused, Validator, enum_validator, kind_of, same_value, type_name
 from .strictarrays import array_validator
@@ -60,7 +60,7 @@ def _compile(ann: Any, leaf: LeafFactory) -> Validator:
         return SCALARS[type(None)]
     scalar = SCALARS.get(ann) if isinstance(ann, type) else None
     if scalar is not None:
-        return scalar if ann is not complex else _complex_or_encoded(leaf(complex))
+        return scalar if ann is not complex else _complex_or_encoded(_lazy(leaf, complex))
     supertype = getattr(ann, "__supertype__", None)  # typing.NewType
     if supertype is not None:
         return _compile(supertype, leaf)
@@ -72,7 +72,7 @@ def _compile(ann: Any, leaf: LeafFactory) -> Validator:
     if isinstance(ann, type) and issubclass(ann, enum.Enum):
         return enum_validator(ann)
     if isinstance(ann, type) and issubclass(ann, _ArrayType):
-        return array_validator(ann, leaf(_array_base()))
+        return array_validator(ann, _lazy(leaf, Array))
     base = origin or ann
     if base in _SEQUENCE_KINDS:
         return _sequence_of(ann, base, args, leaf)
@@ -82,10 +82,17 @@ def _compile(ann: Any, leaf: LeafFactory) -> Validator:
     return leaf(ann)
 
 
-def _array_base() -> Any:
-    from scityping.numpy import Array
+def _lazy(leaf: LeafFactory, ann: Any) -> Validator:
+    """``leaf(ann)``, built when first needed (a pydantic model costs a millisecond or two,
+    and only encoded values need one)."""
+    built: list[Validator] = []
 
-    return Array
+    def validate(v: Any) -> Any:
+        if not built:
+            built.append(leaf(ann))
+        return built[0](v)
+
+    return validate
 
 
 _SEQUENCE_KINDS = {
