@@ -128,6 +128,17 @@ def test_smttask_run_of_a_hostile_file_fails_cleanly(tasks, project, victim) -> 
     assert "'__builtins__.open' of module '__main__'" in out and "task.save()" in out
 
 
+def test_exporting_a_folder_with_a_hostile_file_refuses_it(tasks, project, victim) -> None:  # type: ignore[no-untyped-def]
+    from smttask.targets import load_targets
+
+    folder = project.root / "taskdir"
+    folder.mkdir()
+    (folder / "evil.json").write_text(json.dumps(evil_desc(victim)))
+    refused_intact(
+        lambda: load_targets([str(folder)]), victim, r"'__builtins__\.open' of module '__main__'"
+    )
+
+
 def test_a_hostile_stored_result_is_not_loaded(tasks, project, victim) -> None:  # type: ignore[no-untyped-def]
     task = tasks.ramp(n=3)
     assert task.run().tolist() == [0.0, 1.0, 2.0]
