@@ -84,10 +84,6 @@ class resolving:
             raise UnsafeContentError(refusals[0])
 
 
-def active() -> bool:
-    return _FRAME.get() is not None
-
-
 # ---------------------------------------------------------------------------
 # What a type reference may resolve to (tables: ``smttask.datatypes``)
 
