@@ -29,6 +29,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "smttask"
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": ("smttask.errors", "smttask.config", "smttask.fileio"),
     "values": (
+        "smttask.strict",
+        "smttask.strictarrays",
+        "smttask.validators",
+        "smttask.trust",
+        "smttask.datatypes",
+        "smttask.decoding",
+        "smttask.jsonparse",
         "smttask.serialization",
         "smttask.digest",
         "smttask.codeid",

@@ -36,6 +36,10 @@ def test_guide_examples_run(project) -> None:  # type: ignore[no-untyped-def]
     run_doc("guide.md", project)
 
 
+def test_inputs_examples_run(project) -> None:  # type: ignore[no-untyped-def]
+    run_doc("inputs.md", project)
+
+
 def test_sweeps_howto_examples_run(project) -> None:  # type: ignore[no-untyped-def]
     namespace = run_doc("howto-sweeps.md", project)
     assert len(namespace["points"]) == 6  # type: ignore[arg-type]

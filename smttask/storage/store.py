@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import serialization
-from ..errors import OutputError, TaskInputError
+from ..errors import OutputError, TaskInputError, UnsafeContentError
 from ..fileio import publish_new, replace_symlink
 from . import formats, layout
 from .formats import OutputFormat
@@ -187,7 +187,13 @@ def _decode(data: bytes, output: _Output, path: str, task: Task) -> Any:
     annotation = output.annotation
     try:
         raw = output.format.decode(data, annotation)
-        return serialization.validate(annotation, raw, what=f"stored output {Path(path).name}")
+        what = f"stored output {Path(path).name}"
+        return serialization.validate(annotation, raw, what=what, json_source=True)
+    except UnsafeContentError as exc:
+        raise UnsafeContentError(
+            f"The stored result {os.path.realpath(path)} of {task!r} is not loaded: {exc} "
+            f"Delete it (or run with recompute=True) to compute it again."
+        ) from None
     except (ValueError, TaskInputError) as exc:
         raise OutputError(
             f"The stored result {os.path.realpath(path)} of {task!r} cannot be read as "
