@@ -16,6 +16,7 @@ walked along the annotation and every leaf that is not lazy is validated on its 
 
 from __future__ import annotations
 
+import base64
 import collections
 import enum
 import functools
@@ -34,9 +35,11 @@ from pydantic.fields import ModelField
 from scityping.base import ABCSerializable
 from scityping.base_types import Complex, Range, Slice
 from scityping.json import scityping_encoder
+from scityping.numpy import CompressedArrayData
 from scityping.pydantic import BaseModel as ScitypingModel
 
-from . import decoding, strict, validators
+from . import decoding, netcdf, strict, validators
+from .datatypes import load_support, serializer_for
 from .errors import SerializationError, TaskInputError, UnsafeContentError, short_repr
 from .jsonparse import MAX_VALUE_DEPTH, check_depth, parse_json
 
@@ -84,15 +87,75 @@ _ALIASES: dict[Any, Any] = {complex: _ComplexValue, range: Range, slice: Slice}
 
 
 def pydantic_annotation(annotation: Any) -> Any:
-    """`annotation` with builtins that need scityping (complex, range, slice) replaced."""
+    """`annotation` with builtins that need scityping (complex, range, slice) replaced, and
+    plain library classes scityping serializes (``np.random.Generator``, ``xr.DataArray``,
+    SciPy's frozen distributions...) validated by their serializer."""
     if annotation in _ALIASES:
         return _ALIASES[annotation]
+    plain = _plain_class(annotation)
+    if plain is not None:
+        return plain
     args = typing.get_args(annotation)
     if args and hasattr(annotation, "copy_with"):
         new = tuple(pydantic_annotation(a) for a in args)
         if new != args:
             return annotation.copy_with(new)
     return annotation
+
+
+def _plain_class(annotation: Any) -> type | None:
+    """A validator class for a plain class with a scityping serializer (None if it is not one).
+
+    An instance of the class is kept as it is (scityping would copy it, or make an xarray
+    object an instance of its own subclass); anything else is decoded by the serializer and
+    must give an instance of the class. scityping's own xarray types stand for xarray's.
+    """
+    if not isinstance(annotation, type) or annotation.__module__ == "builtins":
+        return None
+    if annotation.__module__ == "scityping.xarray":
+        import xarray as xr
+
+        base = getattr(xr, annotation.__name__, None)
+        if isinstance(base, type) and issubclass(annotation, base):
+            return _plain_validator(base, annotation)
+    serializer = serializer_for(annotation)
+    return None if serializer is None else _plain_validator(annotation, serializer)
+
+
+#: Plain copies of what scityping decodes as its own subclass of a plain class.
+_TO_PLAIN: dict[type, Callable[[Any], Any]] = {
+    np.random.SeedSequence: lambda s: np.random.SeedSequence(
+        s.entropy,
+        spawn_key=s.spawn_key,
+        pool_size=s.pool_size,
+        n_children_spawned=s.n_children_spawned,
+    ),
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_validator(cls: type, serializer: Any) -> type:
+    def validate(value: Any) -> Any:
+        if isinstance(value, cls):
+            return value
+        result = serializer.validate(value)  # type: ignore[attr-defined]
+        if type(result) is serializer and cls in _TO_PLAIN:
+            result = _TO_PLAIN[cls](result)
+        if not isinstance(result, cls):
+            raise TypeError(
+                f"expected a {cls.__qualname__} (or its encoded form), got a "
+                f"{type(value).__qualname__}"
+            )
+        return result
+
+    def get_validators(_: type) -> Any:
+        yield validate
+
+    namespace: dict[str, Any] = {
+        "__get_validators__": classmethod(get_validators),
+        "__doc__": cls.__doc__,
+    }
+    return type(cls.__qualname__, (), namespace)
 
 
 def _create(name: str, fields: dict[str, Any]) -> type[pydantic.BaseModel]:
@@ -366,18 +429,26 @@ def encode(value: Any, hook: Callable[[Any], Any] | None = None, *, sort_keys: b
         return sorted(items, key=lambda x: json.dumps(x, sort_keys=True))
     if isinstance(value, (list, tuple)):
         return [encode(v, hook, sort_keys=sort_keys) for v in value]
+    if netcdf.is_xarray(value):  # before Mapping: a Dataset is one
+        return encode(netcdf.scityping_form(value), hook, sort_keys=sort_keys)
     if isinstance(value, Mapping):
         out = {_encode_key(k): encode(v, hook, sort_keys=sort_keys) for k, v in value.items()}
         return dict(sorted(out.items())) if sort_keys and not _ordered(value) else out
-    if isinstance(value, np.generic) and not isinstance(value, np.void):
-        return encode(value.item(), hook, sort_keys=sort_keys)
+    if isinstance(value, np.generic):
+        item = None if isinstance(value, np.void) else value.item()
+        if isinstance(item, (bool, int, float, complex, str, bytes)):
+            return encode(item, hook, sort_keys=sort_keys)
+        value = np.asarray(value)  # no exact Python value (datetime64...): a 0-d array
+    if isinstance(value, np.ndarray) and not value.dtype.hasobject and not _listable(value):
+        return encode(_compressed_array(value), hook, sort_keys=sort_keys)
     if isinstance(value, PurePath):
         return value.as_posix()
     if isinstance(value, bytes):  # scityping's compressed array data is base85 ASCII
-        return value.decode()
+        return _encode_bytes(value)
     if isinstance(value, pydantic.BaseModel) and not isinstance(value, ABCSerializable):
         fields = {k: encode(v, hook, sort_keys=sort_keys) for k, v in value}
         return dict(sorted(fields.items())) if sort_keys else fields
+    load_support(type(value))
     try:
         reduced = scityping_encoder(value, base_encoder=_no_encoder)
     except Exception as exc:
@@ -391,6 +462,37 @@ def encode(value: Any, hook: Callable[[Any], Any] | None = None, *, sort_keys: b
 
 
 _JSON_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
+def _listable(arr: np.ndarray) -> bool:
+    """Whether scityping's list form holds `arr` exactly (its values as JSON numbers or
+    strings, its dtype by name); other arrays are stored as compressed ``.npy`` bytes."""
+    dtype = arr.dtype
+    if not dtype.isnative or dtype.names is not None:
+        return False
+    if dtype.kind in "if" and dtype.itemsize <= 8:
+        return True
+    return arr.ndim > 0 and dtype.kind in "buU"
+
+
+def _compressed_array(arr: np.ndarray) -> tuple[str, Any]:
+    """scityping's compressed form of `arr` (reduced to plain values), zlib-compressed:
+    every installation reads it (blosc is optional)."""
+    data = CompressedArrayData.encode(arr, compression="zlib")
+    fields = {f: getattr(data, f) for f in ("encoding", "compression", "summary", "data")}
+    return _ARRAY_KEY, {"data": (_COMPRESSED_KEY, (CompressedArrayData, fields))}
+
+
+_ARRAY_KEY = "scityping.numpy._ArrayType"
+_COMPRESSED_KEY = "scityping.numpy.CompressedArrayData"
+
+
+def _encode_bytes(value: bytes) -> Any:
+    """UTF-8 bytes as their text (as before); other bytes base85-encoded, tagged."""
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        return [strict.BYTES_KEY, {"b85": base64.b85encode(value).decode()}]
 
 
 def _plain(value: Any) -> Any:  # other subclasses of bool/int/str (Enum members are above)

@@ -22,10 +22,20 @@ from collections import abc
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 from scityping.numpy import Array, _ArrayType
 
-from .strict import SCALARS, Refused, Validator, enum_validator, kind_of, same_value, type_name
-from .strictarrays import array_validator
+from .strict import (
+    SCALARS,
+    Refused,
+    Validator,
+    bytes_validator,
+    enum_validator,
+    kind_of,
+    same_value,
+    type_name,
+)
+from .strictarrays import array_validator, is_scalar_type, scalar_validator
 
 __all__ = ["JSON_KEYS", "validator"]
 
@@ -65,6 +75,14 @@ def _compile(ann: Any, leaf: LeafFactory) -> Validator:
     if supertype is not None:
         return _compile(supertype, leaf)
     origin, args = typing.get_origin(ann), typing.get_args(ann)
+    if origin is typing.Annotated:  # metadata (e.g. smttask's separate outputs) is no rule
+        return _compile(args[0], leaf)
+    if ann is bytes:
+        return bytes_validator(_lazy(leaf, bytes))
+    if ann is np.ndarray:
+        return array_validator(Array, _lazy(leaf, Array))
+    if is_scalar_type(ann):
+        return scalar_validator(ann, _lazy(leaf, Array))
     if origin is typing.Union or origin is types.UnionType:
         return _union(ann, [(a, _compile(a, leaf)) for a in args])
     if origin is typing.Literal:

@@ -36,6 +36,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "smttask.datatypes",
         "smttask.decoding",
         "smttask.jsonparse",
+        "smttask.netcdf",
         "smttask.serialization",
         "smttask.digest",
         "smttask.codeid",
