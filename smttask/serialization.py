@@ -117,7 +117,7 @@ def _plain_class(annotation: Any) -> type | None:
 
         base = getattr(xr, annotation.__name__, None)
         if isinstance(base, type) and issubclass(annotation, base):
-            return _plain_validator(base, annotation)
+            return _plain_validator(base, typing.cast(Any, annotation))
     serializer = serializer_for(annotation)
     return None if serializer is None else _plain_validator(annotation, serializer)
 
@@ -138,7 +138,7 @@ def _plain_validator(cls: type, serializer: Any) -> type:
     def validate(value: Any) -> Any:
         if isinstance(value, cls):
             return value
-        result = serializer.validate(value)  # type: ignore[attr-defined]
+        result = serializer.validate(value)
         if type(result) is serializer and cls in _TO_PLAIN:
             result = _TO_PLAIN[cls](result)
         if not isinstance(result, cls):
