@@ -347,7 +347,9 @@ def substitute(value: Any, pred: Callable[[Any], bool], fn: Callable[[Any], Any]
     if isinstance(value, _LazySet):
         return {substitute(v, pred, fn) for v in value}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return type(value)(substitute(v, pred, fn) for v in value)
+        items = (substitute(v, pred, fn) for v in value)
+        make = getattr(type(value), "_make", None)  # named tuples (and TaskOutput) take values so
+        return make(items) if isinstance(value, tuple) and make else type(value)(items)
     if isinstance(value, Mapping):
         return {k: substitute(v, pred, fn) for k, v in value.items()}
     return value

@@ -42,6 +42,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "smttask.codeid",
     ),
     "core": (
+        "smttask.typing",
         "smttask.hooks",
         "smttask.taskoutput",
         "smttask.taskspec",
