@@ -24,7 +24,7 @@ there.
 - ``SeparateOutputs[T]``: the number is known only after running; the values are named
   ``"0"``, ``"1"``... by position, and a workflow export lists the index file only.
 
-Names are non-empty strings of letters, digits and underscores (not starting with an
+Names are strings of ASCII letters, digits and underscores (at most 64, not starting with an
 underscore), unique within the output.
 """
 
@@ -41,7 +41,7 @@ from .errors import OutputError, TaskDefinitionError, short_repr
 
 __all__ = ["Separate", "SeparateOutputs", "output_annotation", "separate_of", "separate_outputs"]
 
-_NAME = re.compile(r"[^\W_]\w{0,63}")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def check_names(names: tuple[Any, ...], where: str) -> tuple[str, ...]:
     if bad:
         raise OutputError(
             f"{where}: {short_repr(bad[0])} cannot name a variable output: names are strings of "
-            f"letters, digits and underscores (at most 64, not starting with an underscore), "
+            f"ASCII letters, digits and underscores (at most 64, not starting with _), "
             f"e.g. str(p) for a number p."
         )
     if len(set(names)) != len(names):
