@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import base64
 import collections
+import dataclasses
 import enum
 import functools
 import json
 import math
+import sys
+import types
 import typing
 from collections import abc
 from collections.abc import Callable, Mapping
@@ -32,8 +35,9 @@ import numpy as np
 import pydantic
 from pydantic.error_wrappers import flatten_errors
 from pydantic.fields import ModelField
-from scityping.base import ABCSerializable
+from scityping.base import ABCSerializable, Serializable
 from scityping.base_types import Complex, Range, Slice
+from scityping.functions import PureFunction
 from scityping.json import scityping_encoder
 from scityping.numpy import CompressedArrayData
 from scityping.pydantic import BaseModel as ScitypingModel
@@ -431,6 +435,12 @@ def encode(value: Any, hook: Callable[[Any], Any] | None = None, *, sort_keys: b
         return sorted(items, key=lambda x: json.dumps(x, sort_keys=True))
     if isinstance(value, (list, tuple)):
         return [encode(v, hook, sort_keys=sort_keys) for v in value]
+    if isinstance(value, types.FunctionType) and _by_name(value):
+        return f"{value.__module__}.{value.__qualname__}"  # (in scityping's PureFunction)
+    if isinstance(value, PureFunction):  # its fields encoded here, so functions go by name
+        key, data = Serializable.reduce(value)
+        fields = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
+        return encode([key, fields], hook, sort_keys=sort_keys)
     if netcdf.is_xarray(value):  # before Mapping: a Dataset is one
         return encode(netcdf.scityping_form(value), hook, sort_keys=sort_keys)
     if isinstance(value, Mapping):
@@ -464,6 +474,17 @@ def encode(value: Any, hook: Callable[[Any], Any] | None = None, *, sort_keys: b
 
 
 _JSON_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
+def _by_name(fn: types.FunctionType) -> bool:
+    """Whether `fn` is found by its name in its module (then it is stored by name, which
+    smttask decodes, instead of the source code scityping writes, which it never runs)."""
+    module = sys.modules.get(fn.__module__)
+    return (
+        module is not None
+        and fn.__module__ != "__main__"
+        and vars(module).get(fn.__qualname__) is fn
+    )
 
 
 def _listable(arr: np.ndarray) -> bool:
