@@ -369,7 +369,9 @@ def annotation_compatible(produced: Any, expected: Any) -> bool | None:
     """Whether values of type `produced` fit an input annotated `expected`.
 
     True: certainly; False: certainly not; None: cannot tell statically (checked at run time).
+    ``Annotated`` metadata (such as that of variable outputs) does not count.
     """
+    produced, expected = _unannotated(produced), _unannotated(expected)
     if expected is Any or expected is object or produced == expected:
         return True
     if produced is Any:
@@ -396,6 +398,12 @@ def annotation_compatible(produced: Any, expected: Any) -> bool | None:
             return None
         return False
     return None
+
+
+def _unannotated(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
 
 
 def _sequence_like(produced: type, expected: type) -> bool:
