@@ -126,7 +126,9 @@ def merge(source: str, project_name: str | None, dry_run: bool) -> None:
 
     SOURCE is another project folder, an SQLite record store file, or a postgresql:// URI.
     Records whose label is already here are skipped: as identical when they describe the
-    same run, as collisions (listed) otherwise. Exit code 1 if there were collisions.
+    same run, as collisions (listed) otherwise. Records holding text that Sumatra would run
+    as Python code are never read (listed). Exit code 1 if there were collisions or such
+    records.
     """
     from ..recording.maintenance import merge as merge_stores
 
@@ -138,7 +140,9 @@ def merge(source: str, project_name: str | None, dry_run: bool) -> None:
     )
     for label in report.collisions:
         click.echo(f"Collision (same label, different record; not merged): {label}", err=True)
-    if report.collisions:
+    for line in report.refused:
+        click.echo(f"Not merged: {line}.", err=True)
+    if report.collisions or report.refused:
         raise SystemExit(1)
 
 

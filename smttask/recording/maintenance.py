@@ -169,6 +169,7 @@ class MergeReport:
     added: list[str] = field(default_factory=list)
     identical: list[str] = field(default_factory=list)  # already here, same content
     collisions: list[str] = field(default_factory=list)  # same label, different record
+    refused: list[str] = field(default_factory=list)  # records holding code: not read
 
 
 def other_project(source: str) -> tuple[ProjectInfo, str | None]:

@@ -22,9 +22,9 @@ def merge_records(
 
     alias = add_database("merge_source", other)
     name = project or _only_project(store, alias, source)
-    theirs = read_records(alias, name)
-    ours = {r.label: r for r in store.records(r.label for r in theirs)}
     report = MergeReport()
+    theirs = read_records(alias, name, report.refused)
+    ours = {r.label: r for r in store.records(r.label for r in theirs)}
     new = []
     for record in theirs:
         mine = ours.get(record.label)

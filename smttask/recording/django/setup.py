@@ -182,7 +182,7 @@ def _creation_lock(info: ProjectInfo) -> Iterator[None]:
         return
     folder = Path(info.store).parent if info.kind == SQLITE else info.smt_dir
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".records.lock", "a+b") as f:
+    with open(open_lock_file(folder / ".records.lock"), "a+b") as f:
         try:
             import fcntl
         except ImportError:  # pragma: no cover - Windows: SQLite's own locking only
@@ -190,6 +190,20 @@ def _creation_lock(info: ProjectInfo) -> Iterator[None]:
             return
         fcntl.flock(f.fileno(), fcntl.LOCK_EX)
         yield
+
+
+def open_lock_file(path: Path) -> int:
+    """Open (creating it if needed) the lock file `path`, never through a symbolic link."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        return os.open(path, flags, 0o600)
+    except OSError as exc:
+        if not path.is_symlink():
+            raise
+        raise ProjectError(
+            f"The lock file {path} is a symbolic link (to {os.readlink(path)!r}): smttask never "
+            f"opens a lock file through a link. smttask did not make it; remove it (rm {path})."
+        ) from exc
 
 
 def write_lock(info: ProjectInfo) -> None:
