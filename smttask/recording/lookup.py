@@ -30,7 +30,7 @@ def select(
     for label in labels:
         if label not in known:
             raise RecordingError(
-                f"No record labelled {label!r} in {store.info.store}. List the labels with "
+                f"No record labelled {label!r} in {store.info.shown_store}. List the labels with "
                 f"`smttask smt list`."
             )
         chosen[label] = None

@@ -14,7 +14,7 @@ from ..errors import ProjectError, RecordingError
 from ..fileio import replace_symlink
 from ..storage import DataRoots, PathOutside, archive_at, link_at, parse
 from . import fields
-from .address import SQLITE, classify
+from .address import SQLITE, classify, masked
 from .context import executable
 from .projectfile import ProjectInfo, find_project, store_info
 
@@ -195,7 +195,9 @@ def merge(store: RecordStore, source: str, *, project: str | None = None,
     """Copy the records of another store into this one, reporting label collisions."""
     other, name = other_project(source)
     if (other.kind, other.store) == (store.info.kind, store.info.store):
-        raise ProjectError(f"{source} is this project's own record store: nothing to merge.")
+        raise ProjectError(
+            f"{masked(source)} is this project's own record store: nothing to merge."
+        )
     from .django import DjangoStore
     from .django.merge import merge_records
 

@@ -3,13 +3,18 @@ journaled record into the record store."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import sys
 import warnings
 from pathlib import Path
+from typing import TextIO
 
 from .. import config
 from ..errors import RecordingError
-from .projectfile import require_project
+from .address import MASK, has_password, masked, passwords_in
+from .projectfile import keep_secret, require_project
 from .store import backend, move_waiting
 
 #: smt sub-commands passed through, with one line of help each.
@@ -42,18 +47,53 @@ def run_smt(command: str, args: list[str], root: Path | None = None) -> int:
     inside = Path(before).resolve().is_relative_to(info.root.resolve())
     if not inside:
         os.chdir(info.root)  # Sumatra finds the project from the working directory
+    mask = Masking(info.store)
     try:
-        getattr(commands, command)(args)
+        with (
+            contextlib.redirect_stdout(mask.stream(sys.stdout)),
+            contextlib.redirect_stderr(mask.stream(sys.stderr)),
+        ):
+            getattr(commands, command)(args)
     except SystemExit as exc:  # argparse: --help, usage errors
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except Exception as exc:
         raise RecordingError(
-            f"`smt {command} {' '.join(args)}` failed: {type(exc).__name__}: {exc}. Check the "
-            f"arguments (`smttask smt {command} --help`); labels are listed by `smttask smt list`."
+            mask(
+                f"`smt {command} {' '.join(args)}` failed: {type(exc).__name__}: {exc}. Check "
+                f"the arguments (`smttask smt {command} --help`); labels are listed by "
+                f"`smttask smt list`."
+            )
         ) from None
     finally:
         os.chdir(before)
+        keep_secret(info.root)  # Sumatra may have rewritten .smt/project or exported it
     if command in ("configure", "migrate"):
         config.forget_project_root()
     return 0
+
+
+class Masking:
+    """Text with the password of a store address replaced by ``***``."""
+
+    def __init__(self, address: str) -> None:
+        self._pairs = [(address, masked(address))] if has_password(address) else []
+        self._pairs += [(p, MASK) for p in passwords_in(address)]
+
+    def __call__(self, text: str) -> str:
+        for secret, shown in self._pairs:
+            text = text.replace(secret, shown)
+        return text
+
+    def stream(self, out: TextIO) -> TextIO:
+        mask = self
+
+        class _Stream(io.TextIOBase):
+            def write(self, text: str) -> int:
+                out.write(mask(text))
+                return len(text)
+
+            def flush(self) -> None:
+                out.flush()
+
+        return _Stream()  # type: ignore[return-value]

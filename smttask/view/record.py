@@ -170,7 +170,7 @@ class Record:
     def _took(self, tags: frozenset[str] | None) -> None:
         if tags is None:
             raise RecordNotFoundError(
-                f"Record {self.label} is no longer in the store {self._source.info.store}; "
+                f"Record {self.label} is no longer in the store {self._source.info.shown_store}; "
                 f"it was deleted or replaced. Read the records again (RSView())."
             )
         self.tags = tags

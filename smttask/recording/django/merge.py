@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import ProjectError
+from ..address import masked
 from ..maintenance import MergeReport
 from ..projectfile import ProjectInfo
 from .readback import read_records
@@ -47,7 +48,7 @@ def _only_project(store: DjangoStore, alias: str, source: str) -> str:
     names = list(store.models.Project.objects.using(alias).values_list("id", flat=True))
     if len(names) != 1:
         raise ProjectError(
-            f"{source} holds the records of {len(names)} projects ({', '.join(names) or 'none'}); "
+            f"{masked(source)} holds the records of {len(names)} projects ({', '.join(names) or 'none'}); "
             f"choose one with --project NAME."
         )
     return str(names[0])

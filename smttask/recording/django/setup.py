@@ -97,7 +97,7 @@ def activate(info: ProjectInfo) -> None:
     except DatabaseError as exc:
         _active["key"] = None
         raise ProjectError(
-            f"Cannot open the record store {info.store}: {type(exc).__name__}: "
+            f"Cannot open the record store {info.shown_store}: {type(exc).__name__}: "
             f"{str(exc).strip()}. Check that the database server is running and that the URI "
             f"(user, host, port, database name) is right; for SQLite, that the folder is "
             f"writable."
@@ -149,7 +149,9 @@ def add_database(alias: str, info: ProjectInfo) -> str:
     django_settings.DATABASES[alias] = configured
     connections.settings[alias] = configured
     if "django_store_record" not in connections[alias].introspection.table_names():
-        raise ProjectError(f"{info.store} holds no Sumatra records (no Sumatra tables in it).")
+        raise ProjectError(
+            f"{info.shown_store} holds no Sumatra records (no Sumatra tables in it)."
+        )
     return alias
 
 

@@ -66,7 +66,7 @@ def _failed(info: ProjectInfo, exc: BaseException, unchanged: str) -> RecordingE
         f"records waiting in {info.smt_dir / 'journal'} are kept and move on the next try"
     )
     return RecordingError(
-        f"Cannot write to the record store {info.store}: {type(exc).__name__}: {exc}. "
+        f"Cannot write to the record store {info.shown_store}: {type(exc).__name__}: {exc}. "
         f"Check that it is reachable and writable; {kept}."
     )
 
