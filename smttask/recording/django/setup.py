@@ -99,8 +99,8 @@ def activate(info: ProjectInfo) -> None:
         raise ProjectError(
             f"Cannot open the record store {info.shown_store}: {type(exc).__name__}: "
             f"{str(exc).strip()}. Check that the database server is running and that the URI "
-            f"(user, host, port, database name) is right; for SQLite, that the folder is "
-            f"writable."
+            f"(user, host, port, database name; the password, or PGPASSWORD / ~/.pgpass) is "
+            f"right; for SQLite, that the folder is writable."
         ) from None
     except BaseException:
         _active["key"] = None
@@ -148,7 +148,16 @@ def add_database(alias: str, info: ProjectInfo) -> str:
     configured = connections.configure_settings({"default": dict(db)})["default"]
     django_settings.DATABASES[alias] = configured
     connections.settings[alias] = configured
-    if "django_store_record" not in connections[alias].introspection.table_names():
+    try:
+        tables = connections[alias].introspection.table_names()
+    except DatabaseError as exc:
+        raise ProjectError(
+            f"Cannot open the record store {info.shown_store}: {type(exc).__name__}: "
+            f"{str(exc).strip()}. Check that the database server is running and that the URI "
+            f"(user, host, port, database name; the password, or PGPASSWORD / ~/.pgpass) is "
+            f"right."
+        ) from None
+    if "django_store_record" not in tables:
         raise ProjectError(
             f"{info.shown_store} holds no Sumatra records (no Sumatra tables in it)."
         )
