@@ -125,8 +125,8 @@ def test_init_extends_the_gitignore_once_and_keeps_the_users_lines(project) -> N
     assert added == ["", "# smttask: results, workflow builds and Snakemake's state are not code",
                      "/results/", "/build/"]  # fmt: skip
     assert "Added to" in result.output and "/results/, /build/" in result.output
-    from smttask.recording.projectinit import ignore_in_git
     from smttask.recording.projectfile import require_project
+    from smttask.recording.projectinit import ignore_in_git
 
     assert ignore_in_git(require_project(project.root)) == []  # nothing twice
     assert (project.root / ".gitignore").read_text() == text

@@ -121,7 +121,7 @@ def test_rebuild_and_invalidate_never_link_or_rename_outside(merged, victims, tm
     assert sorted(tmp_path.iterdir()) == before  # no link made beside the victims
 
     record = RSView().filter.label(label).latest
-    with pytest.raises(OutputError, match="outside the output data store.*not read"):
+    with pytest.raises(OutputError, match=r"outside the output data store.*not read"):
         record.get_output()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -157,8 +157,7 @@ def test_a_planted_link_is_reported_never_loaded(smt_project, tmp_path) -> None:
     text = clean_error(done, str(link), str(lie), "does not load it", "smttask store rebuild")
     assert "999" not in text.replace(str(lie), "")
     # The archive itself replaced by a link (no link in the input store): refused too.
-    archive = Path(task.archive_paths()[""]) if hasattr(task, "archive_paths") else None
-    archive = archive or smt_project.root / "data" / "run_dump" / "square" / link.name
+    archive = smt_project.root / "data" / "run_dump" / "square" / link.name
     link.unlink()
     archive.unlink()
     archive.symlink_to(lie)
@@ -166,7 +165,7 @@ def test_a_planted_link_is_reported_never_loaded(smt_project, tmp_path) -> None:
 
 
 def test_a_planted_folder_link_in_the_input_store_is_not_followed(smt_project, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    task, lie = _planted(smt_project, tmp_path)
+    task, _ = _planted(smt_project, tmp_path)
     link = task.output_paths[""]
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -259,3 +258,12 @@ def test_reexport_never_removes_files_outside_the_build_folder(project, victims)
     tasks_dir.symlink_to(victims["victim.txt"].parent)
     done = smttask(project.root, *args)
     clean_error(done, "outside the folder", "remove the link")
+
+
+def test_smt_delete_data_is_refused_for_store_delete(merged, victims) -> None:  # type: ignore[no-untyped-def]
+    project, _, label = merged
+    for args in (["--data", label], ["-td", "_finished_"], ["-d", label]):
+        done = smttask(project.root, "smt", "delete", *args)
+        clean_error(done, "smttask store delete", "refused")
+    assert all(p.read_text() == "keep me" for p in victims.values())
+    assert label in open_store().labels()

@@ -36,6 +36,13 @@ COMMANDS = {
 
 def run_smt(command: str, args: list[str], root: Path | None = None) -> int:
     """Run `smt COMMAND ARGS...` on the project; return its exit code."""
+    if command == "delete" and _deletes_data(args):
+        raise RecordingError(
+            "`smttask smt delete --data` is refused: Sumatra deletes the files a record names "
+            "wherever its paths lead (a record merged from another store can name files "
+            "outside the data stores). Delete records with their outputs by `smttask store "
+            "delete LABELS` (inside the data stores only), or drop --data."
+        )
     info = require_project(root or config.project_root())
     move_waiting(info)
     backend(info)  # Sumatra's commands read the store as Django's default database
@@ -71,6 +78,16 @@ def run_smt(command: str, args: list[str], root: Path | None = None) -> int:
     if command in ("configure", "migrate"):
         config.forget_project_root()
     return 0
+
+
+def _deletes_data(args: list[str]) -> bool:
+    """Whether `smt delete ARGS` has -d/--data (also among combined short options)."""
+    for arg in args:
+        if arg == "--":
+            return False
+        if arg == "--data" or (arg.startswith("-") and not arg.startswith("--") and "d" in arg):
+            return True
+    return False
 
 
 class Masking:
