@@ -34,6 +34,7 @@ class ExportResult:
     written: tuple[str, ...]
     unchanged: tuple[str, ...]
     removed: tuple[str, ...]
+    refused: tuple[str, ...] = ()  # stale files listed outside the folder: kept, one sentence each
     description: str = ""  # the backend's words, e.g. "named layout, 4 rules"
     entry: str | None = None  # the file starting the workflow, in `folder`
     run: str = ""  # how to run it; "{entry}" stands for the entry file's path
@@ -54,6 +55,8 @@ class ExportResult:
         )
         if self.run:
             text += f"\nRun: {self.run.format(entry=self.entry_path)}"
+        for line in self.refused:
+            text += f"\n{line}."
         return text
 
 
@@ -109,6 +112,7 @@ def export(
         written=report.written,
         unchanged=report.unchanged,
         removed=report.removed,
+        refused=report.refused,
         description=described.text,
         entry=described.entry,
         run=described.run,

@@ -281,15 +281,26 @@ def test_tags_added_by_the_stores_own_tools_are_read_too(impl: Impl) -> None:
     assert impl.listed_tags("r0") == {"_finished_"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the batch writer gives each record its own parameter-set row; Sumatra's own save "
-    "(smt tag, smt comment, smtweb edits) then finds two rows with the same content",
-)
-def test_sumatras_own_save_of_records_with_equal_parameters(tmp_path: Path) -> None:
-    impl = _django(_info(tmp_path, "sqlite", str(tmp_path / "records")))
-    impl.store.write([record("r0", T0), record("r1", T0 + HOUR)])
-    impl.tag_natively("r0", "checked")
+def test_sumatras_own_save_of_records_with_equal_parameters_and_inputs(impl: Impl) -> None:
+    """Records of one task computed twice share their parameters and inputs: Sumatra's own
+    save (``smt tag``, ``smt comment``, smtweb edits) finds one row for each, as it expects."""
+    params = {"task": "square", "inputs": {"x": 1}}
+    inputs = [key("up/77e1.json", "ef" * 20)]
+    twins = [
+        record("r0", T0, parameters=params, input_data=inputs, output_data=[key("sq/a.json")]),
+        record("r1", T0 + HOUR, parameters=params, input_data=inputs,
+               output_data=[key("sq/a.1.json", "cd" * 20)]),
+    ]  # fmt: skip
+    impl.store.write(twins[:1])
+    impl.store.write(twins[1:])  # another batch, later
+    impl.store.write([record("r2", T0 + 2 * HOUR, parameters=params, input_data=inputs * 2)])
+    for label in ("r0", "r1", "r2"):
+        impl.tag_natively(label, "checked")
+        assert "checked" in impl.listed_tags(label)
+    assert labels(find(impl.store, [Where("tags", "has", "checked")])) == ["r2", "r1", "r0"]
+    for label in ("r0", "r1"):
+        got = impl.store.record(label)
+        assert got is not None and (got["parameters"], got["input_data"]) == (params, inputs)
 
 
 #: Five records, newest last, for the condition tests (labelled 1 to 5 by their prefix).

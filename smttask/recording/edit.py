@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..storage import DataRoots, archive_at, is_invalidated, link_at, move_aside
+from ..storage import DataRoots, PathOutside, archive_at, is_invalidated, link_at, move_aside
 
 if TYPE_CHECKING:
     from .api import RecordStore
@@ -36,6 +36,7 @@ def edit_tags(
 class Invalidated:
     files: list[Path]  # the record's files, renamed
     tags: frozenset[str] | None  # its new tags (None: the record is no longer in the store)
+    refused: tuple[str, ...] = ()  # its outputs outside the data stores, left alone
 
 
 def invalidate(store: RecordStore, label: str, digest: str | None = None) -> Invalidated:
@@ -46,18 +47,26 @@ def invalidate(store: RecordStore, label: str, digest: str | None = None) -> Inv
     record naming them), tags the record ``_invalid_``, and forgets the task's result kept
     in this process's memory (`digest`: the task's digest). Nothing is deleted; running it
     again changes nothing. If recording the new names fails, the files get their names back.
+    An output path leading outside the data stores is left alone and listed in `refused`.
     """
     info = store.info
+    roots = DataRoots(info.input_root, info.output_root)
     moves: dict[str, str] = {}
     kept: list[Path] = []
+    refused: list[str] = []
     done: list[tuple[Path, Path]] = []
     try:
         for key in store.outputs(label):
-            archive = archive_at(DataRoots(info.input_root, info.output_root), key.path)
+            try:
+                archive = archive_at(roots, key.path)
+                link = link_at(roots, key.path)
+            except PathOutside as exc:
+                who = f"Record {label} names the output"
+                refused.append(exc.sentence(who, "it is not renamed"))
+                continue
             if is_invalidated(key.path.rpartition("/")[2]):
                 kept.append(archive)  # invalidated before
                 continue
-            link = link_at(DataRoots(info.input_root, info.output_root), key.path)
             if link is not None and link.is_symlink() and _same(link, archive):
                 link.unlink()
             if not archive.exists():
@@ -77,7 +86,7 @@ def invalidate(store: RecordStore, label: str, digest: str | None = None) -> Inv
         from ..task import memory_cache
 
         memory_cache.pop(digest, None)
-    return Invalidated(kept, tags)
+    return Invalidated(kept, tags, tuple(refused))
 
 
 def _same(link: Path, archive: Path) -> bool:

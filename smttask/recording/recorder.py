@@ -213,7 +213,7 @@ class ProjectRecorder:
 def _unflushed(rec: ProjectRecorder, exc: BaseException) -> str:
     return (
         f"{len(rec.pending)} record(s) could not be moved into the record store "
-        f"{rec.info.store} yet: {type(exc).__name__}: {exc}. They are safe in "
+        f"{rec.info.shown_store} yet: {type(exc).__name__}: {exc}. They are safe in "
         f"{journal_dir(rec.info.root)} and move on the next try, or with `smttask store flush`."
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,8 +114,7 @@ class Record:
     @property
     def outputs(self) -> dict[str, Path]:
         """{output name: archived file} (name ``""`` for a task's single unnamed output)."""
-        root = self._source.info.output_root
-        return {key.output: root / key.path for key in self.output_data}
+        return files.output_paths(self.label, self.output_data, self._source.info.output_root)
 
     @property
     def stdout_stderr(self) -> str:
@@ -170,7 +170,7 @@ class Record:
     def _took(self, tags: frozenset[str] | None) -> None:
         if tags is None:
             raise RecordNotFoundError(
-                f"Record {self.label} is no longer in the store {self._source.info.store}; "
+                f"Record {self.label} is no longer in the store {self._source.info.shown_store}; "
                 f"it was deleted or replaced. Read the records again (RSView())."
             )
         self.tags = tags
@@ -190,6 +190,8 @@ class Record:
         )
         self._outputs = None
         self._took(done.tags)
+        for refused in done.refused:
+            warnings.warn(refused, stacklevel=2)
         return done.files
 
     # -- display --------------------------------------------------------------------------------

@@ -155,7 +155,7 @@ class DjangoStore:
         found = self.records([label])
         if not found:
             raise RecordingError(
-                f"No record labelled {label!r} in {self._info.store}. List the labels with "
+                f"No record labelled {label!r} in {self._info.shown_store}. List the labels with "
                 f"`smttask smt list`."
             )
         return found[0]
