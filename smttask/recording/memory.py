@@ -120,7 +120,10 @@ class MemoryStore:
                 return None
             new = {f: changed_text(f, c, stored.record[f]) for f, c in changes.items()}
             stored.record.update(new)
-            stored.row = stored.row._replace(**new)
+            row = stored.row
+            stored.row = row._replace(
+                outcome=new.get("outcome", row.outcome), reason=new.get("reason", row.reason)
+            )
             return new
 
     # -- RecordSource ---------------------------------------------------------------------------
