@@ -217,8 +217,12 @@ class Filters:
         for bound in (minimum, maximum):
             if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool)):
                 raise FilterError(f"output() counts files: give whole numbers, not {bound!r}.")
-        low = 0 if minimum is None else minimum
-        high = maximum
+        low, high = (0 if minimum is None else minimum), maximum
+        if high is not None and high < low:
+            raise FilterError(
+                f"output(minimum={minimum}, maximum={maximum}) keeps no record (the minimum is "
+                f"1 unless given). For records without outputs: output(minimum=0, maximum=0)."
+            )
 
         def keep(r: Record) -> bool:
             n = len(r.output_data)
