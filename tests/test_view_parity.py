@@ -104,6 +104,8 @@ def test_splitby_groups_records_by_parameters(tasks) -> None:  # type: ignore[no
     assert [sorted(r.param("arr.x") for r in v) for v in by_dt.values()] == [[3], [1, 2]]
     both = analyses.splitby(["dt", "arr.x"])
     assert [tuple(k) for k in both] == [(0.25, 3), (0.5, 1), (0.5, 2)]
+    assert list(analyses.splitby(("dt", "arr.x"))) == list(both)  # a tuple lists keys too
+    assert list(analyses.splitby([("arr", "x")])) == list(analyses.splitby("arr.x"))
     assert next(iter(both))._fields == ("dt", "x")
     # arr.x alone tells the groups apart: dt is dropped, unless told not to
     assert [tuple(k) for k in analyses.splitby(["arr.x", "dt"])] == [(1,), (2,), (3,)]
@@ -440,7 +442,7 @@ def test_export_writes_records_any_program_can_read(tasks, tmp_path) -> None:  #
     text = json.loads(analyses.to_json(indent=None))
     assert text["records"] == doc["records"]
     empty = json.loads(RSView().filter.task("nothing").to_json())
-    assert empty["records"] == [] and empty["format"] == "smttask-records"
+    assert empty["records"] == [] and empty["project"] == "test"
     records = RSView(store=copy_into_memory()).filter.task("analyze").to_json()
     assert json.loads(records)["records"] == doc["records"]  # the same from any store
 

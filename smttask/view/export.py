@@ -25,14 +25,16 @@ from ..fileio import publish_new, write_atomic
 from .errors import RecordNotFoundError
 
 if TYPE_CHECKING:
+    from ..recording.projectfile import ProjectInfo
     from .record import Record
 
 FORMAT = "smttask-records"
 FORMAT_VERSION = 1
 
 
-def document(records: Sequence[Record]) -> dict[str, Any]:
-    """The export document of `records` (every field read from their store)."""
+def document(info: ProjectInfo, records: Sequence[Record]) -> dict[str, Any]:
+    """The export document of `records` of the project `info` (every field read from their
+    store)."""
     out: list[dict[str, Any]] = []
     for record in records:
         source = record._source
@@ -43,27 +45,28 @@ def document(records: Sequence[Record]) -> dict[str, Any]:
                 f"deleted or replaced. Read the records again (rs.refresh()) and export them."
             )
         out.append(found)
-    info = records[0]._source.info if records else None
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "project": info.name if info else "",
+        "project": info.name,
         "exported": datetime.now(UTC).isoformat(timespec="seconds"),
-        "output_store": str(info.output_root) if info else "",
-        "input_store": str(info.input_root) if info else "",
+        "output_store": str(info.output_root),
+        "input_store": str(info.input_root),
         "records": out,
     }
 
 
-def text(records: Sequence[Record], indent: int | None = 2) -> str:
+def text(info: ProjectInfo, records: Sequence[Record], indent: int | None = 2) -> str:
     """The export document of `records` as JSON text."""
     try:
-        return json.dumps(document(records), indent=indent, ensure_ascii=False) + "\n"
+        return json.dumps(document(info, records), indent=indent, ensure_ascii=False) + "\n"
     except (TypeError, ValueError) as exc:  # a store keeping something that is not JSON
         raise RecordingError(f"The records cannot be written as JSON: {exc}.") from None
 
 
-def write(records: Sequence[Record], path: str | Path, *, overwrite: bool, indent: int) -> Path:
+def write(
+    info: ProjectInfo, records: Sequence[Record], path: str | Path, *, overwrite: bool, indent: int
+) -> Path:
     """Write the export document of `records` to `path` (complete or not at all)."""
     target = Path(path)
     if target.is_dir():
@@ -71,7 +74,7 @@ def write(records: Sequence[Record], path: str | Path, *, overwrite: bool, inden
             f"{target} is a folder; export() writes one JSON file. Give a file name, e.g. "
             f"{target / 'records.json'}."
         )
-    data = text(records, indent).encode()
+    data = text(info, records, indent).encode()
     if overwrite:
         write_atomic(target, data)
     elif not publish_new(target, data):

@@ -225,19 +225,20 @@ class RSView:
 
     def splitby(
         self,
-        split: keys.Key | list[keys.Key],
+        split: str | Sequence[keys.Key],
         names: Sequence[str] | None = None,
         *,
         drop_unused: bool = True,
     ) -> dict[Any, RSView]:
-        """The records grouped by their parameters at `split` (a dotted key, or a list of
-        them): ``{SplitKey(dt=0.5, n=10): view, ...}``, each key a named tuple of the values
+        """The records grouped by their parameters at `split` (a dotted key, or a list or
+        tuple of keys; a key in the tuple form goes in a list: ``[("opts", "a.b")]``):
+        ``{SplitKey(dt=0.5, n=10): view, ...}``, each key a named tuple of the values
         (fields named by `names`, or by each key's last part; ``keys.MISSING`` where a record
         has none; lists as tuples), groups ordered by their values where these compare.
         With `drop_unused`, only the keys that tell groups apart stay in the named tuples:
         not those with one value in every group, and, of the others, the first ones that
         are enough."""
-        split_keys = split if isinstance(split, list) else [split]
+        split_keys: list[keys.Key] = [split] if isinstance(split, str) else list(split)
         chosen = groups.group_names(split_keys, names)
         kept, found = groups.split(self.records(), split_keys, drop_unused)
         key = namedtuple("SplitKey", [chosen[i] for i in kept])  # type: ignore[misc]
@@ -276,11 +277,12 @@ class RSView:
         """Write the view's records (every field: parameters, outputs with their SHA-1,
         code version...) to the JSON file `path`, readable without smttask (the format:
         ``docs/view.md``); an existing file is replaced only with `overwrite`."""
-        return export.write(self.records(), path, overwrite=overwrite, indent=indent)
+        records = self.records()
+        return export.write(self._source.info, records, path, overwrite=overwrite, indent=indent)
 
     def to_json(self, indent: int | None = 2) -> str:
         """The document ``export()`` writes, as text."""
-        return export.text(self.records(), indent)
+        return export.text(self._source.info, self.records(), indent)
 
     # -- tables ---------------------------------------------------------------------------------
 
