@@ -61,8 +61,8 @@ class Difference:
         if not self:
             return f"Records {first} and {second} do not differ (parameters, task, code, outputs)."
         lines = [f"Records {first} (1) and {second} (2) differ in:"]
-        for title, found in (("parameters", self.parameters), ("", self.fields)):
-            if title and found:
+        for title, found in (("parameters", self.parameters), ("task and code", self.fields)):
+            if found:
                 lines.append(f"  {title}:")
             for name, (a, b) in found.items():
                 label = FIELDS.get(name, name)
@@ -72,7 +72,8 @@ class Difference:
         if self.outputs:
             lines.append("  outputs (SHA-1):")
             for name, (a, b) in self.outputs.items():
-                lines.append(f"    {name or '(the output)'}: {_show(a)} (1) vs {_show(b)} (2)")
+                shown = [_show(keys.MISSING if v is None else v) for v in (a, b)]
+                lines.append(f"    {name or '(the output)'}: {shown[0]} (1) vs {shown[1]} (2)")
         return "\n".join(lines)
 
     __str__ = text
