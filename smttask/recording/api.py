@@ -214,17 +214,13 @@ def check_tag(tag: str) -> str:
     return tag
 
 
-#: The text fields `RecordSink.update_fields` changes (Sumatra's ``smt comment`` writes the
-#: outcome; ``smtweb`` edits both).
-EDITABLE_FIELDS = ("outcome", "reason")
-
 #: A change of one text field: the new text, or a function of the stored text giving it.
 TextChange = str | Callable[[str], str]
 
 
 def changed_text(field: str, change: TextChange, current: str) -> str:
-    """The new text of `field` (one of EDITABLE_FIELDS), now `current`, after `change`;
-    RecordingError if it is not text."""
+    """The new text of `field` (outcome or reason, see `RecordSink.update_fields`), now
+    `current`, after `change`; RecordingError if it is not text."""
     new = change(current) if callable(change) else change
     if not isinstance(new, str):
         shown = "the function given returned" if callable(change) else "got"

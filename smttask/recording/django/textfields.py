@@ -1,8 +1,8 @@
 """Changing a stored record's outcome and reason in place (``RecordSink.update_fields``).
 
 The stored text is read and the new text written in one transaction, under the same write
-lock as record writes, so that two changes made at the same time (two processes appending a
-comment) both survive. Sumatra reads the same columns (``smt list -l``, ``smtweb``).
+lock as record writes (and the row locked, where the database locks rows), so that two changes
+made at the same time (two processes appending a comment) both survive. Sumatra reads the same columns (``smt list -l``, ``smtweb``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def update_fields(
     def edit() -> None:
         result[0] = None
         records = models.Record.objects.using("default").filter(project__id=info.name)
-        found = records.filter(label=label).values_list("db_id", *fields).first()
+        rows = records.filter(label=label).select_for_update()  # MySQL has no write lock
+        found = rows.values_list("db_id", *fields).first()
         if found is None:
             return
         db_id, *current = found
