@@ -2,8 +2,9 @@
 
 The common fields come from one row read with the whole view; the rest (outputs, captured
 output, Sumatra's full ``Record``) is read when first asked for. The wrapper adds what a task
-user needs: the task behind the record (``task``), its stored results (``get_output``), tag
-editing and ``invalidate()`` (both made by ``smttask.recording.edit``).
+user needs: the task behind the record (``task``) and its code at the record's commit
+(``task_code``), its stored results (``get_output``), how it differs from another record
+(``difference``), tag editing and ``invalidate()`` (both made by ``smttask.recording.edit``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .errors import RecordNotFoundError
 if TYPE_CHECKING:
     from ..recording.api import RecordRow
     from ..task import Task
+    from .difference import Difference
     from .source import Source
 
 #: Status tags, the first one present giving the status.
@@ -57,6 +59,7 @@ class Record:
         self._params_text: str = row.parameters
         self._params: Any = None
         self._outputs: list[files.OutputKey] | None = None
+        self._captured: str | None = None
         self._task: Task | None = None
 
     # -- what the row holds ---------------------------------------------------------------------
@@ -90,6 +93,11 @@ class Record:
             self._params = params if isinstance(params, dict) else {"value": params}
         return self._params
 
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The record's parameters (``params``; Sumatra's name)."""
+        return self.params
+
     def param(self, key: keys.Key, default: Any = keys.MISSING) -> Any:
         """The parameter at `key` (dotted, see ``smttask.view.keys``); `default` if absent."""
         value = keys.resolve(self.params, key)
@@ -117,9 +125,17 @@ class Record:
         return files.output_paths(self.label, self.output_data, self._source.info.output_root)
 
     @property
+    def outputpaths(self) -> list[Path]:
+        """The archived files the record names, in the order it names them."""
+        root = self._source.info.output_root
+        return [root / key.path for key in self.output_data]
+
+    @property
     def stdout_stderr(self) -> str:
         """What the task printed (and the traceback of a crash)."""
-        return self._source.text(self.label, "stdout_stderr")
+        if self._captured is None:
+            self._captured = self._source.text(self.label, "stdout_stderr")
+        return self._captured
 
     @property
     def sumatra(self) -> Any:
@@ -135,6 +151,30 @@ class Record:
         if self._task is None:
             self._task = files.rebuild_task(self, check_digest=True)
         return self._task
+
+    @property
+    def task_code(self) -> str:
+        """The source of the task's function (with its decorators) as it was at the record's
+        commit, read from git (``git cat-file blob <version>:<main_file>``), never from the
+        working tree; CodeNotFoundError if the commit or the file is gone."""
+        from .taskcode import task_code
+
+        return task_code(self)
+
+    def difference(self, other: Record) -> Difference:
+        """What differs between this record and `other`: parameters (dotted keys, through
+        upstream tasks), task, digest, commit, main file, output hashes."""
+        from .difference import difference
+
+        if not isinstance(other, Record):
+            raise TypeError(f"difference() compares two records, not a record and {other!r}.")
+        return difference(self, other)
+
+    def describe(self) -> str:
+        """The record as text: its fields, parameters (dotted keys) and output files."""
+        from .display import describe
+
+        return describe(self)
 
     def get_output(self, name: str | None = None) -> Any:
         """The result this record stored (or its output `name`), read from the files the

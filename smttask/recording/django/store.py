@@ -12,10 +12,19 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ...errors import RecordingError
-from ..api import CHUNK, LONG_TEXT_FIELDS, TEXT_FIELDS, Condition, OutputRow, RecordRow, keep
+from ..api import (
+    CHUNK,
+    LONG_TEXT_FIELDS,
+    TEXT_FIELDS,
+    Condition,
+    OutputRow,
+    RecordRow,
+    TextChange,
+    keep,
+)
 from ..projectfile import ProjectInfo
 from . import query as conds
-from . import setup, tags
+from . import setup, tags, textfields
 from .readback import metadata, record_dict
 from .writer import write_records
 
@@ -82,6 +91,12 @@ class DjangoStore:
 
     def delete(self, labels: Iterable[str]) -> int:
         return tags.delete_records(self._info, labels)
+
+    def update_fields(
+        self, label: str, *, outcome: TextChange | None = None, reason: TextChange | None = None
+    ) -> dict[str, str] | None:
+        changes = {f: c for f, c in (("outcome", outcome), ("reason", reason)) if c is not None}
+        return textfields.update_fields(self._info, label, changes)
 
     # -- RecordSource ---------------------------------------------------------------------------
 
