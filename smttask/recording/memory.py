@@ -146,9 +146,7 @@ class MemoryStore:
                         found.append((stored.row.label, _output(key)))
         return iter(found)
 
-    def input_index(
-        self, digests: Iterable[str] | None = None
-    ) -> Iterator[tuple[str, OutputRow]]:
+    def input_index(self, digests: Iterable[str] | None = None) -> Iterator[tuple[str, OutputRow]]:
         wanted = None if digests is None else set(digests)
         found = []
         with self._lock:

@@ -136,9 +136,7 @@ class DjangoStore:
         for label, *key in (r[:-2] for r in found):
             yield label, _output(*key)
 
-    def input_index(
-        self, digests: Iterable[str] | None = None
-    ) -> Iterator[tuple[str, OutputRow]]:
+    def input_index(self, digests: Iterable[str] | None = None) -> Iterator[tuple[str, OutputRow]]:
         setup.activate(self._info)
         links = self.models.Record.input_data.through.objects.using("default").filter(
             record__project__id=self._info.name
