@@ -118,7 +118,7 @@ def input_keys(
     ``role`` (`UPSTREAM` or `RESUMED`) and ``archive`` (the archived file it resolves to,
     relative to `output_root`, when it lies there)."""
     store = hooks.current().outputs
-    sources = [(t, UPSTREAM) for t in _recorded_upstream(task)]
+    sources = [(t, UPSTREAM) for t in recorded_upstream(task)]
     if resumed_from is not None:
         sources.append((resumed_from, RESUMED))
     keys, seen = [], set()
@@ -141,7 +141,8 @@ def input_keys(
     return keys
 
 
-def _recorded_upstream(task: Task) -> Iterable[Task]:
+def recorded_upstream(task: Task) -> Iterable[Task]:
+    """The recorded tasks upstream of `task`, directly or through memoized ones (each once)."""
     seen: set[int] = set()
     stack = list(reversed(task.upstream()))
     while stack:
