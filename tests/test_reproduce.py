@@ -129,9 +129,7 @@ def test_a_recorded_chain_reproduces_identically_and_later_commits_do_not_matter
     assert trees.count("worktree ") == 1 and folders == []  # the worktrees are gone
 
 
-def test_upstream_results_are_computed_again_in_the_worktree_by_default(
-    smt_project, tasks
-) -> None:  # type: ignore[no-untyped-def]
+def test_upstream_results_are_computed_again_in_the_worktree_by_default(smt_project, tasks) -> None:  # type: ignore[no-untyped-def]
     _chain(tasks)
     labels = _labels()
     [result] = reproduce([labels["combined"]])
@@ -213,7 +211,8 @@ def test_a_failing_task_or_a_missing_module_could_not_run(smt_project, tasks, tm
 def test_a_record_whose_commit_is_gone_could_not_run(smt_project, tasks) -> None:  # type: ignore[no-untyped-def]
     smt_project.git("checkout", "-q", "-b", "experiment")
     mod = smt_project.write_module(
-        "gone_tasks", "from smttask import RecordedTask\n\n@RecordedTask\ndef f(x: int) -> int:\n    return x\n"
+        "gone_tasks",
+        "from smttask import RecordedTask\n\n@RecordedTask\ndef f(x: int) -> int:\n    return x\n",
     )
     mod.f(x=1).run()
     label = _labels()["f"]
