@@ -245,7 +245,7 @@ def check_prov(doc: dict) -> None:  # type: ignore[type-arg]
             for attr, value in attributes.items():
                 qualified(attr)
                 assert isinstance(value, str | int | float | bool | dict | list)
-    for ident, activity in doc["activity"].items():
+    for activity in doc["activity"].values():
         start = datetime.fromisoformat(activity["prov:startTime"])
         end = datetime.fromisoformat(activity["prov:endTime"])
         assert start.tzinfo is not None and end >= start
