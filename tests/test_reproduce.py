@@ -103,9 +103,9 @@ def _left_behind(smt_project) -> tuple[str, list[Path]]:  # type: ignore[no-unty
     return trees, sorted(scratch.glob("smttask-reproduce-*"))
 
 
-def _cli(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [SMTTASK, *args], capture_output=True, text=True, env=os.environ.copy(), **kwargs
+        [SMTTASK, *args], capture_output=True, text=True, env=env or dict(os.environ)
     )
 
 
@@ -118,7 +118,8 @@ def test_a_recorded_chain_reproduces_identically_and_later_commits_do_not_matter
     smt_project.write_module("repro_tasks", TASKS.replace("return x + 1", "return x + 2"))
     smt_project.write("repro_tasks.py", TASKS.replace("return v / 4", "return v / 5"))
     chain = [labels["combined"], labels["scaled"], labels["base"]]
-    done = _cli("reproduce", *chain)  # a fresh process
+    # A fresh process, even with the working tree on the import path.
+    done = _cli("reproduce", *chain, env={**os.environ, "PYTHONPATH": str(smt_project.root)})
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     for label, task in zip(chain, ["combined", "scaled", "base"]):
@@ -206,6 +207,29 @@ def test_a_failing_task_or_a_missing_module_could_not_run(smt_project, tasks, tm
     [missing] = reproduce([_labels()["tripled"]])
     assert missing.status == "could not run"
     assert "uses_helper" in missing.reason and "helper" in missing.reason
+
+
+def test_task_code_from_outside_the_commit_is_never_run(
+    smt_project, tasks, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "ext_tasks.py").write_text(
+        "from smttask import RecordedTask\n\n@RecordedTask\ndef g(x: int) -> int:\n    return x\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(lib))
+    monkeypatch.setenv("SMTTASK_TRUSTED_PACKAGES", "ext_tasks")
+    monkeypatch.setattr(sys, "path", [str(lib), *sys.path])
+    from smttask import config
+
+    config.settings.trusted_packages = ("ext_tasks",)
+    import ext_tasks
+
+    ext_tasks.g(x=1).run()
+    [result] = reproduce([_labels()["g"]])
+    assert result.status == "could not run"
+    assert "ext_tasks" in result.reason and "not from the checked-out commit" in result.reason
+    sys.modules.pop("ext_tasks", None)
 
 
 def test_a_record_whose_commit_is_gone_could_not_run(smt_project, tasks) -> None:  # type: ignore[no-untyped-def]

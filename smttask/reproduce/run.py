@@ -82,7 +82,8 @@ def reproduce_record(
     try:
         found = store.record(label)
         if found is not None:
-            task, commit = str(found.get("script_arguments") or ""), str(found.get("version"))
+            task = str(found.get("script_arguments") or "")
+            commit = str(found.get("version") or "")
         p = planning.plan(store, label, use_recorded_inputs=use_recorded_inputs)
         notes = p.notes
         with checkout(p.repo, p.commit) as tree:
