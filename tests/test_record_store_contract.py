@@ -533,6 +533,25 @@ def test_outputs_of_a_record_and_the_index_of_every_output(impl: Impl) -> None:
     assert list(store.output_index([])) == []
 
 
+def test_the_index_of_every_input_by_content_digest(impl: Impl) -> None:
+    store = impl.store
+    up, other = "ab" * 20, "cd" * 20
+    store.write([
+        record("old", T0, input_data=[key("t/a.json", up, "a"), key("t/b.json", other)]),
+        record("new", T0 + HOUR, input_data=[key("t/a.json", up, "a")]),
+        record("none", T0 + 2 * HOUR, output_data=[key("t/a.json", up)]),
+    ])  # fmt: skip
+    index = [(label, k.path, k.digest) for label, k in store.input_index()]
+    assert index == [
+        ("new", "t/a.json", up),
+        ("old", "t/a.json", up),
+        ("old", "t/b.json", other),
+    ]  # newest record first, a record's inputs in the order written; outputs are not inputs
+    found = [(label, k.path, k.metadata["output"]) for label, k in store.input_index([up])]
+    assert found == [("new", "t/a.json", "a"), ("old", "t/a.json", "a")]
+    assert list(store.input_index([])) == [] and list(store.input_index(["ee" * 20])) == []
+
+
 def test_deleting_records_removes_them_with_their_outputs_and_tags(impl: Impl) -> None:
     store = impl.store
     store.write([

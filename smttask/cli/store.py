@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .lineage import lineage
+
 if TYPE_CHECKING:
     from ..recording.api import RecordStore
 
@@ -25,6 +27,9 @@ def store() -> None:
     Every command first moves the records still waiting in journals (left by worker
     processes, cluster jobs or killed runs) into the record store.
     """
+
+
+store.add_command(lineage)
 
 
 @store.command()

@@ -288,6 +288,10 @@ class RecordSource(Protocol):
         """(label, output) for every output of every record, newest record first; with
         `paths`, only the outputs with these paths."""
 
+    def input_index(self, digests: Iterable[str] | None = None) -> Iterator[tuple[str, OutputRow]]:
+        """(label, input) for every stored result every record read (its ``input_data``),
+        newest record first; with `digests`, only the inputs with these content digests."""
+
     def text(self, label: str, field: str) -> str:
         """One text field (TEXT_FIELDS or LONG_TEXT_FIELDS) of one record ("" if none)."""
 

@@ -164,6 +164,16 @@ class MemoryStore:
                         found.append((stored.row.label, _output(key)))
         return iter(found)
 
+    def input_index(self, digests: Iterable[str] | None = None) -> Iterator[tuple[str, OutputRow]]:
+        wanted = None if digests is None else set(digests)
+        found = []
+        with self._lock:
+            for stored in self._in_order():
+                for key in stored.record["input_data"]:
+                    if wanted is None or key["digest"] in wanted:
+                        found.append((stored.row.label, _output(key)))
+        return iter(found)
+
     def text(self, label: str, field: str) -> str:
         if field not in TEXT_FIELDS and field not in LONG_TEXT_FIELDS:
             raise RecordingError(

@@ -128,7 +128,12 @@ class ProjectRecorder:
     # -- records ------------------------------------------------------------------------------
 
     def begin(
-        self, task: Task, reason: str | None, settings: Settings, roots: tuple[Path, Path]
+        self,
+        task: Task,
+        reason: str | None,
+        settings: Settings,
+        roots: tuple[Path, Path],
+        resumed_from: Task | None = None,
     ) -> RecordHandle:
         with self.lock:
             state = self.check(task, settings)
@@ -144,7 +149,9 @@ class ProjectRecorder:
                 "main_file": fields.main_file(fields.module_file(task), state.root),
                 "script_arguments": task.taskname,
                 "parameters": task.desc,
-                "input_data": fields.input_keys(task, ctx["input_datastore"]),
+                "input_data": fields.input_keys(
+                    task, ctx["input_datastore"], ctx["datastore"], resumed_from
+                ),
                 "tags": [fields.RUNNING],
                 "outcome": "",
                 "duration": None,
@@ -325,11 +332,13 @@ class SessionRecorder:
         if rec is not None:
             rec.check(task, self.settings)
 
-    def begin(self, task: Task, *, reason: str | None) -> hooks.RecordHandle:
+    def begin(
+        self, task: Task, *, reason: str | None, resumed_from: Task | None = None
+    ) -> hooks.RecordHandle:
         rec = self.project()
         if rec is None:
             return hooks.NO_RECORDER.begin(task, reason=reason)
-        return rec.begin(task, reason, self.settings, self.roots)
+        return rec.begin(task, reason, self.settings, self.roots, resumed_from)
 
 
 RECORDER = SumatraRecorder()

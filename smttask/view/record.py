@@ -23,6 +23,8 @@ from .errors import RecordNotFoundError
 
 if TYPE_CHECKING:
     from ..recording.api import RecordRow
+    from ..recording.lineage import Node
+    from ..reproduce import Reproduction, Tolerance
     from ..task import Task
     from .difference import Difference
     from .source import Source
@@ -190,6 +192,44 @@ class Record:
             self._task if self._task is not None else files.rebuild_task(self, check_digest=False)
         )
         return files.load_output(self.label, task, stored, self._source.info.output_root, name)
+
+    # -- lineage and reproduction ---------------------------------------------------------------
+
+    @property
+    def parents(self) -> list[Record]:
+        """The records that produced the stored results this record read (its upstream
+        tasks' records, and the earlier iteration an iterative task resumed from)."""
+        from ..recording.lineage import parents
+
+        return self._source.records(parents(self._source.store, self.label))
+
+    @property
+    def children(self) -> list[Record]:
+        """The records that read a result this record produced, newest first."""
+        from ..recording.lineage import children
+
+        return self._source.records(children(self._source.store, self.label))
+
+    def lineage(self) -> Node:
+        """The tree of records from this one back to the raw inputs (see
+        ``smttask.recording.lineage``; ``smttask store lineage`` prints it)."""
+        from ..recording.lineage import lineage
+
+        return lineage(self._source.store, self.label)
+
+    def reproduce(
+        self, *, tolerance: Tolerance | None = None, use_recorded_inputs: bool = False
+    ) -> Reproduction:
+        """Re-run this record's task from its commit and compare its outputs with the
+        recorded ones (``smttask.reproduce``; ``smttask reproduce LABEL`` does the same)."""
+        from ..reproduce import reproduce_record
+
+        return reproduce_record(
+            self._source.store,
+            self.label,
+            tolerance=tolerance,
+            use_recorded_inputs=use_recorded_inputs,
+        )
 
     # -- editing --------------------------------------------------------------------------------
 

@@ -151,6 +151,28 @@ class DjangoStore:
         for label, *key in (r[:-2] for r in found):
             yield label, _output(*key)
 
+    def input_index(self, digests: Iterable[str] | None = None) -> Iterator[tuple[str, OutputRow]]:
+        setup.activate(self._info)
+        links = self.models.Record.input_data.through.objects.using("default").filter(
+            record__project__id=self._info.name
+        )
+        order = [f"{c[0]}record__{c[1:]}" for c in _NEWEST_FIRST]
+        columns = ("record__label", *(f"datakey__{c}" for c in _KEY_COLUMNS))
+        if digests is None:
+            parts = [links]
+        else:
+            wanted = list(dict.fromkeys(digests))
+            parts = [
+                links.filter(datakey__digest__in=wanted[start : start + _CHUNK])
+                for start in range(0, len(wanted), _CHUNK)
+            ]
+        found: list[Any] = []
+        for part in parts:
+            found += part.order_by(*order, "pk").values_list(*columns, *(c[1:] for c in order))
+        found.sort(key=lambda r: (r[-2], r[-1]), reverse=True)  # newest record first
+        for label, *key in (r[:-2] for r in found):
+            yield label, _output(*key)
+
     def text(self, label: str, field: str) -> str:
         if field not in TEXT_FIELDS and field not in LONG_TEXT_FIELDS:
             raise RecordingError(
