@@ -80,18 +80,25 @@ class BatchSize:
     records: int = 0
 
     def describe(self) -> str:
-        """E.g. ``"120 per process (median 4.9 s of 12 finished records; ~10 min each)"``."""
+        """E.g. ``"120 per process, ~10 min each (median 4.9 s of 12 finished records; aiming
+        at 10 min)"``."""
         per = f"{self.size} per process"
         if self.source == "given":
             return f"{per} (given)"
-        aim = f"aiming at {self.minutes:g} min each"
+        if self.source == "default":
+            return f"{per} (no finished record and no declared runtime to size batches by)"
+        about = f"~{_duration(self.size * (self.seconds or 0.0))} each"
+        aim = f"aiming at {self.minutes:g} min"
         if self.source == "records":
-            about = f"~{self.size * (self.seconds or 0) / 60:.2g} min each"
-            why = f"median {self.seconds:.3g} s of {self.records} finished record"
-            return f"{per} ({why}{'s' if self.records != 1 else ''}; {about}, {aim})"
-        if self.source == "runtime":
-            return f"{per} (no finished record; declared runtime {self.seconds:g} s; {aim})"
-        return f"{per} (no finished record and no declared runtime: default)"
+            s = "s" if self.records != 1 else ""
+            why = f"median {self.seconds:.3g} s of {self.records} finished record{s}"
+        else:
+            why = f"no finished record; declared runtime {self.seconds:g} s"
+        return f"{per}, {about} ({why}; {aim})"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
 @dataclass(frozen=True)
