@@ -15,6 +15,7 @@ from click.testing import CliRunner
 import smttask
 from smttask.cli import cli
 from smttask.compile.plan import MAX_AUTO_SIZE
+from smttask.errors import TaskExecutionError
 from smttask.recording.api import Where
 from smttask.recording.store import open_store
 
@@ -58,7 +59,7 @@ def test_sizes_come_from_the_finished_records(smt_project):
     for i in range(2):
         mod.nap(x=i, seconds=0.05).run()
     for i in range(3):  # crashed runs take longer; their durations must not count
-        with pytest.raises(RuntimeError, match="asked to fail"):
+        with pytest.raises(TaskExecutionError, match="asked to fail"):
             mod.nap(x=100 + i, seconds=0.4, fail=True).run()
     mod.tiny(x=-1).run()
     rows = open_store().query([Where("script_arguments", "eq", "auto_tasks.nap")])
