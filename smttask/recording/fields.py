@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import hooks
+from ..errors import RecordingError
 
 if TYPE_CHECKING:
     from ..task import Task
@@ -26,6 +27,23 @@ if TYPE_CHECKING:
 #: The tag of each status (Sumatra's `_status_` convention).
 RUNNING, FINISHED, CRASHED, KILLED = "_running_", "_finished_", "_crashed_", "_killed_"
 SURROGATE = "_surrogate_"
+
+#: Environment variable naming the attempt (1, 2, ...) of the run being recorded: a workflow
+#: engine that retries a failed job sets it (``smttask run --attempt N`` does).
+ATTEMPT_ENV = "SMTTASK_ATTEMPT"
+
+
+def attempt_tags() -> list[str]:
+    """``["attempt:<n>"]`` if ``SMTTASK_ATTEMPT`` names the attempt of this run, else ``[]``."""
+    raw = os.environ.get(ATTEMPT_ENV, "").strip()
+    if not raw:
+        return []
+    if not raw.isdigit() or int(raw) < 1:
+        raise RecordingError(
+            f"{ATTEMPT_ENV}={raw!r} is not an attempt number: set it to 1 for a first run, 2 "
+            f"for its first retry, and so on (or unset it)."
+        )
+    return [f"attempt:{int(raw)}"]
 
 
 def new_label(task_name: str, when: datetime) -> str:

@@ -206,8 +206,8 @@ def assemble(entries: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], set[s
             flushed.update(entry.get("labels", ()))
     done = []
     for record in records.values():
-        if not record.pop("_ended", False):
-            record["tags"] = ["_killed_"]
+        if not record.pop("_ended", False):  # keeps the tags it began with (its attempt)
+            record["tags"] = ["_killed_", *(t for t in record.get("tags", ()) if t != "_running_")]
             record["outcome"] = KILLED_OUTCOME
         done.append(record)
     return done, flushed

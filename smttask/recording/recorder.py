@@ -135,6 +135,7 @@ class ProjectRecorder:
         roots: tuple[Path, Path],
         resumed_from: Task | None = None,
     ) -> RecordHandle:
+        extra_tags = fields.attempt_tags()
         with self.lock:
             state = self.check(task, settings)
             self.settings = settings
@@ -152,7 +153,7 @@ class ProjectRecorder:
                 "input_data": fields.input_keys(
                     task, ctx["input_datastore"], ctx["datastore"], resumed_from
                 ),
-                "tags": [fields.RUNNING],
+                "tags": [fields.RUNNING, *extra_tags],
                 "outcome": "",
                 "duration": None,
                 "output_data": [],
@@ -162,7 +163,7 @@ class ProjectRecorder:
             journal.append({"kind": "begin", "ctx": ctx_id, **record}, sync=False)
             self.running += 1
         capture = Capture().start() if settings.capture_output else None
-        return RecordHandle(self, {**ctx, **record}, capture, settings)
+        return RecordHandle(self, {**ctx, **record}, capture, settings, extra_tags)
 
     def end(self, record: dict[str, Any], end: dict[str, Any], settings: Settings) -> None:
         with self.lock:
@@ -234,11 +235,13 @@ class RecordHandle:
         record: dict[str, Any],
         capture: Capture | None,
         settings: Settings,
+        extra_tags: list[str] | None = None,
     ) -> None:
         self.owner = owner
         self.record = record
         self.capture = capture
         self.settings = settings
+        self.extra_tags = list(extra_tags or ())  # kept beside the status tag (the attempt)
         self.start = time.perf_counter()
 
     def _stop(self) -> tuple[float, str]:
@@ -248,7 +251,7 @@ class RecordHandle:
     def finished(self, outputs: Mapping[str, Path], outcome: str) -> None:
         duration, text = self._stop()
         end = {
-            "tags": [fields.FINISHED],
+            "tags": [fields.FINISHED, *self.extra_tags],
             "duration": duration,
             "outcome": outcome or "",
             "output_data": fields.output_keys(outputs, self.record["datastore"]),
@@ -262,7 +265,7 @@ class RecordHandle:
         trace = "".join(traceback.format_exception(original))
         killed = isinstance(error, KeyboardInterrupt | SystemExit)
         end = {
-            "tags": [fields.KILLED if killed else fields.CRASHED],
+            "tags": [fields.KILLED if killed else fields.CRASHED, *self.extra_tags],
             "duration": duration,
             "outcome": fields.error_text(error),
             "stdout_stderr": f"{text}{'' if not text or text.endswith(chr(10)) else chr(10)}{trace}",
