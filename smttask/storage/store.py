@@ -3,8 +3,11 @@
 One file per output, named and placed by ``layout``, encoded by the output's ``formats``
 entry, written by ``smttask.fileio``: a killed process never leaves a file a later run would load,
 and two processes computing the same task both end with one complete file. Results are read
-through the link (falling back to the unnumbered archive). A variable output
-(``smttask.typing``) is one file per value plus an index written last (``separate``).
+through the link (falling back to the unnumbered archive), and only if the file opened lies
+where results are kept: an archive of the task in the output store (or a plain file at the
+link's place in the input store). A symbolic link leading anywhere else is reported, never
+loaded. A variable output (``smttask.typing``) is one file per value plus an index written
+last (``separate``); the values are read from plain files beside the index.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class FileOutputStore:
         self._roots = DataRoots(Path(roots[0]), Path(roots[1]))
         self._text_roots = (str(self._roots[0]), str(self._roots[1]))  # for the hot path
         self._fsync = fsync
+        self._real_roots = _real(self._text_roots)
         self._outputs_of: dict[type, tuple[_Output, ...]] = {}
         self._generation = formats.generation()
 
@@ -84,12 +88,10 @@ class FileOutputStore:
     # -- reading ------------------------------------------------------------------------------
 
     def load(self, task: Task) -> Any | None:
-        roots = self._text_roots
         key, name = task.key, task.name
         values = {}
         for o in self._outputs(task):
-            link, archive = layout.read_order(roots, name, key + o.suffix)
-            found = _read_first((link, archive))
+            found = self._read_first(name, key + o.suffix)
             if found is None:
                 return None
             data, path = found
@@ -102,11 +104,10 @@ class FileOutputStore:
         """Output `name` of `task`, or one value of a variable output (``"<field>_<name>"``,
         or the name alone for a task's only output), read from its file alone; None if it
         is not on disk."""
-        roots = self._text_roots
         for o in self._outputs(task):
             if o.name != name and not (o.item and (not o.name or name.startswith(o.name + "_"))):
                 continue
-            found = _read_first(layout.read_order(roots, task.name, task.key + o.suffix))
+            found = self._read_first(task.name, task.key + o.suffix)
             if found is None:
                 return None
             data, path = found
@@ -122,6 +123,31 @@ class FileOutputStore:
             f"{list(task._spec.output.names)} (a variable output's values are named "
             f"'<output>_<name>', or '<name>' for a task's only output)."
         )
+
+    def _read_first(self, task_name: str, filename: str) -> tuple[bytes, str] | None:
+        """The content of the result file `filename` of task `task_name` (its link, else its
+        archive) and the path read; None if neither exists."""
+        link, archive = layout.read_order(self._text_roots, task_name, filename)
+        for path in (link, archive):
+            try:
+                return self._read(path, task_name, filename), path
+            except FileNotFoundError:
+                continue
+        return None
+
+    def _read(self, path: str, task_name: str, filename: str) -> bytes:
+        """The bytes of the result file `path` (a link or an archive of `filename`), if the
+        file it opens is one of the task's archives or a plain file at the link's place."""
+        fd = os.open(path, os.O_RDONLY | _CLOEXEC)
+        try:
+            real = os.readlink(f"/proc/self/fd/{fd}") if _PROC_FD else os.path.realpath(path)
+            if not _is_result(self._real_roots, real, task_name, filename):
+                self._real_roots = _real(self._text_roots)  # the roots may have moved since
+                if not _is_result(self._real_roots, real, task_name, filename):
+                    raise _planted(path, real, self._text_roots[1])
+            return _read_all(fd)
+        finally:
+            os.close(fd)
 
     def iterations(self, task: Task) -> list[int]:
         param = getattr(task, "iteration_param", None)
@@ -266,11 +292,18 @@ def _value(entry: separate.Entry, o: _Output, index: str, task: Task) -> Any:
     file = Path(os.path.realpath(index)).parent / entry.file
     fix = "Delete the index (or run with recompute=True) to compute the result again."
     try:
-        data = file.read_bytes()
+        data = _read_plain(file)
     except FileNotFoundError:
         raise OutputError(
             f"{file}, value {entry.name!r} of output {o.name or 'result'!r} of {task!r} listed "
             f"in {os.path.realpath(index)}, is missing. {fix}"
+        ) from None
+    except OSError:  # ELOOP: a symbolic link where the value's archive should be
+        raise OutputError(
+            f"{file}, value {entry.name!r} of output {o.name or 'result'!r} of {task!r}, is a "
+            f"symbolic link, not the archive its index {os.path.realpath(index)} lists: "
+            f"smttask does not load it. Remove it (rm {file}) and run the task with "
+            f"recompute=True."
         ) from None
     if separate.sha1(data) != entry.sha1:
         raise OutputError(
@@ -305,19 +338,51 @@ def decode_output(task: Task, output: str, data: bytes, origin: str | Path) -> A
     return _decode(data, _output(output, annotation, fmt), str(origin), task)
 
 
-def _read(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()
+_PROC_FD = os.path.isdir("/proc/self/fd")  # Linux: the real path of an open file
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
-def _read_first(paths: tuple[str, str]) -> tuple[bytes, str] | None:
-    """The content of the first of `paths` that exists, and that path; None if neither does."""
-    for path in paths:
-        try:
-            return _read(path), path
-        except FileNotFoundError:
-            continue
-    return None
+def _real(roots: tuple[str, str]) -> tuple[str, str]:
+    return os.path.realpath(roots[0]), os.path.realpath(roots[1])
+
+
+def _read_plain(path: Path) -> bytes:
+    """The bytes of `path`, a plain file (a symbolic link there raises OSError)."""
+    fd = os.open(path, os.O_RDONLY | _CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        return _read_all(fd)
+    finally:
+        os.close(fd)
+
+
+def _read_all(fd: int) -> bytes:
+    size = os.fstat(fd).st_size
+    parts = []
+    while chunk := os.read(fd, max(size + 1, 1 << 16)):
+        parts.append(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _is_result(real_roots: tuple[str, str], real: str, task_name: str, filename: str) -> bool:
+    """Whether `real` (a resolved path) is an archive of `filename` (``<output root>/<task>/
+    <filename or a numbered one>``) or the plain file ``<input root>/<task>/<filename>``."""
+    folder, _, name = real.rpartition("/")
+    if folder == f"{real_roots[1]}/{task_name}":
+        return name == filename or layout.link_name(name) == filename
+    return real == f"{real_roots[0]}/{task_name}/{filename}"
+
+
+def _planted(path: str, real: str, output_root: str) -> OutputError:
+    try:
+        target = f"a symbolic link to {os.readlink(path)!r}, which leads to {real}"
+    except OSError:  # a folder on the way is the link
+        target = f"reached through a symbolic link, at {real}"
+    return OutputError(
+        f"The result file {path} is {target}, not an archive of this task in the output "
+        f"data store {output_root}: smttask does not load it. smttask did not make this link; "
+        f"remove it (rm {path}) and run `smttask store rebuild` to link the recorded result "
+        f"again, or run the task with recompute=True."
+    )
 
 
 def _encode(value: Any, output: _Output, task: Task) -> bytes:
