@@ -157,6 +157,17 @@ class OutputSpec:
     def type_of(self, name: str) -> Any:
         return self.taskoutput.output_types[name] if self.taskoutput else self.annotation
 
+    def value_type(self, name: str) -> Any | None:
+        """The type of output `name`, or of value `name` of a variable output (named
+        ``"<output>_<value>"``, or ``"<value>"`` for a task's only output); None if neither."""
+        if name in self.names:
+            return self.type_of(name)
+        for out in self.names:
+            sep = self.separate(out)
+            if sep is not None and (not out or name.startswith(out + "_")):
+                return sep.item_type
+        return None
+
     def separate(self, name: str) -> Separate | None:
         """How output `name` splits into files, if it is a variable number of values."""
         return separate_of(self.type_of(name))

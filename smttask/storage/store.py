@@ -327,7 +327,11 @@ def decode_output(task: Task, output: str, data: bytes, origin: str | Path) -> A
     spec = task._spec.output
     if output in spec.names and spec.separate(output) is not None:
         return _values(data, _output(output, spec.type_of(output)), str(origin), task)
-    annotation = spec.type_of(output)
+    annotation = spec.value_type(output)
+    if annotation is None:
+        raise OutputError(
+            f"{task._spec.name} has no output named {output!r}; its outputs are {list(spec.names)}."
+        )
     ext = Path(origin).suffix[1:]
     fmt = formats.format_with_extension(ext)
     if fmt is None:
