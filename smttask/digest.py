@@ -55,6 +55,11 @@ def _blake(*parts: bytes) -> bytes:
     return h.digest()
 
 
+#: numpy scalars whose ``item()`` is no exact Python value (records; extended precision
+#: floats would become doubles): they count as 0-d arrays.
+_NO_ITEM = (np.void, np.longdouble, np.clongdouble)
+
+
 def hash_value(value: Any) -> bytes:
     """16-byte hash of `value`, stable across processes, machines and Python versions."""
     t = type(value)
@@ -75,7 +80,7 @@ def hash_value(value: Any) -> bytes:
     if isinstance(value, np.ndarray):
         return _h_array(value)
     if isinstance(value, np.generic):
-        item = None if isinstance(value, np.void) else value.item()
+        item = None if isinstance(value, _NO_ITEM) else value.item()
         if isinstance(item, (bool, int, float, complex, str, bytes)):
             return hash_value(item)
         return _blake(b"g", _h_array(np.asarray(value)))  # no exact Python value: datetime64...
@@ -140,17 +145,29 @@ def _h_array(value: np.ndarray) -> bytes:
         return _blake(
             b"O", _pack_len(value.ndim), str(value.shape).encode(), hash_value(value.tolist())
         )
-    data = value if value.flags.c_contiguous else np.ascontiguousarray(value)
     dtype = value.dtype
+    if dtype.names is not None:  # field by field: the padding between fields is no value
+        fields = (_h_array(value[name]) for name in dtype.names)
+        return _blake(b"r", repr(dtype.descr).encode(), str(value.shape).encode(), *fields)
+    data = value if value.flags.c_contiguous else np.ascontiguousarray(value)
     return _blake(
         b"a",
-        (dtype.str if dtype.names is None else repr(dtype.descr)).encode(),  # fields by name
+        dtype.str.encode(),
         str(value.shape).encode(),
         xxhash.xxh3_128_digest(_bytes_of(data) if data.size else b""),
     )
 
 
+#: x87 extended precision (``np.longdouble`` on x86): 10 bytes of value in 16, the rest is
+#: padding whose content is arbitrary.
+_X87 = np.finfo(np.longdouble).nmant == 63 and np.dtype(np.longdouble).itemsize > 10
+
+
 def _bytes_of(data: np.ndarray) -> Any:
+    if _X87 and data.dtype.type in (np.longdouble, np.clongdouble):
+        native = data.astype(data.dtype.newbyteorder("="), copy=False)
+        part = np.dtype(np.longdouble).itemsize
+        return np.ascontiguousarray(native.reshape(-1).view(np.uint8).reshape(-1, part)[:, :10])
     try:
         return data.data.cast("B")
     except (TypeError, ValueError):  # dtypes the buffer protocol lacks (datetime64...)

@@ -419,6 +419,11 @@ def _numpy_like(t: type) -> bool:
 # Encoding to JSON-compatible structures
 
 
+#: numpy scalars whose ``item()`` is no exact Python value (records; extended precision
+#: floats would become doubles): they count as 0-d arrays.
+_NO_ITEM = (np.void, np.longdouble, np.clongdouble)
+
+
 def encode(value: Any, hook: Callable[[Any], Any] | None = None, *, sort_keys: bool = False) -> Any:
     """JSON-compatible structure for `value`. `hook(v)` may return a replacement or None.
 
@@ -455,7 +460,7 @@ def encode(value: Any, hook: Callable[[Any], Any] | None = None, *, sort_keys: b
         out = {_encode_key(k): encode(v, hook, sort_keys=sort_keys) for k, v in value.items()}
         return dict(sorted(out.items())) if sort_keys and not _ordered(value) else out
     if isinstance(value, np.generic):
-        item = None if isinstance(value, np.void) else value.item()
+        item = None if isinstance(value, _NO_ITEM) else value.item()
         if isinstance(item, (bool, int, float, complex, str, bytes)):
             return encode(item, hook, sort_keys=sort_keys)
         value = np.asarray(value)  # no exact Python value (datetime64...): a 0-d array

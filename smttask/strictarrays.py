@@ -41,6 +41,14 @@ def array_validator(ann: Any, decode: Validator) -> Validator:
             and v[0] in registry
         ):
             arr = decode(v)  # scityping's encoded form (its dtype is kept, then checked)
+            listed = _listed_values(v)
+            if listed is not None and not _exact(arr.tolist(), listed):
+                raise Refused(
+                    v,
+                    expected,
+                    f"its values {short(listed)} do not all fit its dtype {arr.dtype} exactly "
+                    f"(they would become {short(arr.tolist())})",
+                )
         elif isinstance(v, (list, tuple, bool, int, float, complex, str, np.generic)):
             arr = _from_values(v, nptype, expected)
         else:
@@ -52,6 +60,35 @@ def array_validator(ann: Any, decode: Validator) -> Validator:
         return _cast(arr, nptype, expected)
 
     return validate
+
+
+def _listed_values(v: Any) -> Any:
+    """The values of scityping's list form of an array (``ListArrayData``), else None."""
+    data = v[1].get("data") if isinstance(v[1], dict) else None
+    if not (isinstance(data, (list, tuple)) and len(data) == 2):
+        return None
+    if data[0] != "scityping.numpy.ListArrayData":
+        return None
+    fields = data[1][-1] if isinstance(data[1], (list, tuple)) and data[1] else data[1]
+    return fields.get("data") if isinstance(fields, dict) else None
+
+
+def _exact(decoded: Any, given: Any) -> bool:
+    """Whether `decoded` (an array's ``tolist()``) holds exactly the values `given` (JSON):
+    no number truncated or rounded, no float made an integer, no bool made a number."""
+    if isinstance(given, (list, tuple)):
+        return (
+            isinstance(decoded, list)
+            and len(decoded) == len(given)
+            and all(_exact(d, g) for d, g in zip(decoded, given))
+        )
+    if isinstance(given, bool) or isinstance(decoded, bool):
+        return type(given) is type(decoded) and given == decoded
+    if isinstance(decoded, int) and not isinstance(given, int):
+        return False
+    if isinstance(decoded, float) and isinstance(given, float) and decoded != decoded:
+        return given != given  # NaN
+    return bool(decoded == given)
 
 
 def _target(nptype: Any, value: Any, expected: str) -> np.dtype[Any]:
