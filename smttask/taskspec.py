@@ -73,6 +73,7 @@ def build_spec(fn: Callable[..., Any], kind: str, options: Mapping[str, Any]) ->
     where = f"{fn.__module__}.{fn.__qualname__}"
     try:
         hints = typing.get_type_hints(fn)
+        returns = typing.get_type_hints(fn, include_extras=True).get("return")  # Annotated kept
     except NameError as exc:
         raise TaskDefinitionError(
             f"@{kind} cannot resolve an annotation of {where}: {exc}. Import the type in the "
@@ -106,6 +107,8 @@ def build_spec(fn: Callable[..., Any], kind: str, options: Mapping[str, Any]) ->
             f"@{kind} {where}: pydantic cannot build a validator for its annotations: {exc}. "
             f"Use types pydantic or scityping know (e.g. `from scityping.numpy import Array`)."
         ) from None
+    output = OutputSpec.from_annotation(returns)
+    output.check_names_params(tuple(params), f"@{kind} {where}")
     spec_args = dict(
         fn=fn,
         name=fn.__name__,
@@ -115,7 +118,7 @@ def build_spec(fn: Callable[..., Any], kind: str, options: Mapping[str, Any]) ->
         annotations=annotations,
         defaults={},
         model=model,
-        output=OutputSpec.from_annotation(hints["return"]),
+        output=output,
     )
     spec_args.update(_check_options(kind, where, options))
     spec = TaskSpec(**spec_args)  # type: ignore[arg-type]

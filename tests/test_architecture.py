@@ -36,11 +36,13 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "smttask.datatypes",
         "smttask.decoding",
         "smttask.jsonparse",
+        "smttask.netcdf",
         "smttask.serialization",
         "smttask.digest",
         "smttask.codeid",
     ),
     "core": (
+        "smttask.typing",
         "smttask.hooks",
         "smttask.taskoutput",
         "smttask.taskspec",

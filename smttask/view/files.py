@@ -71,15 +71,17 @@ def load_output(
     """The result record `label` stored in the files `stored` (under `output_root`), for
     `task` (or its output `name`)."""
     names = task._spec.output.names
-    if name is not None and name not in names:
+    if name is not None and task._spec.output.value_type(name) is None:
         raise OutputError(
-            f"{task._spec.name} has no output named {name!r}; its outputs are {list(names)}."
+            f"{task._spec.name} has no output named {name!r}; its outputs are {list(names)} "
+            f"(a variable output's values are named '<output>_<name>', or '<name>' for a "
+            f"task's only output)."
         )
     by_output = {key.output: key for key in stored}
     values = {}
     for out in names if name is None else (name,):
         key = by_output.get(out)
-        if key is None and len(names) == 1 and len(stored) == 1:
+        if key is None and out in names and len(names) == 1 and len(stored) == 1:
             key = stored[0]
         if key is None:
             raise OutputError(
