@@ -25,7 +25,7 @@ from .session import open_session
 from .task import Task
 
 #: Environment variable holding the worker's process number (1..N) in `run_files`.
-PROCESS_NUM_ENV = "SMTTASK_PROCESS_NUM"
+PROCESS_NUM_ENV = config.PROCESS_NUM_ENV
 
 TASKFILE_SUFFIX = ".json"
 
