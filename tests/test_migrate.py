@@ -60,7 +60,10 @@ ARRAY = [
         "data": [
             "scityping.numpy.ListArrayData",
             [
-                ["scityping.base_types.Type", {"module": "scityping.numpy", "name": "ListArrayData"}],
+                [
+                    "scityping.base_types.Type",
+                    {"module": "scityping.numpy", "name": "ListArrayData"},
+                ],
                 {"data": [3.0, 4.0], "dtype": ["scityping.numpy.DType", {"desc": "float64"}]},
             ],
         ]
@@ -70,7 +73,13 @@ ARRAY = [
 
 def old(taskname: str, inputs: dict, digest: str, reason: str | None = None, **extra) -> dict:  # type: ignore[type-arg, no-untyped-def]
     digests = {"digest": digest, "hashed_digest": digest.split("__")[0], "unhashed_digests": {}}
-    return {"taskname": taskname, "module": "old_tasks", "inputs": {**digests, **inputs}, "reason": reason, **extra}
+    return {
+        "taskname": taskname,
+        "module": "old_tasks",
+        "inputs": {**digests, **inputs},
+        "reason": reason,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -90,7 +99,12 @@ def oldfiles(project, tasks) -> Path:  # type: ignore[no-untyped-def]
         "walk": old("walk", {"n": 4, "x0": 0.0, "start_n": 0}, "abcdefabcd__n_4"),
         "join": old(
             "JoinCreator.Join[square]",
-            {"tasks": [old("square", {"x": 1.0}, "aaaaaaaaaa"), old("square", {"x": 2.0}, "bbbbbbbbbb")]},
+            {
+                "tasks": [
+                    old("square", {"x": 1.0}, "aaaaaaaaaa"),
+                    old("square", {"x": 2.0}, "bbbbbbbbbb"),
+                ]
+            },
             "cccccccccc",
             generator_module="smttask.task_generators",
             generator_function="JoinCreator",
@@ -99,7 +113,9 @@ def oldfiles(project, tasks) -> Path:  # type: ignore[no-untyped-def]
         ),
     }
     for name, desc in files.items():
-        (folder / f"{name}__{desc['inputs']['digest']}.taskdesc.json").write_text(json.dumps(desc, indent=2))
+        (folder / f"{name}__{desc['inputs']['digest']}.taskdesc.json").write_text(
+            json.dumps(desc, indent=2)
+        )
     return folder
 
 
@@ -131,7 +147,7 @@ def test_old_result_files_are_never_loaded(project, tasks, oldfiles) -> None:  #
 
 def test_from_desc_and_run_refuse_old_files(project, tasks, oldfiles) -> None:  # type: ignore[no-untyped-def]
     path = _file(oldfiles, "square")
-    with pytest.raises(TaskFileError, match="SumatraTask 0.2.*smttask migrate"):
+    with pytest.raises(TaskFileError, match=r"SumatraTask 0\.2.*smttask migrate"):
         Task.from_desc(path)
     result = CliRunner().invoke(cli, ["run", "--no-record", str(path)])
     assert result.exit_code == 1 and "smttask migrate" in result.output
@@ -150,13 +166,18 @@ def test_migrate_command_writes_new_files_and_lists_old_results(project, tasks, 
     written = sorted(p.name.split("__")[0] for p in out.glob("*.json"))
     assert written == ["Join_square", "norm", "shift", "square", "walk"]
     ran = CliRunner().invoke(cli, ["run", "--no-record", str(out)])
-    assert ran.exit_code == 0 and "4 ran, 1 loaded, 0 failed" in ran.output  # square ran as upstream of shift
+    assert (
+        ran.exit_code == 0 and "4 ran, 1 loaded, 0 failed" in ran.output
+    )  # square ran as upstream of shift
 
 
 def test_unconvertible_old_files_are_refused_with_the_reason(project, tasks, tmp_path) -> None:  # type: ignore[no-untyped-def]
     create = old(
         "Create.CreateModel",
-        {"obj_to_create": ["smttask.typing.Type", {"module": "old_tasks", "name": "Model"}], "kwargs": {}},
+        {
+            "obj_to_create": ["smttask.typing.Type", {"module": "old_tasks", "name": "Model"}],
+            "kwargs": {},
+        },
         "dddddddddd",
         generator_module="smttask.task_generators",
         generator_function="Create",
@@ -172,6 +193,8 @@ def test_unconvertible_old_files_are_refused_with_the_reason(project, tasks, tmp
     with pytest.raises(TaskFileError, match="x"):
         migrate(coerced)
     (tmp_path / "bad.json").write_text(json.dumps(gone))
-    result = CliRunner().invoke(cli, ["migrate", str(tmp_path / "bad.json"), "-o", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        cli, ["migrate", str(tmp_path / "bad.json"), "-o", str(tmp_path / "o")]
+    )
     assert result.exit_code == 1 and "FAILED" in result.output
     assert not is_old_desc({"smttask_format": 1, "taskname": "x", "module": "m", "inputs": {}})

@@ -137,7 +137,9 @@ def test_create_types_must_be_bound_to_their_name(project, tasks) -> None:  # ty
         loose(gain=1.0).desc  # noqa: B018
 
 
-def test_join_gathers_results_and_reloads_in_a_fresh_process(project, tasks, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_join_gathers_results_and_reloads_in_a_fresh_process(
+    project, tasks, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     parts = [tasks.square(x=float(x)) for x in range(3)]
     joined = smttask.Join(parts)
     assert smttask.Join(*parts) == joined
