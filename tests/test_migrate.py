@@ -198,3 +198,62 @@ def test_unconvertible_old_files_are_refused_with_the_reason(project, tasks, tmp
     )
     assert result.exit_code == 1 and "FAILED" in result.output
     assert not is_old_desc({"smttask_format": 1, "taskname": "x", "module": "m", "inputs": {}})
+
+
+def test_old_records_merge_and_show_their_results(smt_project, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An old project's record store merged with `smttask store merge`; its result files
+    copied into this project's output store: the records show their parameters and results,
+    and migrate(record.params) rebuilds the task with a new digest."""
+    import hashlib
+    import subprocess
+    import sys
+
+    from smttask import RSView, config
+    from smttask.recording import find_project
+    from smttask.recording.django.writer import write_records
+    from smttask.recording.projectinit import InitOptions, init_project
+
+    tasks = smt_project.write_module("old_tasks", TASKS)
+    other = tmp_path / "oldproject"
+    other.mkdir()
+    for args in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "x"]):
+        subprocess.run(["git", *args], cwd=other, check=True)
+    root_before = config.settings.project_root
+    init_project(other, InitOptions(name="oldproject"))
+    config.settings.project_root = root_before
+    result = b"81.0"  # what the old square(x=9.0) stored, old file name and all
+    relpath = "square/9a9a9a9a9a_.json"
+    record = {
+        "label": "20210301-101010_9a9a9a",
+        "timestamp": "2021-03-01T10:10:10+00:00",
+        "reason": "old run",
+        "parameters": old("square", {"x": 9.0}, "9a9a9a9a9a", reason="old run"),
+        "tags": ["_finished_"],
+        "script_arguments": "square",
+        "main_file": "old_tasks.py",
+        "executable": {"path": sys.executable, "name": "Python", "version": "3", "options": ""},
+        "repository": {"url": str(other), "upstream": None},
+        "datastore": str(other / "data" / "run_dump"),
+        "input_datastore": str(other / "data"),
+        "launch_mode": {"working_directory": str(other)},
+        "output_data": [
+            {"path": relpath, "digest": hashlib.sha1(result).hexdigest(), "metadata": {}}
+        ],
+    }
+    info = find_project(other)
+    assert info is not None
+    write_records(info, [record])
+    config.forget_project_root()
+    merged = CliRunner().invoke(cli, ["store", "merge", str(other)])
+    assert merged.exit_code == 0 and "Added 1 record(s)" in merged.output, merged.output
+    archive = smt_project.root / "data" / "run_dump" / relpath  # the old data store, copied
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(result)
+
+    [rec] = RSView().filter.reason("old run")
+    assert rec.params["inputs"]["x"] == 9.0 and rec.get_output() == 81.0
+    with pytest.raises(TaskFileError, match=r"SumatraTask 0\.2.*migrate"):
+        rec.task  # noqa: B018
+    task = migrate(rec.params).task
+    assert task == tasks.square(x=9.0) and task.digest != "9a9a9a9a9a"
+    assert task.run() == 81.0 and task.computed  # computed: the old file is not its result
