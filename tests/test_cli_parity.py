@@ -96,3 +96,21 @@ def test_store_delete_by_date(smt_project, tasks) -> None:  # type: ignore[no-un
     assert len(open_store().labels()) == 1
     assert tasks.other(x=1).run() == 1  # its result went with its record: computed again
     assert invoke("store", "delete").exit_code == 2
+
+
+def test_store_recreate_writes_the_task_file_of_a_record(smt_project, tasks) -> None:  # type: ignore[no-untyped-def]
+    from smttask import RSView, Task
+    from smttask.runner import store_records
+
+    task = tasks.other(x=5)
+    task.run()
+    store_records(smt_project.root)
+    label = RSView()[0].label
+    out = smt_project.root / "recreated"
+    result = invoke("store", "recreate", label[:17], "-o", str(out))
+    assert result.exit_code == 0, result.output
+    [path] = out.glob("*.json")
+    assert Task.from_desc(path) == task
+    again = invoke("store", "recreate", label, "-o", str(out))
+    assert again.exit_code == 2 and "--force" in again.output
+    assert invoke("store", "recreate", label, "-o", str(out), "-f").exit_code == 0

@@ -257,3 +257,6 @@ def test_old_records_merge_and_show_their_results(smt_project, tmp_path) -> None
     task = migrate(rec.params).task
     assert task == tasks.square(x=9.0) and task.digest != "9a9a9a9a9a"
     assert task.run() == 81.0 and task.computed  # computed: the old file is not its result
+    recreated = CliRunner().invoke(cli, ["store", "recreate", "20210301", "-o", "recreated"])
+    assert recreated.exit_code == 0 and "SumatraTask 0.2: new digest" in recreated.output
+    assert Task.from_desc(next((smt_project.root / "recreated").glob("*.json"))) == task

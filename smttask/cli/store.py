@@ -154,6 +154,41 @@ def merge(source: str, project_name: str | None, dry_run: bool) -> None:
 
 
 @store.command()
+@click.argument("label")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder for the task file (or the file's path, ending in .json).",
+)
+@click.option("-f", "--force", is_flag=True, help="Replace a file already at that path.")
+def recreate(label: str, out: Path, force: bool) -> None:
+    """Write the task file of the task that record LABEL ran (a unique start of it is enough).
+
+    The task is rebuilt from the record's parameters and must still give the digest the
+    record has (else the code changed since: nothing is written). A record made by
+    SumatraTask 0.2 gives its task converted, with a new digest (as `smttask migrate`).
+    """
+    from ..migrate import is_old_desc, migrate
+    from ..task import Task
+    from ..taskfile import default_filename
+    from ..view import RSView
+
+    record = RSView().get(label)
+    if is_old_desc(record.params):
+        task: Task = migrate(record.params).task
+        click.echo(f"Record {record.label} was made by SumatraTask 0.2: new digest {task.key}.")
+    else:
+        task = record.task
+    target = out if out.suffix == ".json" else out / default_filename(task)
+    if target.exists() and not force:
+        raise click.UsageError(f"{target} exists. Use --force to replace it.")
+    click.echo(f"Task file of record {record.label}: {task.save(target)}")
+
+
+@store.command()
 @click.argument("labels", nargs=-1)
 @click.option("--tag", "tags", multiple=True, help="Select the records with this tag.")
 @click.option("--task", "tasks", multiple=True, help="Select the records of this task.")
