@@ -84,6 +84,13 @@ def join_type(task_type: type[TaskNode]) -> type[Task]:
     if made is not None:
         return made
     spec = task_type._spec
+    if spec.output.taskoutput is not None:
+        raise TaskDefinitionError(
+            f"Join() of {spec.taskname}: its result has named outputs "
+            f"({', '.join(spec.output.names)}), which a list of results cannot store. Join "
+            f"tasks that return one value (e.g. a task per output), or write a RecordedTask "
+            f"taking the list of results it needs."
+        )
     result = spec.output.annotation
 
     def join(tasks: Any) -> Any:

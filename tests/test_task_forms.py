@@ -67,6 +67,16 @@ def worker(x: int) -> int:
 @MemoizedTask
 def half(x: float) -> float:
     return x / 2
+
+
+class Pair(smttask.TaskOutput):
+    a: float
+    b: float
+
+
+@RecordedTask
+def pair(x: float) -> Pair:
+    return Pair(a=x, b=-x)
 """
 
 
@@ -155,6 +165,8 @@ def test_join_gathers_results_and_reloads_in_a_fresh_process(
     assert digest == joined.digest and rest[0].strip() == "[0.0, 1.0, 4.0] False"
     with pytest.raises(TaskInputError, match="one type"):
         smttask.Join([tasks.square(x=1.0), tasks.Affine(a=1.0, x=1.0)])
+    with pytest.raises(TaskDefinitionError, match="named outputs"):
+        smttask.Join([tasks.pair(x=1.0)])
 
 
 def test_tasks_from_a_dict_or_a_sumatra_parameter_set(project, tasks) -> None:  # type: ignore[no-untyped-def]
