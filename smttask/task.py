@@ -18,14 +18,25 @@ from typing import Any, ClassVar, cast
 
 from . import hooks, taskfile
 from .errors import OutputError
-from .node import _MISSING, PartialTask, TaskNode, clear_memory_cache, is_task, memory_cache
+from .node import (
+    _MISSING,
+    PartialTask,
+    TaskNode,
+    clear_memory_cache,
+    current_task,
+    is_task,
+    memory_cache,
+    task_logger,
+)
 
 __all__ = [
     "PartialTask",
     "Task",
     "clear_memory_cache",
+    "current_task",
     "is_task",
     "memory_cache",
+    "task_logger",
 ]
 
 

@@ -50,6 +50,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "smttask.taskfile",
         "smttask.task",
         "smttask.kinds",
+        "smttask.generators",
+        "smttask.migrate",
     ),
     "sweeps": ("smttask.params", "smttask.workflows"),
     "storage": ("smttask.storage",),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 
 import click
 
 from ..runner import Outcome, RunOptions, collect_task_files, run_files
+from .timeparse import Duration
 
 
 @click.command()
@@ -47,6 +49,28 @@ from ..runner import Outcome, RunOptions, collect_task_files, run_files
     "1, 2, ...); each record gets the tag attempt:N.",
 )
 @click.option(
+    "--import",
+    "imports",
+    multiple=True,
+    metavar="MODULE",
+    help="Import MODULE in every process before reading task files (e.g. a module that "
+    "registers output formats). Repeat for several.",
+)
+@click.option(
+    "--wait",
+    type=Duration(),
+    default=None,
+    help="Wait this long before starting (90, 10m, 1h30m).",
+)
+@click.option(
+    "--start-spacing",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="With -n N: seconds between the starts of the workers' first tasks.",
+)
+@click.option("-r", "--reverse", is_flag=True, help="Run the task files in reverse order.")
+@click.option(
     "--pdb",
     "use_pdb",
     is_flag=True,
@@ -62,6 +86,10 @@ def run(
     reason: str | None,
     keep: bool,
     attempt: int | None,
+    imports: tuple[str, ...],
+    wait: float | None,
+    start_spacing: float,
+    reverse: bool,
     use_pdb: bool,
     verbose: int,
     quiet: bool,
@@ -85,9 +113,21 @@ def run(
     files = collect_task_files(paths)
     if not files:
         raise click.UsageError(f"No task files (*.json) found in {', '.join(map(str, paths))}.")
+    if reverse:
+        files.reverse()
     options = RunOptions(
-        recompute=recompute, record=record, reason=reason, clean=not keep, attempt=attempt
+        recompute=recompute,
+        record=record,
+        reason=reason,
+        clean=not keep,
+        attempt=attempt,
+        imports=imports,
+        start_spacing=start_spacing,
     )
+    if wait:
+        if not quiet:
+            click.echo(f"Waiting {wait:g} s before starting.", err=True)
+        time.sleep(wait)
     if use_pdb:
         outcomes = _run_with_pdb(files, options)
     else:
