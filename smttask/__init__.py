@@ -26,11 +26,13 @@ from .params import ParamColl, SeedGenerator, expand, run_workflow, workflow_arg
 from .session import default_session, open_session  # Sumatra and Django only when storing
 from .storage import FileOutputStore
 from .task import Task, clear_memory_cache
-from .taskoutput import TaskOutput
+from .progress import display as _progress_display
+from .taskoutput import OutputDir, TaskOutput
 
 __version__ = "0.1.0.dev0"
 
 hooks.set_session_factory(default_session)
+hooks.set_progress_factory(_progress_display)
 
 
 def __getattr__(name: str) -> object:
@@ -47,6 +49,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "OutputDir",
     "ConfigError",
     "DirtyRepositoryError",
     "FileOutputStore",

@@ -34,20 +34,20 @@ class RecordedTask(Task):
     _is_kind = True
     recorded = True
 
-    def run(self, *, recompute: bool = False, reason: str | None = None) -> Any:
+    def _run(self, *, recompute: bool, reason: str | None) -> tuple[Any, str]:
         session = hooks.current()
         if not recompute:
             if self._spec.cache:
                 hit = memory_cache.get(self.key, _MISSING)
                 if hit is not _MISSING:
-                    return hit
+                    return hit, "memory"
             loaded = session.outputs.load(self)
             if loaded is not None:
                 if self._spec.cache:
                     memory_cache[self.key] = loaded
-                return loaded
+                return loaded, "disk"
         inputs = self.resolved_inputs()
-        return self._execute(session, inputs, recompute=recompute, reason=reason)
+        return self._execute(session, inputs, recompute=recompute, reason=reason), "computed"
 
     def _execute(
         self,
@@ -60,13 +60,18 @@ class RecordedTask(Task):
     ) -> Any:
         # Checks the code is committed; the record lists the stored results the call reads.
         handle = session.recorder.begin(self, reason=reason, resumed_from=resumed_from)
+        folder = session.outputs.new_folder(self) if self._spec.folder_param else None
         try:
-            result, outcome = self._call(inputs)
+            result, outcome = self._call(inputs, folder)
             paths = session.outputs.save(self, result, recompute=recompute)
         except BaseException as exc:
+            if folder is not None:
+                session.outputs.discard_folder(folder)
             handle.crashed(exc)
             raise
         handle.finished(paths, outcome)
+        if folder is not None:  # the result is the folder where it now lies
+            result = type(folder)(paths[""])
         if self._spec.cache:
             memory_cache[self.key] = result
         return result
@@ -77,16 +82,16 @@ class MemoizedTask(Task):
 
     _is_kind = True
 
-    def run(self, *, recompute: bool = False, reason: str | None = None) -> Any:
+    def _run(self, *, recompute: bool, reason: str | None) -> tuple[Any, str]:
         if not recompute:
             hit = memory_cache.get(self.key, _MISSING)
             if hit is not _MISSING:
-                return hit
+                return hit, "memory"
         inputs = self.resolved_inputs()
         hooks.current().recorder.guard(self)
         result, _ = self._call(inputs)
         memory_cache[self.key] = result
-        return result
+        return result, "computed"
 
 
 class UnpureMemoizedTask(MemoizedTask):
@@ -136,6 +141,12 @@ class RecordedIterativeTask(RecordedTask):
     def _type_namespace(cls, spec: TaskSpec, kind_options: Mapping[str, Any]) -> dict[str, Any]:
         param, mapping = kind_options["_iteration"]
         _check_iteration(spec, param, mapping)
+        if spec.folder_param is not None:
+            raise TaskDefinitionError(
+                f"@RecordedIterativeTask {spec.taskname}: an iterative task cannot write an "
+                f"OutputDir (its iterations resume from stored values). Write the files in a "
+                f"@RecordedTask that takes the iterative task's result as input."
+            )
         return {"iteration_param": param, "iteration_map": mapping}
 
     @property
@@ -154,13 +165,13 @@ class RecordedIterativeTask(RecordedTask):
             self._key = f"{self.family_digest}__{self.iteration_param}{self.iteration}"
         return self._key
 
-    def run(self, *, recompute: bool = False, reason: str | None = None) -> Any:
+    def _run(self, *, recompute: bool, reason: str | None) -> tuple[Any, str]:
         session = hooks.current()
         store = session.outputs
         if not recompute:
             loaded = store.load(self)
             if loaded is not None:
-                return loaded
+                return loaded, "disk"
         inputs = self.resolved_inputs()
         n = self.iteration
         earlier = [m for m in store.iterations(self) if m < n]
@@ -173,9 +184,10 @@ class RecordedIterativeTask(RecordedTask):
                 for out_name, in_name in self.iteration_map.items():
                     inputs[in_name] = self._spec.validate(in_name, outputs[out_name])
                 resumed_from = previous
-        return self._execute(
+        result = self._execute(
             session, inputs, recompute=recompute, reason=reason, resumed_from=resumed_from
         )
+        return result, "computed"
 
 
 def _check_iteration(spec: TaskSpec, param: str, mapping: Mapping[str, str]) -> None:

@@ -187,6 +187,12 @@ class TaskNode(metaclass=TaskKind):
         options = dict(options)
         kind_options = {k: options.pop(k) for k in list(options) if k.startswith("_")}
         spec = build_spec(fn, cls.__name__, options)
+        if spec.folder_param is not None and not getattr(cls, "recorded", False):
+            raise TaskDefinitionError(
+                f"@{cls.__name__} {spec.taskname}: parameter {spec.folder_param!r} is an "
+                f"OutputDir, but a {cls.__name__} keeps its result in memory only. Files need "
+                f"a task whose results live on disk: use @RecordedTask."
+            )
         namespace = {
             "_spec": spec,
             "_is_kind": False,
@@ -361,13 +367,20 @@ class TaskNode(metaclass=TaskKind):
     # -- running ------------------------------------------------------------------------------
 
     @abc.abstractmethod
-    def run(self, *, recompute: bool = False, reason: str | None = None) -> Any:
+    def run(
+        self, *, recompute: bool = False, reason: str | None = None, progress: bool | None = None
+    ) -> Any:
         """Compute the result, or load it if it exists; return it."""
 
-    def _call(self, inputs: Mapping[str, Any]) -> tuple[Any, str]:
-        """Call the function; return (validated result, outcome)."""
+    def _call(self, inputs: Mapping[str, Any], folder: Any = None) -> tuple[Any, str]:
+        """Call the function; return (validated result, outcome). `folder`: the fresh output
+        folder given to a task with an ``OutputDir`` parameter."""
         spec = self._spec
         self.computed = True
+        if spec.folder_param is not None:
+            if folder is None:  # pragma: no cover - the recorded kinds always pass one
+                raise TaskExecutionError(f"Task {self!r} needs an output folder to run.")
+            inputs = {**inputs, spec.folder_param: folder}
         try:
             raw = spec.fn(**inputs)
         except SmttaskError:
@@ -379,7 +392,7 @@ class TaskNode(metaclass=TaskKind):
                 f"{spec.taskname}; fix the function or its inputs and run it again. Nothing was "
                 f"written for this task."
             ) from exc
-        return spec.output.make_result(raw, spec.name)
+        return spec.output.make_result(raw, spec.name, folder)
 
 
 class PartialTask:

@@ -12,11 +12,12 @@ re-exports the node-level names they use.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
-from . import hooks, taskfile
+from . import hooks, runlog, taskfile
 from .errors import OutputError
 from .node import _MISSING, PartialTask, TaskNode, clear_memory_cache, is_task, memory_cache
 
@@ -42,6 +43,28 @@ class Task(TaskNode):
         return cast(
             "list[Task]", super().upstream()
         )  # every task kind derives from Task (see TaskNode)
+
+    # -- running --------------------------------------------------------------------------------
+
+    def run(
+        self, *, recompute: bool = False, reason: str | None = None, progress: bool | None = None
+    ) -> Any:
+        """Compute the result, or load it if it exists; return it.
+
+        `recompute`: compute it again even if a result exists (recorded tasks write new
+        numbered files). `reason`: why it runs, stored in the record. `progress`: show
+        progress while the task and its upstream tasks run (None: the setting
+        ``smttask.config.settings.progress``; only on a terminal or in Jupyter). Each task
+        also gets one INFO line on the ``smttask`` logger (see ``smttask.runlog``).
+        """
+        return runlog.run_task(
+            self, lambda: self._run(recompute=recompute, reason=reason), progress
+        )
+
+    @abc.abstractmethod
+    def _run(self, *, recompute: bool, reason: str | None) -> tuple[Any, str]:
+        """What a kind does on `run()`: return the result and how it was obtained,
+        ``"computed"``, ``"disk"`` (loaded) or ``"memory"``."""
 
     # -- results --------------------------------------------------------------------------------
 

@@ -118,7 +118,25 @@ def data_key(
 
 
 def output_keys(outputs: Mapping[str, Path], output_root: str) -> list[dict[str, Any]]:
-    return [data_key(p, output_root, name) for name, p in outputs.items()]
+    """One key per output file; an output that is a folder (``OutputDir``) gets one key per
+    file in it, with metadata ``folder`` (the folder, relative to `output_root`)."""
+    keys = []
+    for name, p in outputs.items():
+        if os.path.isdir(p):
+            folder = Path(os.path.relpath(p, output_root)).as_posix()
+            for file in _files_in(Path(p)):
+                keys.append(data_key(file, output_root, name, {"folder": folder}))
+        else:
+            keys.append(data_key(p, output_root, name))
+    return keys
+
+
+def _files_in(folder: Path) -> list[Path]:
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        found.extend(Path(dirpath, f) for f in sorted(filenames))
+    return found
 
 
 #: The ``role`` of an input key: a result of a recorded task upstream, or the earlier

@@ -102,7 +102,7 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
         for p, earlier in prior:
             if p["run"]:
                 earlier.run()
-        task.run()
+        task.run(progress=False)
         seconds = time.perf_counter() - start
         if task.key not in seen.saved:
             raise ReproductionError("The task was not executed: a result was found instead.")

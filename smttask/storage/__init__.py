@@ -8,6 +8,7 @@
 """
 
 from ..fileio import move_new, publish_new, replace_symlink, write_atomic
+from .folders import MANIFEST, FolderFormat
 from .formats import (
     JsonFormat,
     NpyFormat,
@@ -44,6 +45,8 @@ __all__ = [
     "OUTPUT_STORE",
     "DataRoots",
     "FileOutputStore",
+    "FolderFormat",
+    "MANIFEST",
     "JsonFormat",
     "NpyFormat",
     "OutputFormat",

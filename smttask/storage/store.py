@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from .. import serialization
 from ..errors import OutputError, TaskInputError, UnsafeContentError
 from ..fileio import publish_new, replace_symlink
-from . import formats, layout
+from . import folders, formats, layout
+from .folders import FolderFormat
 from .formats import OutputFormat
 from .layout import DataRoots
 
@@ -87,6 +88,12 @@ class FileOutputStore:
         for o in self._outputs(task):
             filename = key + o.suffix
             link, archive = layout.read_order(roots, name, filename)
+            if isinstance(o.format, FolderFormat):
+                found = self._folder(link, archive, name, filename)
+                if found is None:
+                    return None
+                values[o.name] = found
+                continue
             try:
                 data, path = self._read(link, name, filename), link
             except FileNotFoundError:
@@ -110,6 +117,30 @@ class FileOutputStore:
             return _read_all(fd)
         finally:
             os.close(fd)
+
+    def _folder(self, link: str, archive: str, task_name: str, filename: str) -> Any | None:
+        """The result folder reached through `link` (else `archive`), if it is one of the
+        task's archives; None if neither exists."""
+        for path in (link, archive):
+            if not os.path.lexists(path):
+                continue
+            real = os.path.realpath(path)
+            if not os.path.isdir(real):
+                continue  # a dangling link: the archive may still be there
+            if not _is_result(self._real_roots, real, task_name, filename):
+                self._real_roots = _real(self._text_roots)
+                if not _is_result(self._real_roots, real, task_name, filename):
+                    raise _planted(path, real, self._text_roots[1])
+            return folders.check_loadable(real)
+        return None
+
+    def new_folder(self, task: Task) -> Path:
+        return folders.new_folder(layout.archive_dir(self.roots(), task.name), task.key)
+
+    def discard_folder(self, folder: Path) -> None:
+        archive_dir = folder.parent
+        if folders.is_scratch(Path(folder), archive_dir):
+            folders.discard(Path(folder))
 
     def iterations(self, task: Task) -> list[int]:
         param = getattr(task, "iteration_param", None)
@@ -137,6 +168,13 @@ class FileOutputStore:
         values = task._spec.output.split(result)
         archives = {}
         for o in self._outputs(task):
+            if isinstance(o.format, FolderFormat):
+                path = self._save_folder(values[o.name], task, archive_dir, recompute)
+                archives[o.name] = path
+                link = link_dir / layout.file_name(key, o.name, o.format.extension)
+                if link_dir != archive_dir and (recompute or not os.path.lexists(link)):
+                    replace_symlink(link, path)
+                continue
             data = _encode(values[o.name], o, task)
             ext, number = o.format.extension, 0
             while True:
@@ -151,6 +189,26 @@ class FileOutputStore:
             if link_dir != archive_dir and (recompute or not os.path.lexists(link)):
                 replace_symlink(link, path)
         return archives
+
+
+    def _save_folder(self, scratch: Any, task: Task, archive_dir: Path, recompute: bool) -> Path:
+        """Publish the scratch folder `scratch` of `task` as its archive; return its path."""
+        scratch = Path(scratch)
+        if not folders.is_scratch(scratch, archive_dir):
+            raise OutputError(
+                f"{task!r} returned the folder {scratch}, which is not the output folder "
+                f"smttask gave it. Write the files into the OutputDir parameter and return it."
+            )
+        folders.seal(scratch, fsync=self._fsync)
+        ext, number = FolderFormat.extension, 0
+        while True:
+            path = archive_dir / layout.file_name(task.key, "", ext, number)
+            if folders.move(scratch, path):
+                return path
+            if not recompute:  # an equal result is already there (tasks are pure)
+                folders.discard(scratch)
+                return path
+            number += 1
 
 
 def _output(name: str, annotation: Any, fmt: OutputFormat | None = None) -> _Output:
