@@ -28,6 +28,7 @@ class Node:
     key: str
     recorded: bool
     outputs: tuple[Path, ...]  # files `smttask run` creates for it (recorded tasks only)
+    folders: tuple[Path, ...] = ()  # those of `outputs` that are folders (OutputDir results)
 
     @property
     def label(self) -> str:
@@ -134,7 +135,9 @@ def trace(tasks: Task | Iterable[Task]) -> TaskGraph:
         if "node" in g.nodes.get(key, {}):
             continue
         recorded = bool(type(task).recorded)
-        g.add_node(key, node=Node(task, key, recorded, output_files(task) if recorded else ()))
+        outputs = output_files(task) if recorded else ()
+        folders = outputs if task._spec.output.is_folder else ()
+        g.add_node(key, node=Node(task, key, recorded, outputs, folders))
         for up in task.upstream():
             g.add_edge(up.key, key)
             if "node" not in g.nodes[up.key]:
