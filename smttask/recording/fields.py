@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import hooks
+from ..storage.folders import MANIFEST
 from ..errors import RecordingError
 
 if TYPE_CHECKING:
@@ -173,6 +174,9 @@ def input_keys(
                 archive = os.path.relpath(real, os.path.realpath(output_root))
                 if not archive.startswith(".." + os.sep) and archive != "..":
                     extra["archive"] = Path(archive).as_posix()
+            if os.path.isdir(path):  # an OutputDir: its manifest hashes every file in it
+                path = os.path.join(path, MANIFEST)
+                extra["folder"] = Path(os.path.relpath(real, input_root)).as_posix()
             keys.append(data_key(path, input_root, name, extra))
     return keys
 
