@@ -111,11 +111,23 @@ def _graph(task: TaskNode) -> list[TaskNode]:
     return order
 
 
-_active: ContextVar[RunLog | None] = ContextVar("smttask_runlog", default=None)
+#: Inside a run that reports nothing: its upstream tasks report nothing either.
+_QUIET = "quiet"
+_active: ContextVar[RunLog | str | None] = ContextVar("smttask_runlog", default=None)
 
 
 def active() -> RunLog | None:
-    return _active.get()
+    log = _active.get()
+    return log if isinstance(log, RunLog) else None
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    token = _active.set(_QUIET)
+    try:
+        yield
+    finally:
+        _active.reset(token)
 
 
 def open_log(title: str, show: bool) -> RunLog | None:
@@ -140,14 +152,16 @@ def activate(log: RunLog) -> Iterator[RunLog]:
 def progress_of(title: str, show: bool | None = None) -> Iterator[RunLog | None]:
     """Report every task run in the block as one run titled `title` (e.g. a workflow).
     `show`: whether to show progress (None: the session's setting)."""
-    if active() is not None:
+    current = _active.get()
+    if current is not None:
         yield active()
         return
     if show is None:
         show = hooks.current().settings.progress
     log = open_log(title, show)
     if log is None:
-        yield None
+        with _quiet():
+            yield None
         return
     with activate(log):
         yield log
@@ -157,13 +171,14 @@ def run_task(
     task: TaskNode, run: Callable[[], tuple[Any, str]], progress: bool | None
 ) -> Any:
     """`task.run()`: report to the active log, or open one if this is the outermost run."""
-    log = active()
-    if log is not None:
-        return log.timed(task, run)
+    current = _active.get()
+    if current is not None:
+        return run()[0] if current is _QUIET else current.timed(task, run)  # type: ignore[union-attr]
     show = hooks.current().settings.progress if progress is None else progress
     log = open_log(task.name, show)
     if log is None:
-        return run()[0]
+        with _quiet():
+            return run()[0]
     with activate(log):
         return log.timed(task, run)
 
