@@ -43,3 +43,8 @@ def test_inputs_examples_run(project) -> None:  # type: ignore[no-untyped-def]
 def test_sweeps_howto_examples_run(project) -> None:  # type: ignore[no-untyped-def]
     namespace = run_doc("howto-sweeps.md", project)
     assert len(namespace["points"]) == 6  # type: ignore[arg-type]
+
+
+def test_files_howto_examples_run(project) -> None:  # type: ignore[no-untyped-def]
+    namespace = run_doc("howto-files.md", project)
+    assert namespace["folder"].name.endswith(".files")  # type: ignore[attr-defined]
