@@ -23,10 +23,10 @@ from .errors import (
 )
 from .kinds import MemoizedTask, RecordedIterativeTask, RecordedTask, UnpureMemoizedTask
 from .params import ParamColl, SeedGenerator, expand, run_workflow, workflow_args
+from .progress import display as _progress_display
 from .session import default_session, open_session  # Sumatra and Django only when storing
 from .storage import FileOutputStore
 from .task import Task, clear_memory_cache
-from .progress import display as _progress_display
 from .taskoutput import OutputDir, TaskOutput
 
 __version__ = "0.1.0.dev0"
@@ -49,11 +49,11 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "OutputDir",
     "ConfigError",
     "DirtyRepositoryError",
     "FileOutputStore",
     "MemoizedTask",
+    "OutputDir",
     "OutputError",
     "ParamColl",
     "ParamError",

@@ -65,11 +65,16 @@ class Bar:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self._progress.stop()
 
-    def advance(self, description: str, *, total: int | None = None, done: int | None = None) -> None:
+    def advance(
+        self, description: str, *, total: int | None = None, done: int | None = None
+    ) -> None:
         """One more step done (or `done` steps), naming the last one; `total` may change."""
         text = self._escape(description)
         if done is None:

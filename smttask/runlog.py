@@ -167,9 +167,7 @@ def progress_of(title: str, show: bool | None = None) -> Iterator[RunLog | None]
         yield log
 
 
-def run_task(
-    task: TaskNode, run: Callable[[], tuple[Any, str]], progress: bool | None
-) -> Any:
+def run_task(task: TaskNode, run: Callable[[], tuple[Any, str]], progress: bool | None) -> Any:
     """`task.run()`: report to the active log, or open one if this is the outermost run."""
     current = _active.get()
     if current is not None:

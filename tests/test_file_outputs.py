@@ -85,7 +85,9 @@ def test_a_folder_result_is_published_hashed_recorded_and_loaded(smt_project) ->
     assert again.run() == archive and not again.computed
     assert calls(smt_project.root) == ["draw 2.0"]
     code = "import files_tasks as m; t = m.draw(values=[0, 1, 4, 9], scale=2.0); print(t.run())"
-    proc = subprocess.run([sys.executable, "-c", code], cwd=smt_project.root, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=smt_project.root, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(archive)
     # The record lists every file of the folder with its SHA-1.
@@ -139,7 +141,9 @@ def test_a_folder_without_manifest_or_outside_the_store_is_refused(project) -> N
         task.run()
 
 
-def test_folder_declarations_are_checked_before_anything_runs(project, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_folder_declarations_are_checked_before_anything_runs(
+    project, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     from smttask import MemoizedTask, RecordedIterativeTask, RecordedTask
 
     with pytest.raises(TaskDefinitionError, match="no parameter annotated OutputDir"):
@@ -154,7 +158,7 @@ def test_folder_declarations_are_checked_before_anything_runs(project, tmp_path,
         def no_return(x: float, out: OutputDir) -> float:
             raise AssertionError
 
-    with pytest.raises(TaskDefinitionError, match="in memory only.*@RecordedTask"):
+    with pytest.raises(TaskDefinitionError, match=r"in memory only.*@RecordedTask"):
 
         @MemoizedTask
         def memo(x: float, out: OutputDir) -> OutputDir:
@@ -195,7 +199,9 @@ def test_a_task_returning_a_figure_is_refused_at_decoration(project) -> None:  #
             raise AssertionError("never called")
 
         plot.__annotations__["return"] = Figure
-        with pytest.raises(TaskDefinitionError, match=r"(?s)matplotlib\.figure\.Figure.*out: OutputDir"):
+        with pytest.raises(
+            TaskDefinitionError, match=r"(?s)matplotlib\.figure\.Figure.*out: OutputDir"
+        ):
             RecordedTask(plot)
     finally:
         sys.modules.pop("matplotlib", None)
@@ -247,3 +253,17 @@ def test_snakemake_lists_the_folder_as_a_directory_output(smt_project) -> None: 
     assert "Nothing to be done" in again.stdout + again.stderr
     assert [mod.count_files(folder=p).run() for p in plots] == [1, 1]
     assert sorted(calls(root)) == ["draw 1.0", "draw 2.0"]
+
+
+def test_a_folder_result_reproduces_file_by_file(smt_project, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    scratch = tmp_path / "scratch"  # the temporary folders of the re-run
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    mod = smt_project.write_module("files_tasks", TASKS)
+    mod.draw(values=[0, 1, 4, 9], scale=2.0).run()
+    from smttask import RSView
+
+    label = RSView().filter.task("draw").latest.label
+    done = _run(BIN / "smttask", "reproduce", label, cwd=smt_project.root)
+    assert f"{label}" in done.stdout and ": identical (" in done.stdout, done.stdout
+    assert done.stdout.splitlines()[-1] == "1 identical."

@@ -71,7 +71,7 @@ def shown() -> Iterator[list[io.StringIO]]:
 
 
 def test_one_info_line_per_task_says_how_its_result_came(mod, caplog) -> None:  # type: ignore[no-untyped-def]
-    top, sims = sweep(mod)
+    top, _sims = sweep(mod)
     with caplog.at_level(logging.INFO, logger="smttask"):
         assert top.run() == pytest.approx(sum(3 * t + s for t in (0.5, 1.0) for s in (1, 2)))
     lines = [r.getMessage() for r in caplog.records if r.name == "smttask"]

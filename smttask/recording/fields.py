@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import hooks
-from ..storage.folders import MANIFEST
 from ..errors import RecordingError
+from ..storage.folders import MANIFEST
 
 if TYPE_CHECKING:
     from ..task import Task
@@ -133,7 +133,7 @@ def output_keys(outputs: Mapping[str, Path], output_root: str) -> list[dict[str,
 
 
 def _files_in(folder: Path) -> list[Path]:
-    found = []
+    found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames.sort()
         found.extend(Path(dirpath, f) for f in sorted(filenames))
@@ -175,7 +175,7 @@ def input_keys(
                 if not archive.startswith(".." + os.sep) and archive != "..":
                     extra["archive"] = Path(archive).as_posix()
             if os.path.isdir(path):  # an OutputDir: its manifest hashes every file in it
-                path = os.path.join(path, MANIFEST)
+                path = Path(path, MANIFEST)
                 extra["folder"] = Path(os.path.relpath(real, input_root)).as_posix()
             keys.append(data_key(path, input_root, name, extra))
     return keys

@@ -42,11 +42,11 @@ from .store import FileOutputStore, decode_output
 
 __all__ = [
     "INPUT_STORE",
+    "MANIFEST",
     "OUTPUT_STORE",
     "DataRoots",
     "FileOutputStore",
     "FolderFormat",
-    "MANIFEST",
     "JsonFormat",
     "NpyFormat",
     "OutputFormat",

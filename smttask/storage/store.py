@@ -190,7 +190,6 @@ class FileOutputStore:
                 replace_symlink(link, path)
         return archives
 
-
     def _save_folder(self, scratch: Any, task: Task, archive_dir: Path, recompute: bool) -> Path:
         """Publish the scratch folder `scratch` of `task` as its archive; return its path."""
         scratch = Path(scratch)
