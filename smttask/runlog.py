@@ -70,16 +70,18 @@ class RunLog:
             elapsed = time.perf_counter() - frame[0]
             if self._stack:
                 self._stack[-1][1] += elapsed
-        self.finished(task, source, elapsed - frame[1])
+        self.finished(task, source, elapsed - frame[1], last=not self._stack)
         return result
 
-    def finished(self, task: TaskNode, source: str, seconds: float) -> None:
+    def finished(self, task: TaskNode, source: str, seconds: float, last: bool = False) -> None:
+        """`task` is done; `last`: it is the run's outermost task (the run ends)."""
         label = self.label(task)
         logger.info("%s %s in %.2f s", SOURCES.get(source, source), label, seconds)
         if task.key not in self.done:
             self.done.add(task.key)
             self.counts[source] += 1
-        if self.display is not None:
+        if self.display is not None and not (last and len(self.done) == 1):
+            # (a run that only loaded its outermost task shows nothing)
             self.display.update(len(self.done), max(len(self.tasks), len(self.done)), label)
 
     def summary(self) -> str:
@@ -130,9 +132,14 @@ def _quiet() -> Iterator[None]:
         _active.reset(token)
 
 
-def open_log(title: str, show: bool) -> RunLog | None:
-    """A log for a new run, or None if nothing it says would be seen."""
-    display = hooks.progress_display(title) if show else None
+def open_log(title: str, progress: bool | None) -> RunLog | None:
+    """A log for a new run, or None if nothing it says would be seen. `progress`: show
+    progress (None: if the session's setting says so)."""
+    display = None
+    if progress is not False:  # ask the display first: usually None (not interactive), cheap
+        display = hooks.progress_display(title)
+        if display is not None and progress is None and not hooks.current().settings.progress:
+            display = None
     if display is None and not logger.isEnabledFor(logging.INFO):
         return None
     return RunLog(title, display)
@@ -152,12 +159,9 @@ def activate(log: RunLog) -> Iterator[RunLog]:
 def progress_of(title: str, show: bool | None = None) -> Iterator[RunLog | None]:
     """Report every task run in the block as one run titled `title` (e.g. a workflow).
     `show`: whether to show progress (None: the session's setting)."""
-    current = _active.get()
-    if current is not None:
+    if _active.get() is not None:
         yield active()
         return
-    if show is None:
-        show = hooks.current().settings.progress
     log = open_log(title, show)
     if log is None:
         with _quiet():
@@ -172,11 +176,13 @@ def run_task(task: TaskNode, run: Callable[[], tuple[Any, str]], progress: bool 
     current = _active.get()
     if current is not None:
         return run()[0] if current is _QUIET else current.timed(task, run)  # type: ignore[union-attr]
-    show = hooks.current().settings.progress if progress is None else progress
-    log = open_log(task.name, show)
-    if log is None:
-        with _quiet():
+    log = open_log(task.name, progress)
+    if log is None:  # the hot path (a script, a batch job): nothing to say, nothing to show
+        token = _active.set(_QUIET)
+        try:
             return run()[0]
+        finally:
+            _active.reset(token)
     with activate(log):
         return log.timed(task, run)
 

@@ -105,14 +105,17 @@ def test_progress_shows_a_line_per_run_and_a_summary(mod, shown) -> None:  # typ
     assert "\rsummary: 6/6 tasks · summary" in text
     assert "\rsummary: 6 tasks: 6 computed (" in text
     assert text.endswith("\n") and text.count("\n") == 1  # one line, rewritten in place
-    # A single task shows nothing; nor does a run with progress=False or the setting off.
+    # A single task shows nothing, nor does a run that only loads its outermost task, a run
+    # with progress=False or with the setting off.
     mod.simulate(points=[1], tau=9.0, seed=0).run()
     assert shown[-1].getvalue() == ""
+    sweep(mod)[0].run()
+    assert len(shown) == 3 and shown[-1].getvalue() == ""
     sweep(mod)[0].run(recompute=True, progress=False)
     settings = dataclasses.replace(config.settings, progress=False)
     with hooks.using(open_session(settings=settings)):
         sweep(mod)[0].run(recompute=True)
-    assert len(shown) == 2
+    assert len(shown) == 3
 
 
 def test_run_workflow_shows_one_progress_for_the_tasks_it_runs(project, mod, shown) -> None:  # type: ignore[no-untyped-def]
