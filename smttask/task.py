@@ -20,8 +20,10 @@ from typing import Any, ClassVar, cast
 from . import hooks, runlog, taskfile
 from .errors import OutputError
 from .node import _MISSING, PartialTask, TaskNode, clear_memory_cache, is_task, memory_cache
+from .taskoutput import OutputDir
 
 __all__ = [
+    "OutputDir",
     "PartialTask",
     "Task",
     "clear_memory_cache",

@@ -98,6 +98,11 @@ def test_a_folder_result_is_published_hashed_recorded_and_loaded(smt_project) ->
     data = (archive / "values.csv").read_bytes()
     assert keys[f"draw/{task.key}.files/values.csv"] == hashlib.sha1(data).hexdigest()
     assert f"draw/{task.key}.files/parts/first.txt" in keys
+    assert record.get_output() == archive  # every file checked against its recorded SHA-1
+    (archive / "values.csv").write_text("edited")
+    with pytest.raises(OutputError, match="no longer holds what record"):
+        record.get_output()
+    (archive / "values.csv").write_bytes(data)
     # A downstream task takes the folder as an input (by the upstream task's digest).
     assert mod.count_files(folder=task).run() == 1
 
