@@ -103,6 +103,14 @@ def test_a_folder_result_is_published_hashed_recorded_and_loaded(smt_project) ->
     with pytest.raises(OutputError, match="no longer holds what record"):
         record.get_output()
     (archive / "values.csv").write_bytes(data)
+    # `smttask store rebuild` links the folder again.
+    link = smt_project.root / "data/draw" / f"{task.key}.files"
+    link.unlink()
+    from smttask.recording.maintenance import rebuild
+    from smttask.recording.store import open_store
+
+    assert rebuild(open_store()).created == [link]
+    assert link.resolve() == archive
     # A downstream task takes the folder as an input (by the upstream task's digest).
     assert mod.count_files(folder=task).run() == 1
 
