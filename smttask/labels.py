@@ -28,20 +28,24 @@ VALUE_WIDTH = 24
 UPSTREAM_WIDTH = 40
 
 
-def task_labels(tasks: Iterable[TaskNode]) -> dict[str, str]:
+def task_labels(
+    tasks: Iterable[TaskNode], known: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """{task key: label} for `tasks` (upstream tasks first gives them their labels first:
-    a task input is then shown by its label)."""
+    a task input is then shown by its label; `known`: labels of other tasks, for that)."""
     unique: dict[str, TaskNode] = {}
     for task in tasks:
         unique.setdefault(task.key, task)
     groups: dict[str, list[TaskNode]] = defaultdict(list)
     for task in unique.values():
         groups[task.taskname].append(task)
-    labels: dict[str, str] = {}
+    labels: dict[str, str] = dict(known or {})
+    done: set[str] = set()
     for task in unique.values():
-        if task.key not in labels:
+        if task.taskname not in done:
+            done.add(task.taskname)
             labels.update(_group_labels(groups[task.taskname], labels))
-    return labels
+    return {key: labels[key] for key in unique}
 
 
 def _group_labels(group: list[TaskNode], known: Mapping[str, str]) -> dict[str, str]:

@@ -52,7 +52,10 @@ class RunLog:
         if new:
             for t in new:
                 self.tasks[t.key] = t
-            self.labels = task_labels(self.tasks.values())
+            # Only the labels of the task types that gained tasks can change.
+            types = {t.taskname for t in new}
+            group = [t for t in self.tasks.values() if t.taskname in types]
+            self.labels.update(task_labels(group, self.labels))
 
     def label(self, task: TaskNode) -> str:
         return self.labels.get(task.key, task.name)
