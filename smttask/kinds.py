@@ -41,13 +41,22 @@ class RecordedTask(Task):
                 hit = memory_cache.get(self.key, _MISSING)
                 if hit is not _MISSING:
                     return hit
-            loaded = session.outputs.load(self)
+            loaded = self._load(session)
             if loaded is not None:
-                if self._spec.cache:
-                    memory_cache[self.key] = loaded
                 return loaded
-        inputs = self.resolved_inputs()
-        return self._execute(session, inputs, recompute=recompute, reason=reason)
+        with session.outputs.lease(self):  # one computation at a time, across processes
+            if not recompute:
+                loaded = self._load(session)  # computed by the process that held the lease
+                if loaded is not None:
+                    return loaded
+            inputs = self.resolved_inputs()
+            return self._execute(session, inputs, recompute=recompute, reason=reason)
+
+    def _load(self, session: hooks.Session) -> Any:
+        loaded = session.outputs.load(self)
+        if loaded is not None and self._spec.cache:
+            memory_cache[self.key] = loaded
+        return loaded
 
     def _execute(
         self,
@@ -161,6 +170,15 @@ class RecordedIterativeTask(RecordedTask):
             loaded = store.load(self)
             if loaded is not None:
                 return loaded
+        with store.lease(self):  # one computation at a time, across processes
+            if not recompute:
+                loaded = store.load(self)
+                if loaded is not None:
+                    return loaded
+            return self._resume(session, recompute=recompute, reason=reason)
+
+    def _resume(self, session: hooks.Session, *, recompute: bool, reason: str | None) -> Any:
+        store = session.outputs
         inputs = self.resolved_inputs()
         n = self.iteration
         earlier = [m for m in store.iterations(self) if m < n]
