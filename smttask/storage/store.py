@@ -142,7 +142,11 @@ class FileOutputStore:
         got = try_acquire(path, self._lease_timeout)
         if isinstance(got, Lease):
             return got
-        log.info("%r is being computed by %s; waiting for it.", task, got.describe())
+        log.warning(
+            "%r is being computed by %s: waiting for its result (its lease %s is taken over "
+            "if it goes %g s without a heartbeat).",
+            task, got.describe(), path, self._lease_timeout,
+        )  # fmt: skip
         found = acquire(path, self._lease_timeout)
         assert isinstance(found, Lease)
         return found
