@@ -65,6 +65,29 @@ class Holder:
         return f"process {self.pid} on {self.host}{job}"
 
 
+class Heartbeat:
+    """A daemon thread setting the modification time of the open file `fd` to now every
+    `interval` seconds, until `stop()` (the heartbeat of a file that is not rewritten)."""
+
+    def __init__(self, fd: int, interval: float, name: str) -> None:
+        self._fd = fd
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, args=(interval,), name=name, daemon=True)
+        self._thread.start()
+
+    def _beat(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                os.utime(self._fd)
+            except OSError:  # closed
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        if threading.current_thread() is not self._thread:
+            self._thread.join()
+
+
 def lease_path(output_root: Path, task_name: str, key: str) -> Path:
     return output_root / LEASE_DIR / task_name / f"{key}{SUFFIX}"
 
@@ -205,12 +228,16 @@ def try_acquire(path: Path, timeout: float) -> Lease | Holder:
 
 
 def _dead_here(holder: Holder) -> bool:
-    """Whether the holder is a process of this host that no longer exists (no need to wait
-    for its heartbeat to age)."""
-    if holder.pid <= 0 or holder.host != socket.gethostname():
+    return gone_from_this_host(holder.host, holder.pid)
+
+
+def gone_from_this_host(host: str, pid: int) -> bool:
+    """Whether `pid` on `host` is a process of this host that no longer exists (no need to
+    wait for its heartbeat to age)."""
+    if pid <= 0 or host != socket.gethostname():
         return False
     try:
-        os.kill(holder.pid, 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except OSError:  # it exists (another user's)
