@@ -41,6 +41,8 @@ def switch_store(root: Path | None, address: str) -> SwitchReport:
     if (new.kind, new.location) == (info.kind, info.store):
         raise ProjectError(f"{masked(address)} is already this project's record store.")
     target_info = dataclasses.replace(info, store=new.location, kind=new.kind)
+    if new.kind == SQLITE:
+        Path(new.location).parent.mkdir(parents=True, exist_ok=True)
     move_waiting(info)
     report = SwitchReport(store=masked(new.location))
     report.copied = _copy(info, target_info)
