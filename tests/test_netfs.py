@@ -31,7 +31,7 @@ def test_network_file_systems_are_named_from_their_magic_number(name: str, tmp_p
 def test_local_file_systems_are_not_network_ones(tmp_path: Path) -> None:
     ext4, tmpfs, xfs, btrfs, overlay = 0xEF53, 0x01021994, 0x58465342, 0x9123683E, 0x794C7630
     for magic in (ext4, tmpfs, xfs, btrfs, overlay):
-        assert netfs.network_filesystem(tmp_path, lambda p: magic) is None
+        assert netfs.network_filesystem(tmp_path, lambda p, m=magic: m) is None
     real = netfs.filesystem_type(tmp_path / "not" / "made")  # the nearest existing folder
     assert real is not None and netfs.network_filesystem(tmp_path) is None
 

@@ -20,7 +20,13 @@ from ..errors import ProjectError
 from ..fileio import write_atomic
 from .address import SQLITE, classify, masked, require_database
 from .gitignore import add_lines
-from .projectfile import find_project, keep_secret, relative_paths, require_project
+from .projectfile import (
+    ProjectInfo,
+    find_project,
+    keep_secret,
+    relative_paths,
+    require_project,
+)
 from .store import backend, move_waiting
 
 
@@ -62,7 +68,7 @@ def switch_store(root: Path | None, address: str) -> SwitchReport:
     return report
 
 
-def _copy(info, target) -> int:  # type: ignore[no-untyped-def]
+def _copy(info: ProjectInfo, target: ProjectInfo) -> int:
     from .django import DjangoStore
     from .django.merge import merge_records
 

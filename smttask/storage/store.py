@@ -138,7 +138,7 @@ class FileOutputStore:
 
     def lease(self, task: Task) -> Lease:
         """The task's lease (``smttask.storage.lease``), waiting while a live process holds it."""
-        path = lease_path(self._roots[1], task.name, task.key)
+        path = lease_path(Path(self._roots[1]), task.name, task.key)
         got = try_acquire(path, self._lease_timeout)
         if isinstance(got, Lease):
             return got

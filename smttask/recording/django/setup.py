@@ -30,8 +30,8 @@ from django.db import DatabaseError, connections
 from sumatra.recordstore.django_store import db_config
 
 from ...errors import ProjectError
-from ..address import MYSQL, POSTGRESQL, SQLITE, require_database
 from .. import netfs
+from ..address import MYSQL, POSTGRESQL, SQLITE, require_database
 from ..projectfile import ProjectInfo, store_info
 
 SQLITE_TIMEOUT = 30
