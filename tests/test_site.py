@@ -1,0 +1,78 @@
+"""The documentation site's generated pages (docs/hooks/): the command-line reference covers
+every command and option, the changelog's links reach the site's pages, docstring examples
+become code blocks. (`mkdocs build --strict` itself runs in scripts/test.)"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import click
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+HOOKS = REPO / "docs" / "hooks"
+
+
+def hook(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"docs_hook_{name}", HOOKS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def walk(cmd: click.Command, ctx: click.Context) -> list[tuple[str, click.Command]]:
+    found = [(ctx.command_path, cmd)]
+    if isinstance(cmd, click.Group):
+        for name in cmd.list_commands(ctx):
+            sub = cmd.get_command(ctx, name)
+            assert sub is not None
+            found += walk(sub, click.Context(sub, info_name=name, parent=ctx))
+    return found
+
+
+def test_the_cli_reference_has_every_command_and_option() -> None:
+    from smttask.cli import COMMANDS, cli
+
+    page = hook("cli_reference").cli_markdown()
+    commands = walk(cli, click.Context(cli, info_name="smttask"))
+    assert {path.split()[1] for path, _ in commands[1:]} == set(COMMANDS)  # lazy ones too
+    assert len(commands) > len(COMMANDS) + 5  # sub-commands of project and store
+    for path, cmd in commands:
+        section = page.split(f"`{path}`\n", 1)[1].split("\n#", 1)[0]
+        for param in cmd.params:
+            if isinstance(param, click.Option) and param.name != "help":
+                assert param.opts[-1] in section, f"{path}: {param.opts[-1]} is missing"
+    assert "| `-n, --cores INTEGER RANGE` |" in page
+    assert "```text\nExamples:\n  smttask run taskdir/" in page  # click's \b blocks
+
+
+def test_the_changelog_links_point_at_site_pages() -> None:
+    changelog = hook("changelog")
+    text = changelog.changelog_markdown(changelog.SOURCE.read_text())
+    assert "](docs/" not in text
+    for target in {
+        line.split("](", 1)[1].split(")", 1)[0] for line in text.splitlines() if "](" in line
+    }:
+        if "://" not in target:
+            assert (REPO / "docs" / target.split("#")[0]).is_file(), target
+
+
+@pytest.mark.parametrize(
+    ("docstring", "expected"),
+    [
+        (
+            "Intro.\n\n>>> f(1)   # doctest: +SKIP\n2\n\nAfter.",
+            "Intro.\n\n```pycon\n>>> f(1)\n2\n```\n\nAfter.",
+        ),
+        ("Text\n>>> x = 1", "Text\n\n```pycon\n>>> x = 1\n```"),
+        ("No example.", "No example."),
+    ],
+)
+def test_docstring_examples_become_console_blocks(docstring: str, expected: str) -> None:
+    pytest.importorskip("griffe")
+    assert hook("doctest_blocks").console_blocks(docstring) == expected
