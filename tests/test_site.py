@@ -76,3 +76,39 @@ def test_the_changelog_links_point_at_site_pages() -> None:
 def test_docstring_examples_become_console_blocks(docstring: str, expected: str) -> None:
     pytest.importorskip("griffe")
     assert hook("doctest_blocks").console_blocks(docstring) == expected
+
+
+class _Page:
+    class file:  # the shape of mkdocs' Page.file
+        src_uri = "howto/example.md"
+
+
+def test_module_blocks_are_titled_by_their_file_name() -> None:
+    code_titles = hook("code_titles")
+    text = (
+        "Intro.\n\n```python file=model.py\nx = 1\n```\n\n    ```python file=a.py\n    y\n    ```\n"
+    )
+    shown = code_titles.on_page_markdown(text, _Page, None, None)
+    assert '```python title="model.py"\nx = 1' in shown
+    assert '    ```python title="a.py"\n    y' in shown
+    assert "file=" not in shown
+
+
+@pytest.mark.parametrize(
+    ("html", "lost"),
+    [
+        ("<p>```python\nx = 1\n```</p>", True),  # a fence Markdown did not see
+        ("<p><code>python\nx = 1\n</code></p>", True),  # an unclosed fence, read as inline code
+        ('<div class="highlight"><pre><code>x = 1</code></pre></div>', False),
+        ("<p>Use <code>run()</code> here.</p>", False),
+    ],
+)
+def test_a_fence_shown_as_text_is_a_warning(
+    html: str, lost: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    code_titles = hook("code_titles")
+    with caplog.at_level("WARNING", logger="mkdocs.hooks.code_titles"):
+        assert code_titles.on_page_content(html, _Page, None, None) == html
+    assert bool(caplog.records) is lost
+    if lost:
+        assert "howto/example.md" in caplog.text and "python" in caplog.text
