@@ -12,11 +12,15 @@ names the test of each (the last test here checks that none is missing).
 from __future__ import annotations
 
 import re
+import shlex
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TESTS = Path(__file__).resolve().parent
+SHELL = re.compile(r"^```bash\n(.*?)\n```", re.S | re.M)
 BLOCK = re.compile(r"^( *)```python(?: file=(\S+))?\n(.*?)^\1```", re.S | re.M)
 
 #: Page (relative to docs/) → the test file that runs its examples.
@@ -29,6 +33,7 @@ TESTED = {
     "howto/slurm.md": "test_docs.py",
     "howto/browse.md": "test_docs.py",
     "howto/jupyter.md": "test_docs.py",
+    "howto/reproduce.md": "test_docs.py",
     "snakemake.md": "test_export_docs.py",
     "recording.md": "test_recording.py",
     "view.md": "test_view.py",
@@ -101,6 +106,23 @@ def test_howto_browse_examples_run(smt_project) -> None:  # type: ignore[no-unty
 def test_howto_jupyter_examples_run(smt_project) -> None:  # type: ignore[no-untyped-def]
     namespace = run_doc("howto/jupyter.md", smt_project)
     assert namespace["count"] == 1
+
+
+def test_howto_reproduce_examples_run(smt_project) -> None:  # type: ignore[no-untyped-def]
+    namespace = run_doc("howto/reproduce.md", smt_project)
+    record = namespace["record"]
+    # The page's shell line, as a reader would type it, with this interpreter's smttask.
+    [line] = SHELL.findall((DOCS / "howto/reproduce.md").read_text())
+    args = shlex.split(line)
+    assert args[:2] == ["smttask", "run"]
+    smttask = str(Path(sys.executable).with_name("smttask"))
+    done = subprocess.run([smttask, *args[1:]], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    from smttask.view import RSView
+
+    runs = RSView().filter.task("growth")
+    assert len(runs) == 3 and runs.latest.reason == "reproduce once more"
+    assert runs.latest.get_output() == record.get_output()  # type: ignore[attr-defined]
 
 
 def test_indented_blocks_are_dedented() -> None:

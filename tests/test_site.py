@@ -112,3 +112,82 @@ def test_a_fence_shown_as_text_is_a_warning(
     assert bool(caplog.records) is lost
     if lost:
         assert "howto/example.md" in caplog.text and "python" in caplog.text
+
+
+MKDOCS = REPO / "mkdocs.yml"
+
+
+def nav_pages(entries: object) -> list[str]:
+    """The pages a nav (a list of `{title: page or section}` and bare pages) names."""
+    if isinstance(entries, str):
+        return [entries]
+    if isinstance(entries, list):
+        return [page for entry in entries for page in nav_pages(entry)]
+    assert isinstance(entries, dict), entries
+    return [page for value in entries.values() for page in nav_pages(value)]
+
+
+def site_config() -> dict[str, object]:
+    yaml = pytest.importorskip("yaml")
+    config: dict[str, object] = yaml.safe_load(MKDOCS.read_text())
+    return config
+
+
+def test_every_page_of_docs_is_in_the_nav_once() -> None:
+    config = site_config()
+    excluded = [line.strip() for line in str(config["exclude_docs"]).splitlines() if line.strip()]
+    docs = REPO / "docs"
+    pages = {
+        path.relative_to(docs).as_posix()
+        for path in docs.rglob("*")
+        if path.suffix in {".md", ".ipynb"}
+        and not any(path.relative_to(docs).as_posix().startswith(e) for e in excluded)
+    }
+    generated = {hook("cli_reference").PAGE, hook("changelog").PAGE}
+    listed = nav_pages(config["nav"])
+    missing = sorted(pages - set(listed))
+    assert not missing, (
+        f"{', '.join(f'docs/{p}' for p in missing)}: not in the site's nav. Add each as one "
+        f"line `- Title: {missing[0]}` under its section of `nav:` in {MKDOCS} (what goes in "
+        f"which section: the comment above `nav:`, and docs/architecture.md, 'Documentation "
+        f"pages'); `mkdocs build --strict` fails on a page left out."
+    )
+    unknown = sorted(set(listed) - pages - generated)
+    assert not unknown, (
+        f"the nav of {MKDOCS} names {unknown}, which are not in docs/ (nor made by a hook): "
+        f"write the page, or drop its line until it exists"
+    )
+    twice = sorted({p for p in listed if listed.count(p) > 1})
+    assert not twice, f"the nav of {MKDOCS} names {twice} more than once; keep one entry each"
+
+
+def test_the_build_fetches_nothing() -> None:
+    """CI reaches no network but package registries: no theme font from a CDN, no
+    mkdocstrings inventories, no plugin that downloads at build time."""
+    config = site_config()
+    theme = config["theme"]
+    assert isinstance(theme, dict) and theme.get("font") is False, "set theme.font: false"
+    plugins: dict[str, object] = {}
+    for plugin in config["plugins"]:  # type: ignore[attr-defined]
+        plugins.update(plugin if isinstance(plugin, dict) else {plugin: {}})
+    assert not {"privacy", "social", "optimize"} & set(plugins), "these plugins download"
+    handlers = plugins["mkdocstrings"]["handlers"]  # type: ignore[index]
+    for name, handler in handlers.items():
+        assert not {"import", "inventories"} & set(handler), f"{name}: inventories download"
+
+
+@pytest.mark.parametrize(
+    ("html", "remote"),
+    [
+        ('<link rel="stylesheet" href="https://fonts.googleapis.com/css?f=R">', True),
+        ('<link rel="preconnect" href="https://fonts.gstatic.com" crossorigin>', True),
+        ('<script src="https://unpkg.com/mermaid@11/dist/mermaid.min.js"></script>', True),
+        ('<img alt="x" src="//cdn.example.org/x.png">', True),
+        ('<link rel="stylesheet" href="assets/stylesheets/main.css">', False),
+        ('<script src="assets/javascripts/bundle.js"></script>', False),
+        ('<a href="https://github.com/smttask/smttask">repo</a>', False),  # a link, no load
+        ('<link rel="canonical" href="https://example.org/">', False),
+    ],
+)
+def test_a_page_loading_from_outside_is_a_warning(html: str, remote: bool) -> None:
+    assert bool(hook("offline").remote_loads(html)) is remote
