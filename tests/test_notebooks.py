@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_docs import blocks
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -74,6 +75,22 @@ def test_a_kernel_runs_records_and_views(smt_project, kernel) -> None:  # type: 
 
     assert len(open_store(flush_first=False).labels()) == 3
     assert pending_journals() == []
+
+
+@pytest.mark.parametrize("page", ["howto/jupyter.md", "howto/browse.md", "howto/reproduce.md"])
+def test_a_howto_page_runs_in_a_kernel(page: str, smt_project, kernel) -> None:  # type: ignore[no-untyped-def]
+    """The page's examples, one cell each, as a reader would paste them into a notebook."""
+    cells = []
+    for filename, code in blocks(page):
+        if filename:
+            smt_project.write_module(filename.removesuffix(".py"), code)
+        else:
+            cells.append(nbformat.v4.new_code_cell(code))
+    nb = nbformat.v4.new_notebook(cells=cells)
+    execute(nb, smt_project.root, kernel)
+    from smttask.recording.store import open_store
+
+    assert open_store().labels(), f"{page}: the kernel's runs left no record in the store"
 
 
 def tutorial_project(project) -> Path:  # type: ignore[no-untyped-def]
