@@ -191,3 +191,17 @@ def test_the_build_fetches_nothing() -> None:
 )
 def test_a_page_loading_from_outside_is_a_warning(html: str, remote: bool) -> None:
     assert bool(hook("offline").remote_loads(html)) is remote
+
+
+def test_the_documentation_url_is_the_sites_entry_page() -> None:
+    """The package's Documentation URL and the README's link open the site's first page (in
+    the repository, where its relative links work, until the built site is published)."""
+    import tomllib
+
+    config = site_config()
+    [home] = nav_pages(config["nav"])[:1]
+    urls = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["urls"]
+    assert urls["Documentation"] == f"{str(config['repo_url']).rstrip('/')}/blob/main/docs/{home}"
+    assert (REPO / "docs" / home).is_file()
+    readme = (REPO / "README.md").read_text().split("## Documentation", 1)[1]
+    assert f"](docs/{home})" in readme and "mkdocs build" in readme
