@@ -102,6 +102,15 @@ class Settings:
     #: they stay in its journal until a command that opens the store moves them (cluster
     #: jobs: no store writes from compute nodes; `smttask store flush` after the workflow).
     flush_records: bool = field(default_factory=lambda: env_flag("SMTTASK_FLUSH_RECORDS", True))
+    #: Packages outside the project whose modules task files may import (their task types),
+    #: e.g. ``("mylab.tasks",)``; a package covers its subpackages. See docs/security.md.
+    trusted_packages: tuple[str, ...] = field(
+        default_factory=lambda: tuple(
+            p.strip()
+            for p in os.environ.get("SMTTASK_TRUSTED_PACKAGES", "").split(":")
+            if p.strip()
+        )
+    )
 
     def __setattr__(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)
@@ -138,6 +147,11 @@ def _discover(start: Path) -> Path:
             if (folder / marker).exists():
                 return folder
     return start
+
+
+def trusted_packages() -> tuple[str, ...]:
+    """Packages outside the project root that task files may import: what the core asks."""
+    return tuple(settings.trusted_packages)
 
 
 def forget_project_root() -> None:

@@ -39,6 +39,11 @@ class TaskFileError(SmttaskError):
     """A task description (file, dict or JSON text) is malformed, truncated or unknown."""
 
 
+class UnsafeContentError(SmttaskError):
+    """A task file, record or result file asks for a module, type or name that smttask never
+    imports or resolves from a file (see docs/security.md)."""
+
+
 class TaskExecutionError(SmttaskError):
     """The task's own function raised. The original exception is the ``__cause__``."""
 
@@ -57,6 +62,11 @@ class DirtyRepositoryError(RecordingError):
 
 class ProjectError(RecordingError):
     """No Sumatra project was found, or it is misconfigured."""
+
+
+class ReproductionError(SmttaskError):
+    """A record cannot be re-run: its commit, task description, code or recorded inputs are
+    missing, or the re-run could not start."""
 
 
 class GraphError(SmttaskError):

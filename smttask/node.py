@@ -12,12 +12,15 @@ validates the arguments and returns a lazy *task*; ``task.run()`` computes or lo
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from . import digest as _digest
 from . import serialization
 from .errors import (
+    GraphError,
     SmttaskError,
     TaskDefinitionError,
     TaskExecutionError,
@@ -40,6 +43,61 @@ def clear_memory_cache() -> None:
 
 def is_task(value: Any) -> bool:
     return isinstance(value, TaskNode)
+
+
+class _Visits(threading.local):
+    """The tasks this thread is in the middle of (digesting, running, describing...)."""
+
+    def __init__(self) -> None:
+        self.stack: list[TaskNode] = []
+
+
+def enter(visits: _Visits, task: TaskNode, doing: str) -> list[TaskNode]:
+    """Mark `task` as being worked on (pop it from the returned stack when done); meeting it
+    again before is a dependency cycle, reported with the tasks that form it (instead of a
+    RecursionError)."""
+    stack = visits.stack
+    if any(seen is task for seen in stack):
+        raise GraphError(_cycle_message(task, doing))
+    stack.append(task)
+    return stack
+
+
+def _cycle_message(task: TaskNode, doing: str) -> str:
+    cycle = " -> ".join(t._spec.name for t in _cycle_through(task))
+    return (
+        f"Task {task._spec.name} depends on itself ({cycle}), found while {doing}: the "
+        f"inputs of a task were changed after it was created. Create new tasks instead of "
+        f"changing task.inputs."
+    )
+
+
+def _cycle_through(task: TaskNode) -> list[TaskNode]:
+    """A path of upstream tasks from `task` back to itself (searched without recursion)."""
+    stack: list[tuple[TaskNode, list[TaskNode]]] = [(task, [task])]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        for up in node.upstream():
+            if up is task:
+                return [*path, task]
+            if id(up) not in seen:
+                seen.add(id(up))
+                stack.append((up, [*path, up]))
+    return [task, task]
+
+
+@contextmanager
+def visiting(visits: _Visits, task: TaskNode, doing: str) -> Iterator[None]:
+    """``enter`` as a context manager."""
+    stack = enter(visits, task, doing)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+_resolving = _Visits()
 
 
 class TaskKind(abc.ABCMeta):
@@ -187,7 +245,9 @@ class TaskNode(metaclass=TaskKind):
             self._bad_call(args, kwargs, f"it has no input named {', '.join(map(repr, unknown))}")
         self.inputs = inputs
         self._key = None
-        self._digest: str | None = None
+        #: The digest; while being computed, the id of the computing thread (meeting it again
+        #: in that thread is a dependency cycle).
+        self._digest: str | int | None = None
         #: True once run() has called the function in this process (False: result was loaded).
         self.computed = False
 
@@ -230,11 +290,23 @@ class TaskNode(metaclass=TaskKind):
 
         Computed once: do not mutate a task's input values after creating it.
         """
-        if self._digest is None:
-            self._digest = _digest.compute_digest(
+        d = self._digest
+        if type(d) is str:
+            return d
+        thread = threading.get_ident()  # stands for the digest while this thread computes it
+        if d == thread:
+            raise GraphError(_cycle_message(self, "computing its digest"))
+        self._digest = thread
+        try:
+            value = _digest.compute_digest(
                 self._spec.taskname, self.inputs, self._spec.digest_extra
             )
-        return self._digest
+        except BaseException:
+            if self._digest == thread:
+                self._digest = None
+            raise
+        self._digest = value
+        return value
 
     @property
     def key(self) -> str:
@@ -278,11 +350,12 @@ class TaskNode(metaclass=TaskKind):
     def resolved_inputs(self) -> dict[str, Any]:
         """Inputs with every upstream task replaced by its result (running it if needed)."""
         out = {}
-        for name, value in self.inputs.items():
-            if isinstance(value, TaskNode) or serialization.contains(value, is_task):
-                value = serialization.substitute(value, is_task, lambda t: t.run())
-                value = self._spec.validate(name, value)
-            out[name] = value
+        with visiting(_resolving, self, "running its upstream tasks"):
+            for name, value in self.inputs.items():
+                if isinstance(value, TaskNode) or serialization.contains(value, is_task):
+                    value = serialization.substitute(value, is_task, lambda t: t.run())
+                    value = self._spec.validate(name, value)
+                out[name] = value
         return out
 
     # -- running ------------------------------------------------------------------------------

@@ -2,9 +2,13 @@
 
 Values travel through three forms:
 - *raw*: whatever the user passed (``np.array([1, 2])``, ``0.5``, a ``Path``...);
-- *validated*: the raw value coerced by the pydantic field built from the annotation;
+- *validated*: the raw value checked against the annotation under the strict rules
+  (``smttask.validators``: a value validation would change is refused, never coerced), with
+  pydantic and scityping for the types those rules leave to them (decoded in the closed world
+  of ``smttask.decoding``);
 - *encoded*: a JSON-compatible structure (``encode``), which ``validate`` turns back into the
-  validated form. Arrays and other scientific types use scityping's tagged encoding.
+  validated form. Arrays and other scientific types use scityping's tagged encoding. JSON read
+  from files goes through ``parse_json`` (``smttask.jsonparse``: bounded).
 
 Values that contain lazy objects (upstream tasks) are validated *around* them: containers are
 walked along the annotation and every leaf that is not lazy is validated on its own.
@@ -32,13 +36,19 @@ from scityping.base_types import Complex, Range, Slice
 from scityping.json import scityping_encoder
 from scityping.pydantic import BaseModel as ScitypingModel
 
-from .errors import SerializationError, TaskInputError, short_repr
+from . import decoding, strict, validators
+from .errors import SerializationError, TaskInputError, UnsafeContentError, short_repr
+from .jsonparse import MAX_VALUE_DEPTH, check_depth, parse_json
 
 __all__ = [
+    "MAX_VALUE_DEPTH",
     "annotation_compatible",
+    "check_depth",
     "dumps",
     "encode",
     "field_model",
+    "from_json",
+    "parse_json",
     "validate",
     "validate_around",
 ]
@@ -101,46 +111,74 @@ def _leaf_field(annotation: Any) -> tuple[ModelField, type[pydantic.BaseModel]]:
 def _format_errors(errors: Any, model: type[pydantic.BaseModel]) -> str:
     lines = []
     for err in flatten_errors([errors], model.__config__):
-        loc = ".".join(str(p) for p in err["loc"] if p != "value") or "value"
-        lines.append(f"{loc}: {err['msg']}")
+        loc = ".".join(str(p) for p in err["loc"] if p != "value")
+        lines.append(f"{loc + ': ' if loc else ''}{err['msg']}")
     return "; ".join(lines)
 
 
-def validate(
-    annotation: Any,
-    value: Any,
-    *,
-    what: str = "value",
-    field: ModelField | None = None,
-    model: type[pydantic.BaseModel] | None = None,
-) -> Any:
-    """Validate `value` against `annotation`; raise TaskInputError naming `what` on failure."""
+def _leaf(annotation: Any) -> strict.Validator:
+    """The pydantic (and scityping) validator of `annotation`, for the types the strict rules
+    leave to them; scityping resolves names strictly meanwhile (``decoding.resolving``)."""
+    try:
+        field, model = _leaf_field(annotation)
+    except TypeError:  # unhashable annotation (rare): build an uncached field
+        model = _create("Value", {"value": (annotation, ...)})
+        field = model.__fields__["value"]
+    expected = type_name(annotation)
+
+    def check(value: Any) -> Any:
+        with decoding.resolving(annotation):
+            result, errors = field.validate(value, {}, loc=field.name, cls=model)
+        if errors:
+            raise strict.Refused(value, expected, _format_errors(errors, model))
+        return result
+
+    return check
+
+
+def validate(annotation: Any, value: Any, *, what: str = "value", json_source: bool = False) -> Any:
+    """Validate `value` against `annotation` under the strict rules (``smttask.strict``):
+    a value that validation would change is refused with a TaskInputError naming `what`.
+    With `json_source`, `value` was decoded from JSON (see ``from_json``)."""
     if type(value) is annotation and annotation in EXACT_TYPES:
         return value
-    if field is None or model is None:
-        try:
-            field, model = _leaf_field(annotation)
-        except TypeError:  # unhashable annotation (rare): build an uncached field
-            model = _create("Value", {"value": (annotation, ...)})
-            field = model.__fields__["value"]
-    result, errors = field.validate(value, {}, loc=field.name, cls=model)
-    if errors:
-        raise TaskInputError(
-            f"{what} = {short_repr(value)} does not fit the declared type "
-            f"{type_name(annotation)} ({_format_errors(errors, model)}). "
-            f"Pass a value of that type, or change the annotation."
-        )
-    return result
+    if json_source:
+        with from_json():
+            return validate(annotation, value, what=what)
+    try:
+        return validators.validator(annotation, _leaf)(value)
+    except strict.Refused as r:
+        raise TaskInputError(_refusal(r, what, annotation)) from None
+    except UnsafeContentError as exc:
+        raise UnsafeContentError(f"{what}: {exc}") from None
 
 
-#: Types whose exact instances are valid as they are (no pydantic call needed).
+def _refusal(r: strict.Refused, what: str, annotation: Any) -> str:
+    declared = type_name(annotation)
+    where = f" ({r.expected} expected there)" if r.path and r.expected != declared else ""
+    fix = r.fix or "Pass a value of that type, or change the annotation."
+    return (
+        f"{what}{''.join(r.path)} = {short_repr(r.value)} does not fit the declared type "
+        f"{declared}{where}: {r.reason}. {fix}"
+    )
+
+
+#: Types whose exact instances are valid as they are (no validator call needed).
 EXACT_TYPES = frozenset({float, int, str, bool})
 
+type_name = strict.type_name
 
-def type_name(annotation: Any) -> str:
-    if isinstance(annotation, type) and not typing.get_args(annotation):
-        return annotation.__qualname__
-    return str(annotation).replace("typing.", "")
+
+class from_json:
+    """Validate values decoded from JSON: object keys spelling numbers ("1") fit number keys."""
+
+    __slots__ = ("token",)
+
+    def __enter__(self) -> None:
+        self.token = validators.JSON_KEYS.set(True)
+
+    def __exit__(self, *exc: Any) -> None:
+        validators.JSON_KEYS.reset(self.token)
 
 
 # ---------------------------------------------------------------------------
@@ -255,7 +293,7 @@ def substitute(value: Any, pred: Callable[[Any], bool], fn: Callable[[Any], Any]
 # ---------------------------------------------------------------------------
 # Type compatibility of an upstream task's output with a downstream input
 
-_COERCIBLE = {(int, float), (int, complex), (float, complex), (bool, int), (bool, float)}
+_COERCIBLE = {(int, float), (int, complex), (float, complex)}
 
 
 def annotation_compatible(produced: Any, expected: Any) -> bool | None:

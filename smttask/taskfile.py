@@ -13,8 +13,15 @@
     }
 
 Upstream tasks are embedded where they appear in the inputs. Loading a description imports
-the task's module (and those of embedded tasks) and nothing else. ``digest`` is left out when
-the task's identity depends on a task output (see ``TaskNode.digest_from_output``).
+the task's module (and those of embedded tasks) and nothing else, and only from inside the
+project or a trusted package (``smttask.trust``); its inputs are decoded in the closed world
+of ``smttask.decoding``, under the strict rules of ``smttask.strict``. ``digest`` is left out
+when the task's identity depends on a task output (see ``TaskNode.digest_from_output``).
+
+Reading is bounded: only regular files of at most ``MAX_FILE_BYTES`` are read (a FIFO, a
+device or a folder is refused before reading), JSON nested deeper than ``MAX_FILE_DEPTH``
+levels (or an input value deeper than ``serialization.MAX_VALUE_DEPTH``) and number literals
+that overflow are refused.
 
 The format sees tasks as nodes (``smttask.node``); ``smttask.task.Task`` offers these
 functions as ``task.desc``, ``task.save()`` and ``Task.from_desc()``.
@@ -22,22 +29,33 @@ functions as ``task.desc``, ``task.save()`` and ``Task.from_desc()``.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
-import sys
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import config, serialization
-from .errors import SmttaskError, TaskDefinitionError, TaskFileError, short_repr
+from . import config, serialization, trust
+from .errors import (
+    SmttaskError,
+    TaskDefinitionError,
+    TaskFileError,
+    UnsafeContentError,
+    short_repr,
+)
 from .fileio import write_atomic
-from .node import TaskNode
+from .node import TaskNode, _Visits, visiting
 
 FORMAT_KEY = "smttask_format"
 FORMAT_VERSION = 1
 _REQUIRED = ("task", "module", "inputs")
+#: Task files larger than this are refused before reading (large arrays belong in the results
+#: of an upstream task, not inline in a task file).
+MAX_FILE_BYTES = 100 * 2**20
+#: Deepest JSON nesting read from a task file (each embedded upstream task adds two levels).
+MAX_FILE_DEPTH = 256
+_describing = _Visits()
 
 
 def describe(task: TaskNode) -> dict[str, Any]:
@@ -58,11 +76,12 @@ def describe(task: TaskNode) -> dict[str, Any]:
         "module": spec.module,
         "kind": _kind_name(type(task)),
     }
-    if not depends_on_output(task):
-        desc["digest"] = task.key
-    desc["inputs"] = {
-        name: serialization.encode(value, hook=_embed) for name, value in task.inputs.items()
-    }
+    with visiting(_describing, task, "describing it"):
+        if not depends_on_output(task):
+            desc["digest"] = task.key
+        desc["inputs"] = {
+            name: serialization.encode(value, hook=_embed) for name, value in task.inputs.items()
+        }
     return desc
 
 
@@ -115,29 +134,97 @@ def load(source: Mapping[str, Any] | str | Path, *, check_digest: bool = True) -
     origin = "the task description"
     if isinstance(source, Mapping):
         desc: Any = source
+        _check_depth(desc, origin)
     elif isinstance(source, str) and source.lstrip().startswith("{"):
-        desc = _parse(source, origin)
+        desc = parse(source, origin)
     else:
         path = Path(source)
         origin = f"task file {path}"
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise TaskFileError(f"Task file {path} does not exist. Check the path.") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TaskFileError(f"Cannot read task file {path}: {exc}.") from None
-        desc = _parse(text, origin)
-    return _build(desc, origin, check_digest)
-
-
-def _parse(text: str, origin: str) -> Any:
+        desc = parse(read(path), origin)
     try:
-        return json.loads(text)
+        return _build(desc, origin, check_digest)
+    except RecursionError:
+        raise TaskFileError(
+            f"{origin} nests its tasks or values too deeply to be read (Python's recursion "
+            f"limit). Split the pipeline into shorter chains of tasks."
+        ) from None
+
+
+def read(path: Path) -> str:
+    """The text of task file `path`: a regular file of at most MAX_FILE_BYTES, else refused
+    without reading it (a FIFO or a device is never opened for a blocking read)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise TaskFileError(f"Task file {path} does not exist. Check the path.") from None
+    except IsADirectoryError:
+        raise TaskFileError(
+            f"Task file {path} is a folder, not a task file. Pass the *.json files in it "
+            f"(smttask run accepts folders)."
+        ) from None
+    except OSError as exc:
+        raise TaskFileError(f"Cannot read task file {path}: {exc}.") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = (
+                "a folder"
+                if stat.S_ISDIR(info.st_mode)
+                else "a FIFO"
+                if stat.S_ISFIFO(info.st_mode)
+                else "a device or socket"
+            )
+            raise TaskFileError(
+                f"Task file {path} is {kind}, not a regular file, so it is not read. Pass the "
+                f"path of a task file written by task.save()."
+            )
+        if info.st_size > MAX_FILE_BYTES:
+            raise TaskFileError(_too_large(path, info.st_size))
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise TaskFileError(_too_large(path, len(data)))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TaskFileError(
+            f"Cannot read task file {path}: it is not UTF-8 text ({exc})."
+        ) from None
+
+
+def _too_large(path: Path, size: int) -> str:
+    return (
+        f"Task file {path} has {size} bytes, more than the {MAX_FILE_BYTES} a task file may "
+        f"have (smttask.taskfile.MAX_FILE_BYTES), so it is not read. Pass large arrays as the "
+        f"result of an upstream task instead of inline."
+    )
+
+
+def parse(text: str, origin: str) -> Any:
+    """The JSON value of `text`, with the limits of task files; `origin` names it in errors."""
+    try:
+        return serialization.parse_json(text, max_depth=MAX_FILE_DEPTH)
     except json.JSONDecodeError as exc:
         hint = "it looks truncated" if exc.pos >= len(text.rstrip()) else "it is not valid JSON"
         raise TaskFileError(
             f"Cannot read {origin}: {hint} ({exc.msg} at line {exc.lineno}, column "
             f"{exc.colno}). Regenerate it with task.save(), or fix the JSON by hand."
+        ) from None
+    except ValueError as exc:
+        raise TaskFileError(
+            f"Cannot read {origin}: {exc}. Regenerate it with task.save()."
+        ) from None
+
+
+def _check_depth(desc: Any, origin: str) -> None:
+    try:
+        serialization.check_depth(desc, MAX_FILE_DEPTH)
+    except ValueError as exc:
+        raise TaskFileError(
+            f"Cannot read {origin}: {exc}. Regenerate it with task.save()."
         ) from None
 
 
@@ -148,7 +235,7 @@ def _build(desc: Any, origin: str, check_digest: bool) -> TaskNode:
             f"{FORMAT_KEY!r} key, got {short_repr(desc)}. Task files are written by task.save()."
         )
     version = desc[FORMAT_KEY]
-    if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
+    if type(version) is not int or version > FORMAT_VERSION or version < 1:
         raise TaskFileError(
             f"{origin} has format version {version!r}, but this smttask reads versions 1 to "
             f"{FORMAT_VERSION}. Upgrade smttask (pip install -U smttask) to read it."
@@ -159,12 +246,27 @@ def _build(desc: Any, origin: str, check_digest: bool) -> TaskNode:
             f"{origin} is incomplete: missing or malformed {missing or ['inputs']}. "
             f"Regenerate it with task.save()."
         )
-    task_type = _find_type(str(desc["module"]), str(desc["task"]), origin)
+    task_type = _find_type(desc["module"], desc["task"], origin)
+    for name, value in desc["inputs"].items():
+        try:
+            serialization.check_depth(value, serialization.MAX_VALUE_DEPTH, boundary=FORMAT_KEY)
+        except ValueError as exc:
+            raise TaskFileError(f"{origin}: input {name!r}: {exc}.") from None
     inputs = {k: _decode(v, origin, check_digest) for k, v in desc["inputs"].items()}
     try:
-        task = task_type(**inputs)
+        with serialization.from_json():
+            task = task_type(**inputs)
+    except UnsafeContentError as exc:
+        raise UnsafeContentError(f"{origin}: {exc}") from None
     except SmttaskError as exc:
         raise TaskFileError(f"{origin}: its inputs do not fit {desc['task']}: {exc}") from None
+    except (RecursionError, MemoryError):
+        raise
+    except Exception as exc:  # a decoder failing on malformed data
+        raise TaskFileError(
+            f"{origin}: its inputs cannot be decoded for {desc['task']} "
+            f"({type(exc).__name__}: {exc}). Regenerate the file with task.save()."
+        ) from exc
     expected = desc.get("digest")
     if (
         check_digest
@@ -190,11 +292,17 @@ def _decode(value: Any, origin: str, check_digest: bool) -> Any:
     return value
 
 
-def _find_type(module_name: str, qualname: str, origin: str) -> type[TaskNode]:
-    module = _import(module_name, origin)
+def _find_type(module_name: Any, qualname: Any, origin: str) -> type[TaskNode]:
+    """The task type `qualname` of module `module_name`, found in the module's namespace and
+    then in classes only (no attribute look-up that could run code)."""
+    module = trust.import_module(module_name, origin)
     obj: Any = module
-    for part in qualname.split("."):
-        obj = getattr(obj, part, None)
+    parts = qualname.split(".") if isinstance(qualname, str) else [None]
+    for i, part in enumerate(parts):
+        if not isinstance(part, str) or (i > 0 and not isinstance(obj, type)):
+            obj = None
+            break
+        obj = vars(obj).get(part)
         if obj is None:
             break
     if not (
@@ -206,23 +314,3 @@ def _find_type(module_name: str, qualname: str, origin: str) -> type[TaskNode]:
             f"or restore the task."
         )
     return obj
-
-
-def _import(module_name: str, origin: str) -> Any:
-    if module_name == "__main__":
-        raise TaskFileError(
-            f"{origin} refers to a task defined in a script run as __main__, which other "
-            f"processes cannot import. Define tasks in an importable module (e.g. tasks.py)."
-        )
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        root = str(config.project_root())
-        if exc.name and module_name.startswith(exc.name) and root not in sys.path:
-            sys.path.insert(0, root)
-            return _import(module_name, origin)
-        raise TaskFileError(
-            f"{origin} needs module {module_name!r}, which cannot be imported ({exc}). Run from "
-            f"the project folder, or add the folder holding the module to PYTHONPATH "
-            f"(now: {os.environ.get('PYTHONPATH', '')!r})."
-        ) from None

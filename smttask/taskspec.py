@@ -53,13 +53,7 @@ class TaskSpec:
         ann = self.annotations[param]
         if type(value) is ann and ann in serialization.EXACT_TYPES:  # hot path: skip pydantic
             return value
-        return serialization.validate(
-            ann,
-            value,
-            what=f"{self.name}: input {param!r}",
-            field=self.field(param),
-            model=self.model,
-        )
+        return serialization.validate(ann, value, what=f"{self.name}: input {param!r}")
 
     def signature_text(self) -> str:
         parts = []

@@ -29,6 +29,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "smttask"
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": ("smttask.errors", "smttask.config", "smttask.fileio"),
     "values": (
+        "smttask.strict",
+        "smttask.strictarrays",
+        "smttask.validators",
+        "smttask.trust",
+        "smttask.datatypes",
+        "smttask.decoding",
+        "smttask.jsonparse",
         "smttask.serialization",
         "smttask.digest",
         "smttask.codeid",
@@ -45,7 +52,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "sweeps": ("smttask.params", "smttask.workflows"),
     "storage": ("smttask.storage",),
     "provenance": ("smttask.recording",),
-    "execution": ("smttask.session", "smttask.runner", "smttask.targets"),
+    "execution": ("smttask.session", "smttask.runner", "smttask.targets", "smttask.reproduce"),
     "graph": ("smttask.graph",),
     "compile": ("smttask.compile", "smttask.export"),
     "view": ("smttask.view",),

@@ -26,6 +26,7 @@ BLOCK = re.compile(r"^( *)```python(?: file=(\S+))?\n(.*?)^\1```", re.S | re.M)
 #: Page (relative to docs/) → the test file that runs its examples.
 TESTED = {
     "guide.md": "test_docs.py",
+    "inputs.md": "test_docs.py",
     "howto-sweeps.md": "test_docs.py",
     "index.md": "test_docs.py",
     "concepts.md": "test_docs.py",
@@ -69,6 +70,10 @@ def run_doc(name: str, project) -> dict[str, object]:  # type: ignore[no-untyped
 def test_guide_examples_run(project) -> None:  # type: ignore[no-untyped-def]
     assert len(blocks("guide.md")) >= 5
     run_doc("guide.md", project)
+
+
+def test_inputs_examples_run(project) -> None:  # type: ignore[no-untyped-def]
+    run_doc("inputs.md", project)
 
 
 def test_sweeps_howto_examples_run(project) -> None:  # type: ignore[no-untyped-def]

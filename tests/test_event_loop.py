@@ -132,3 +132,40 @@ def test_a_thread_never_reads_another_store_through_an_old_connection(
     assert in_loop(second.labels) == ["in-second"]
     assert in_loop(first.labels) == ["in-first"]
     assert second.labels() == ["in-second"]
+
+
+#: DjangoStore's public methods that do not reach the database when called, and why.
+NOT_IN_STORE_THREAD = {
+    "info": "a property",
+    "project_name": "a property",
+    "native": "reads the condition only",
+    "queryset": "a lazy Django query set, evaluated by its user (thread.call)",
+    "sumatra_store": "Sumatra's object, whose methods run in the calling thread (thread.call)",
+}
+
+
+def test_every_store_method_reaching_the_database_goes_through_the_store_thread() -> None:
+    from smttask.recording.django import DjangoStore
+
+    public = {name for name in vars(DjangoStore) if not name.startswith("_")}
+    direct = {name for name in public if not hasattr(getattr(DjangoStore, name), "__wrapped__")}
+    assert direct == set(NOT_IN_STORE_THREAD), (
+        f"DjangoStore.{sorted(direct - set(NOT_IN_STORE_THREAD))} would query Django in the "
+        f"thread of a notebook's cells (SynchronousOnlyOperation): decorate them with "
+        f"thread.synchronous (synchronous_iter for iterators), or list them here with the reason"
+    )
+
+
+def test_edits_inside_a_loop(smt_project) -> None:  # type: ignore[no-untyped-def]
+    store = open_store()
+    store.write([{"label": "r1", "timestamp": "2026-01-01T00:00:00+00:00"}])
+
+    def edit() -> tuple[Any, ...]:
+        fields = store.update_fields("r1", outcome="fits well", reason="a check")
+        tags = store.edit_tags(["r1"], add={"paper"})
+        return fields, tags, store.delete(["r1"])
+
+    fields, tags, deleted = in_loop(edit)
+    assert fields == {"outcome": "fits well", "reason": "a check"}
+    assert tags == {"r1": frozenset({"paper"})}
+    assert deleted == 1 and store.labels() == []

@@ -26,7 +26,6 @@ Adding a format is one module and one line::
 from __future__ import annotations
 
 import io
-import json
 import re
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
@@ -77,7 +76,7 @@ class JsonFormat(OutputFormat):
         return serialization.dumps(value).encode()
 
     def decode(self, data: bytes, annotation: Any) -> Any:
-        return json.loads(data)
+        return serialization.parse_json(data)
 
 
 class NpyFormat(OutputFormat):
@@ -101,7 +100,7 @@ class NpyFormat(OutputFormat):
     def decode(self, data: bytes, annotation: Any) -> Any:
         if data[:6] == self._MAGIC:
             return np.load(io.BytesIO(data), allow_pickle=False)
-        return json.loads(data)
+        return serialization.parse_json(data)
 
 
 # -- the registry -------------------------------------------------------------------------------

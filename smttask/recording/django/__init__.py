@@ -4,9 +4,9 @@ Django's ORM and Sumatra's tables.
 Modules: ``setup`` (Django settings, tables, locks), ``writer`` (batch writes), ``query``
 (store-neutral conditions as Django conditions), ``store`` (``DjangoStore``, the
 ``RecordSink``/``RecordSource`` of ``smttask.recording.api``), ``tags`` (tag edits, moved
-outputs, deleting), ``readback`` (whole records; other databases), ``merge`` (copying another
-store's records), ``thread`` (the database reached from the store thread where an event loop
-runs, as in a Jupyter kernel).
+outputs, deleting), ``textfields`` (outcome and reason edits), ``readback`` (whole records;
+other databases), ``merge`` (copying another store's records), ``thread`` (the database
+reached from the store thread where an event loop runs, as in a Jupyter kernel).
 """
 
 from __future__ import annotations

@@ -1,0 +1,81 @@
+"""Reading JSON from files, bounded: what would change a value or exhaust the reader is refused.
+
+Task files, records and stored results are JSON written by ``json.dumps``. Reading one refuses
+(``ValueError``, with a message) number literals that overflow a float (``1e999``) or
+underflow to zero (``1e-999``), integers longer than Python reads, and nesting deeper than a
+limit: never a silently changed value, never a ``RecursionError``. ``NaN`` and ``Infinity``,
+which ``json.dumps`` writes for ``nan`` and ``inf``, stay allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["MAX_VALUE_DEPTH", "check_depth", "parse_json"]
+
+#: Deepest nesting of one encoded value (a task-file input, a stored result) smttask reads.
+MAX_VALUE_DEPTH = 100
+
+
+def parse_json(text: str | bytes, *, max_depth: int = MAX_VALUE_DEPTH) -> Any:
+    """The value of JSON `text`, refusing (ValueError) what would change or exhaust it: number
+    literals that overflow a float (``1e999``) or underflow to zero (``1e-999``), integers
+    longer than Python reads, nesting deeper than `max_depth`. ``NaN`` and ``Infinity``
+    (what ``json.dumps`` writes for them) stay allowed."""
+    raw = text.decode("utf-8") if isinstance(text, bytes) else text
+    try:
+        if _RISKY_NUMBER.search(raw):  # only then pay for checking every literal
+            value = json.loads(raw, parse_float=_float_literal, parse_int=_int_literal)
+        else:
+            value = json.loads(raw)
+    except RecursionError:
+        raise ValueError(
+            f"it is nested deeper than {max_depth} levels, more than smttask reads"
+        ) from None
+    if raw.count("[") + raw.count("{") > max_depth:  # else it cannot nest that deep
+        check_depth(value, max_depth)
+    return value
+
+
+#: A literal with a 3-digit exponent or 300 digits in a row: the only ones that can overflow a
+#: float, underflow to zero, or be an integer too long for Python to read.
+_RISKY_NUMBER = re.compile(r"[eE][-+]?[0-9]{3}|[0-9]{300}")
+
+
+def _float_literal(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text} is too large for a float (it would become inf)")
+    if value == 0.0 and any(c in "123456789" for c in text.lower().split("e")[0]):
+        raise ValueError(f"the number {text} is too small for a float (it would become 0.0)")
+    return value
+
+
+def _int_literal(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"the integer {text[:20]}… has too many digits to be read") from None
+
+
+def check_depth(value: Any, limit: int, *, boundary: str | None = None) -> None:
+    """Raise ValueError if lists and dicts nest deeper than `limit` in `value`; with
+    `boundary`, a dict holding that key starts a new count (an embedded task file)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, Mapping):
+            if boundary is not None and depth > 1 and boundary in v:
+                continue
+            children: Any = v.values()
+        elif isinstance(v, (list, tuple)):
+            children = v
+        else:
+            continue
+        if depth > limit:
+            raise ValueError(f"it is nested more than {limit} levels deep, more than smttask reads")
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (Mapping, list, tuple)))
