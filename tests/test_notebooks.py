@@ -100,6 +100,7 @@ def tutorial_project(project) -> Path:  # type: ignore[no-untyped-def]
     shutil.copy(DOCS / "tutorial.ipynb", root / "tutorial.ipynb")
     project.commit("relax.py", message="Relaxation tasks")
     subprocess.run([SMTTASK, "project", "init", "--yes"], cwd=root, check=True, capture_output=True)
+    project.commit(".gitignore", message="Ignore smttask's folders")  # as the tutorial says
     return root
 
 

@@ -2,10 +2,10 @@
 
 At each build the notebook runs from its first cell to its last, in a fresh project folder
 set up as its first section says (``relax.py`` committed in a new git repository,
-``smttask project init --yes``), in a kernel of the Python that builds the site; the page is
-made from that executed copy (the notebook in ``docs/`` keeps no outputs). A cell that fails
-fails the build. Links to the site's Markdown pages (``guide.md``) are pointed at their HTML
-pages.
+``smttask project init --yes``, the ``.gitignore`` it writes committed), in a kernel of the
+Python that builds the site; the page is made from that executed copy (the notebook in
+``docs/`` keeps no outputs). A cell that fails fails the build. Links to the site's Markdown
+pages (``guide.md``) are pointed at their HTML pages.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ def execute_tutorial(docs: Path, workdir: Path) -> Path:
     _run(["git", "commit", "-q", "-m", "Relaxation tasks"], project, env)
     smttask = [sys.executable, "-c", "from smttask.cli import main; main()"]
     _run([*smttask, "project", "init", "--yes"], project, env)
+    _run(["git", "add", ".gitignore"], project, env)
+    _run(["git", "commit", "-q", "-m", "Ignore smttask's folders"], project, env)
 
     write_kernel_spec(workdir / "kernels" / KERNEL)
     specs = KernelSpecManager(kernel_dirs=[str(workdir / "kernels")], ensure_native_kernel=False)
