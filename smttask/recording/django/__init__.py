@@ -5,7 +5,8 @@ Modules: ``setup`` (Django settings, tables, locks), ``writer`` (batch writes), 
 (store-neutral conditions as Django conditions), ``store`` (``DjangoStore``, the
 ``RecordSink``/``RecordSource`` of ``smttask.recording.api``), ``tags`` (tag edits, moved
 outputs, deleting), ``textfields`` (outcome and reason edits), ``readback`` (whole records;
-other databases), ``merge`` (copying another store's records).
+other databases), ``merge`` (copying another store's records), ``thread`` (the database
+reached from the store thread where an event loop runs, as in a Jupyter kernel).
 """
 
 from __future__ import annotations

@@ -12,8 +12,10 @@ from ..projectfile import ProjectInfo
 from .readback import read_records
 from .setup import add_database
 from .store import DjangoStore
+from .thread import synchronous
 
 
+@synchronous
 def merge_records(
     store: DjangoStore, other: ProjectInfo, project: str | None, source: str, *, dry_run: bool
 ) -> MergeReport:

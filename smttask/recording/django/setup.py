@@ -12,11 +12,17 @@ database only). Settings applied before the first connection:
 
 Tables are created on first use, under a lock, so that processes started together never
 race to create them; ``smttask project init`` creates them before any run.
+
+Django keeps one connection per thread: a thread whose connection was opened for another
+store than the default one now (switched by another thread) opens a new one. In a thread that
+runs an event loop (a Jupyter kernel), the database is reached from the store thread (see
+``thread``).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,12 +39,15 @@ from ...errors import ProjectError
 from .. import netfs
 from ..address import MYSQL, POSTGRESQL, SQLITE, require_database
 from ..projectfile import ProjectInfo, store_info
+from .thread import synchronous
 
 SQLITE_TIMEOUT = 30
 #: Key of the PostgreSQL advisory lock serializing smttask's writers.
 PG_LOCK_KEY = 0x736D7474  # "smtt"
 
 _active: dict[str, Any] = {"key": None, "pid": None}
+#: Per thread: the store its ``default`` connection was opened for (``key``).
+_this_thread = threading.local()
 
 
 def django_database(info: ProjectInfo) -> dict[str, Any]:
@@ -73,12 +82,16 @@ def _require_psycopg2() -> None:
         ) from None
 
 
+@synchronous
 def activate(info: ProjectInfo) -> None:
     """Make the project's record store Django's default database, with its tables."""
     key = (info.kind, info.store)
     if _active["pid"] is not None and _active["pid"] != os.getpid():
         _forget_inherited_connections()
     if _active["key"] == key and _active["pid"] == os.getpid():
+        if getattr(_this_thread, "key", None) != key:
+            _drop_thread_connection()  # opened while another store was the default one
+            _this_thread.key = key
         return
     db = django_database(info)
     # Sumatra's own bookkeeping (DjangoRecordStore(...) looks its database up there).
@@ -95,6 +108,7 @@ def activate(info: ProjectInfo) -> None:
     db_config.configured = True
     db_config.add_database = _add_database_any_time
     _active.update(key=key, pid=os.getpid())
+    _this_thread.key = key
     try:
         _ensure_tables(info)
     except DatabaseError as exc:
@@ -126,13 +140,21 @@ def _add_database_any_time(uri: str) -> str:
 def _switch_default(db: dict[str, Any]) -> None:
     from django.contrib.contenttypes.models import ContentType
 
-    connections["default"].close()
+    _drop_thread_connection()
     configured = connections.configure_settings({"default": dict(db)})["default"]
     # (connections.settings is usually the very dict of settings.DATABASES: set both.)
     django_settings.DATABASES["default"] = configured
     connections.settings["default"] = configured
-    del connections["default"]
     ContentType.objects.clear_cache()
+
+
+def _drop_thread_connection() -> None:
+    """Close this thread's ``default`` connection, if it has one; the next use opens one
+    from the current settings."""
+    for conn in connections.all(initialized_only=True):
+        if conn.alias == "default":
+            conn.close()
+            del connections["default"]
 
 
 def _forget_inherited_connections() -> None:
@@ -142,6 +164,7 @@ def _forget_inherited_connections() -> None:
     _active["key"] = None
 
 
+@synchronous
 def add_database(alias: str, info: ProjectInfo) -> str:
     """Make another project's store reachable as `alias` (for merging; read-only use)."""
     activate_default = _active["key"]

@@ -2,7 +2,8 @@
 ``RecordSource`` (see ``smttask.recording.api``), plus Sumatra's own view of it.
 
 Every method first makes the project's store Django's default database (a no-op when it is
-already). Queries read only the columns a ``RecordRow`` holds, never Sumatra's full ``Record``
+already). Each method reaching the database runs in the store thread when an event loop runs in
+the calling thread (a Jupyter kernel; see ``thread``). Queries read only the columns a ``RecordRow`` holds, never Sumatra's full ``Record``
 objects (a dozen queries each) unless asked for them (``records()``, ``store_record()``).
 """
 
@@ -26,6 +27,7 @@ from ..projectfile import ProjectInfo
 from . import query as conds
 from . import setup, tags, textfields
 from .readback import metadata, record_dict
+from .thread import synchronous, synchronous_iter
 from .writer import write_records
 
 #: The columns of a RecordRow, in its order.
@@ -78,20 +80,25 @@ class DjangoStore:
 
     # -- RecordSink -----------------------------------------------------------------------------
 
+    @synchronous
     def write(self, records: Sequence[Mapping[str, Any]]) -> None:
         write_records(self._info, records)
 
+    @synchronous
     def edit_tags(
         self, labels: Iterable[str], add: Collection[str] = (), remove: Collection[str] = ()
     ) -> dict[str, frozenset[str]]:
         return tags.edit_tags(self._info, labels, add, remove)
 
+    @synchronous
     def move_outputs(self, moves: Mapping[str, str]) -> int:
         return tags.move_outputs(self._info, moves)
 
+    @synchronous
     def delete(self, labels: Iterable[str]) -> int:
         return tags.delete_records(self._info, labels)
 
+    @synchronous
     def update_fields(
         self, label: str, *, outcome: TextChange | None = None, reason: TextChange | None = None
     ) -> dict[str, str] | None:
@@ -103,6 +110,7 @@ class DjangoStore:
     def native(self, condition: Condition) -> bool:
         return conds.native(self._info.kind, condition)
 
+    @synchronous_iter
     def query(
         self,
         conditions: Sequence[Condition] = (),
@@ -127,13 +135,16 @@ class DjangoStore:
         rows_read = _rows(found.iterator(chunk_size=chunk_size))
         return keep(rows_read, recheck) if recheck else rows_read
 
+    @synchronous
     def labels(self) -> list[str]:
         return list(self._records().order_by(*_NEWEST_FIRST).values_list("label", flat=True))
 
+    @synchronous
     def outputs(self, label: str) -> list[OutputRow]:
         keys = self._keys().filter(output_from_record__label=label).order_by("pk")
         return [_output(*k) for k in keys.values_list(*_KEY_COLUMNS)]
 
+    @synchronous_iter
     def output_index(self, paths: Iterable[str] | None = None) -> Iterator[tuple[str, OutputRow]]:
         order = [f"{c[0]}output_from_record__{c[1:]}" for c in _NEWEST_FIRST]
         columns = ("output_from_record__label", *_KEY_COLUMNS)
@@ -151,6 +162,7 @@ class DjangoStore:
         for label, *key in (r[:-2] for r in found):
             yield label, _output(*key)
 
+    @synchronous_iter
     def input_index(self, digests: Iterable[str] | None = None) -> Iterator[tuple[str, OutputRow]]:
         setup.activate(self._info)
         links = self.models.Record.input_data.through.objects.using("default").filter(
@@ -173,6 +185,7 @@ class DjangoStore:
         for label, *key in (r[:-2] for r in found):
             yield label, _output(*key)
 
+    @synchronous
     def text(self, label: str, field: str) -> str:
         if field not in TEXT_FIELDS and field not in LONG_TEXT_FIELDS:
             raise RecordingError(
@@ -183,11 +196,13 @@ class DjangoStore:
         found = self._records().filter(label=label).values_list(column, flat=True).first()
         return str(found or "")
 
+    @synchronous
     def record(self, label: str) -> dict[str, Any] | None:
         related = ("executable", "repository", "parameters", "launch_mode", "datastore")
         row = self._records().filter(label=label).select_related(*related).first()
         return None if row is None else record_dict(row)
 
+    @synchronous
     def store_record(self, label: str) -> Any:
         found = self.records([label])
         if not found:
@@ -200,11 +215,14 @@ class DjangoStore:
     # -- Sumatra's view -------------------------------------------------------------------------
 
     def queryset(self) -> Any:
-        """Django query set of this project's records (newest first)."""
+        """Django query set of this project's records (newest first). Django evaluates it in
+        the thread that uses it: from a notebook, through ``thread.call`` (e.g.
+        ``call(lambda: store.queryset().filter(...).count())``)."""
         return self._records()
 
     def sumatra_store(self) -> Any:
-        """Sumatra's DjangoRecordStore object for this store (``.list``, ``.get``, ...)."""
+        """Sumatra's DjangoRecordStore object for this store (``.list``, ``.get``, ...); its
+        methods reach the database in the calling thread (from a notebook: ``thread.call``)."""
         from sumatra.recordstore.django_store import DjangoRecordStore
 
         setup.activate(self._info)
@@ -212,6 +230,7 @@ class DjangoStore:
         store._db_file, store._db_label = self._info.store, "default"
         return store
 
+    @synchronous
     def records(self, labels: Iterable[str] | None = None) -> list[Any]:
         """Sumatra Record objects (all, or those with these labels), newest first."""
         rows = self._records().order_by(*_NEWEST_FIRST)
@@ -219,6 +238,7 @@ class DjangoStore:
             rows = rows.filter(label__in=list(labels))
         return [row.to_sumatra() for row in rows]
 
+    @synchronous
     def get(self, label: str) -> Any:
         """Sumatra's Record labelled `label` (RecordingError if there is none)."""
         return self.store_record(label)
