@@ -2,8 +2,9 @@
 (unless ``-v``), and the exit code.
 
 Exit codes: 0 success; 1 a failure (bad input, a task failed, an unexpected error); 2 a bad
-command line (click's usage errors); 130 interrupted (Ctrl-C); 141 the reader of the output
-went away (``smttask ... | head``), which is not reported.
+command line (click's usage errors); 130 interrupted (Ctrl-C). When the reader of the output
+goes away (``smttask smt list | head``), the command stops quietly with exit code 1, as
+click does.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..errors import SmttaskError
 
 EXIT_FAILURE = 1
 EXIT_INTERRUPTED = 130
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer killed by it
+EXIT_BROKEN_PIPE = 1
 
 TRACEBACK_HINT = "Run with -v (smttask -v COMMAND ...) for the traceback."
 
