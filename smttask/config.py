@@ -161,6 +161,7 @@ def current_settings() -> Settings:
         globals()["settings"] = made
     return made
 
+
 _root_cache: dict[Path, Path] = {}
 _generation = 0
 

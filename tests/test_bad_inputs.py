@@ -31,7 +31,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import GIT_ENV, Project
 
 SMTTASK = str(Path(sys.executable).with_name("smttask"))
@@ -875,7 +874,9 @@ DISK_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("cid", "disk", "words", "how"), DISK_CASES, ids=[c[0] for c in DISK_CASES])
+@pytest.mark.parametrize(
+    ("cid", "disk", "words", "how"), DISK_CASES, ids=[c[0] for c in DISK_CASES]
+)
 def test_a_full_or_read_only_disk_names_the_folder(
     cid: str, disk: str, words: str, how: str, corpus: Path, mounts: dict[str, Path]
 ) -> None:
@@ -977,7 +978,7 @@ def test_ctrl_c_is_one_line_and_exit_code_130(corpus: Path) -> None:
         assert proc.stdout.readline() == "napping\n"
         time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=60)
         assert proc.returncode == 130, err
         assert "Traceback" not in err and err.strip().splitlines()[-1] == "Interrupted."
         assert [line for line in err.splitlines() if line.strip()] == ["Interrupted."]

@@ -64,7 +64,7 @@ def django_database(info: ProjectInfo) -> dict[str, Any]:
 
 def _require_mysqlclient() -> None:
     try:
-        import MySQLdb  # type: ignore[import-not-found]  # noqa: F401
+        import MySQLdb  # noqa: F401
     except ImportError:
         raise ProjectError(
             "A MySQL record store needs the mysqlclient package (Django's MySQL driver): "
