@@ -103,11 +103,16 @@ def read_json_file(
     without being read, and so is a file of more than `max_bytes`; its text goes through
     `parse_json`. Raises OSError (cannot open it) or ValueError (with the reason)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise ValueError("it is not a regular file (a FIFO, a device or a folder)")
-        data = f.read(max_bytes + 1)
+        chunks, left = [], max_bytes + 1
+        while left > 0 and (chunk := os.read(fd, min(left, 2**20))):
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
     if len(data) > max_bytes:
         raise ValueError(f"it has more than {max_bytes} bytes, more than smttask reads")
     try:
