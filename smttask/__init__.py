@@ -21,11 +21,12 @@ from .errors import (
     TaskInputError,
     WorkflowError,
 )
+from .generators import Create, Join
 from .kinds import MemoizedTask, RecordedIterativeTask, RecordedTask, UnpureMemoizedTask
 from .params import ParamColl, SeedGenerator, expand, run_workflow, workflow_args
 from .session import default_session, open_session  # Sumatra and Django only when storing
 from .storage import FileOutputStore
-from .task import Task, clear_memory_cache
+from .task import Task, clear_memory_cache, current_task, task_logger
 from .taskoutput import TaskOutput
 
 __version__ = "0.1.0.dev0"
@@ -48,8 +49,10 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "ConfigError",
+    "Create",
     "DirtyRepositoryError",
     "FileOutputStore",
+    "Join",
     "MemoizedTask",
     "OutputError",
     "ParamColl",
@@ -71,10 +74,12 @@ __all__ = [
     "WorkflowError",
     "clear_memory_cache",
     "config",
+    "current_task",
     "expand",
     "export_snakemake",
     "hooks",
     "open_session",
     "run_workflow",
+    "task_logger",
     "workflow_args",
 ]

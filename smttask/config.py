@@ -149,6 +149,9 @@ settings: Settings
 def __getattr__(name: str) -> object:
     if name == "settings":
         return current_settings()
+    # ``smttask.config.process_number``: read at each access (workers set it after import).
+    if name == "process_number":
+        return get_process_number()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -204,6 +207,34 @@ def forget_project_root() -> None:
 def generation() -> int:
     """Changes whenever `forget_project_root` is called."""
     return _generation
+
+
+#: Environment variable naming which worker process runs the current tasks: ``smttask run
+#: -n N`` sets it to 1..N in its N workers (1 without -n); Snakemake jobs and plain Python leave
+#: it unset.
+PROCESS_NUM_ENV = "SMTTASK_PROCESS_NUM"
+
+
+def get_process_number() -> int:
+    """Which worker process this is: 1..N under ``smttask run -n N``, else 1.
+
+    For task code that must choose a resource per worker (a GPU, a scratch folder). Never
+    let it change a task's *result*: it is not a task input, so it is not in the digest.
+    Also readable as ``smttask.config.process_number``.
+    """
+    raw = os.environ.get(PROCESS_NUM_ENV, "").strip()
+    if not raw:
+        return 1
+    try:
+        number = int(raw)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ConfigError(
+            f"Environment variable {PROCESS_NUM_ENV}={raw!r} is not a worker number (1, 2, "
+            f"...). smttask run sets it; unset it or set it to a positive integer."
+        )
+    return number
 
 
 #: Data stores of a project that names none (relative to the project root).

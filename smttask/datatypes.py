@@ -3,15 +3,41 @@
 A type reference in a file (scityping's ``Type``: a module and a qualified name) resolves, while
 smttask decodes (``smttask.decoding``), only through these tables: nothing is imported and no
 module attribute is read to find it, and nothing in ``__main__`` or ``builtins`` is in them.
+
+scityping's support of some libraries lives in modules of its own (``scityping.scipy``,
+``scityping.xarray``...), which import the library. ``load_support(cls)`` imports the one for
+the library `cls` comes from, once that library is imported: a value or an annotation of a
+library type brings in the serializers of that library, and ``import smttask`` stays light.
+``serializer_for(cls)`` is then scityping's serializer of a plain class (``np.random.Generator``
+→ ``scityping.numpy.RNGenerator``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import importlib
+import sys
 import typing
 from typing import Any
 
-__all__ = ["FORBIDDEN_MODULES", "data_classes", "reachable_types"]
+__all__ = [
+    "FORBIDDEN_MODULES",
+    "data_classes",
+    "load_support",
+    "reachable_types",
+    "serializer_for",
+]
+
+#: scityping's modules for libraries it supports, by the library's top-level package. The
+#: table is fixed: a name read from a file never chooses what is imported.
+_SUPPORT = {
+    "scipy": "scityping.scipy",
+    "xarray": "scityping.xarray",
+    "pint": "scityping.pint",
+    "quantities": "scityping.quantities",
+    "torch": "scityping.torch",
+}
 
 FORBIDDEN_MODULES = frozenset({"__main__", "builtins", "__builtin__"})
 _data_class_table: dict[tuple[str, str], type] = {}
@@ -74,3 +100,31 @@ def _field_types(cls: type) -> list[Any]:
     if isinstance(outputs, dict):  # TaskOutput subclasses
         found.extend(outputs.values())
     return found
+
+
+def load_support(cls: Any) -> None:
+    """Import scityping's support of the library class `cls` belongs to (if it has one and
+    the library is imported)."""
+    if not isinstance(cls, type):
+        return
+    top = cls.__module__.partition(".")[0]
+    module = _SUPPORT.get(top)
+    if module is not None and module not in sys.modules and top in sys.modules:
+        # scityping's module may need something this installation lacks
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+
+
+def serializer_for(cls: Any) -> type | None:
+    """scityping's serializer of the plain (non-scityping) class `cls`, or None."""
+    from scityping.base import Serializable
+
+    if not isinstance(cls, type) or issubclass(cls, Serializable):
+        return None
+    load_support(cls)
+    registry = Serializable._registry
+    for base in cls.__mro__[:-1]:  # not `object`
+        found = registry.get(base)
+        if found is not None:
+            return found
+    return None

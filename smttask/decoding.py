@@ -16,7 +16,10 @@ is replaced by a strict one:
 - functions are never built from source code, and by name only from the project's modules
   and trusted packages (``smttask.trust``); composite functions use arithmetic operators only;
 - the fields of scityping's data classes follow smttask's strict rules (``smttask.strict``):
-  a range whose ``start`` is 1.5 is refused, not truncated.
+  a range whose ``start`` is 1.5 is refused, not truncated;
+- xarray objects are read only from the netCDF bytes inside the data (``smttask.netcdf``:
+  a netCDF-4 file that links to other files is refused), never from an "annex" file the
+  data name.
 
 A refusal raises ``UnsafeContentError``. scityping sometimes catches every exception and keeps
 the raw data instead; a refusal is therefore also recorded, and re-raised when the outermost
@@ -73,6 +76,8 @@ class resolving:
     def __enter__(self) -> None:
         if not _patched["scipy"] and "scityping.scipy" in sys.modules:
             _patch_scipy()
+        if not _patched["xarray"] and "scityping.xarray" in sys.modules:
+            _patch_xarray()
         outer = _FRAME.get()
         self.frame = _Frame(self.annotation, outer.refusals if outer is not None else [])
         self.token = _FRAME.set(self.frame)
@@ -106,7 +111,7 @@ def resolve_type(frame: _Frame, module: Any, name: Any) -> type:
 # ---------------------------------------------------------------------------
 # The strict replacements of scityping's look-ups
 
-_patched = {"core": False, "scipy": False}
+_patched = {"core": False, "scipy": False, "xarray": False}
 
 _ARITHMETIC = frozenset(
     {"abs", "neg", "pos", "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"}
@@ -278,6 +283,33 @@ def _patch_scipy() -> None:
 
     sscipy.Distribution.get_dist = staticmethod(_strict(original, get_dist))
     _patched["scipy"] = True
+
+
+def _patch_xarray() -> None:
+    from scityping import xarray as sxr
+    from scityping.numpy import decoders, decompressors
+
+    from . import netcdf
+
+    def inline_decode(frame: _Frame, cls: Any, data: Any) -> Any:
+        decoded = decompressors[data.compression](decoders[data.encoding](data.data))
+        try:
+            return netcdf.from_bytes(decoded, cls.clsname)
+        except UnsafeContentError as exc:
+            raise frame.refuse(str(exc)) from None
+
+    def annex_decode(frame: _Frame, cls: Any, data: Any) -> Any:
+        raise frame.refuse(
+            f"it names an annex file ({strict.short(getattr(data, 'digest', None))}) to read "
+            f"an xarray {cls.clsname} from, and smttask reads no file a value names: "
+            f"regenerate the file with task.save(), which keeps the data inside it."
+        )
+
+    for inline in (sxr.InlineDataArrayData, sxr.InlineDatasetData):
+        inline.decode = classmethod(_strict(inline.decode.__func__, inline_decode))
+    for annex in (sxr.AnnexDataArrayData, sxr.AnnexDatasetData):
+        annex.decode = classmethod(_strict(annex.decode.__func__, annex_decode))
+    _patched["xarray"] = True
 
 
 _patch_core()

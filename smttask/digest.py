@@ -8,6 +8,10 @@ fraction of a millisecond and never go through JSON.
 
 Objects that carry their own identity (tasks) expose ``__smttask_digest__()``; sequences
 standing for sets (a set holding tasks is kept as a list) set ``__smttask_unordered__``.
+xarray objects hash their variables (dims, data as arrays, attributes), coordinates and name,
+order-free where xarray's equality is. Other scityping types hash the canonical JSON of their
+scityping encoding, in which arrays of more than 100 values appear as the hash of their bytes
+(their compressed form would depend on the compressor installed).
 
 The byte layout below is part of the on-disk format: changing it changes every digest and
 invalidates users' caches. ``tests/test_digest.py`` pins expected values.
@@ -31,6 +35,8 @@ import xxhash
 from scityping.base import ABCSerializable
 from scityping.json import scityping_encoder
 
+from . import netcdf
+from .datatypes import load_support
 from .errors import SerializationError, short_repr
 
 #: Hex characters in a digest: 20 hex = 80 bits.
@@ -47,6 +53,11 @@ def _blake(*parts: bytes) -> bytes:
         h.update(_pack_len(len(p)))
         h.update(p)
     return h.digest()
+
+
+#: numpy scalars whose ``item()`` is no exact Python value (records; extended precision
+#: floats would become doubles): they count as 0-d arrays.
+_NO_ITEM = (np.void, np.longdouble, np.clongdouble)
 
 
 def hash_value(value: Any) -> bytes:
@@ -68,12 +79,17 @@ def hash_value(value: Any) -> bytes:
         return _h_str(value)
     if isinstance(value, np.ndarray):
         return _h_array(value)
-    if isinstance(value, np.generic) and not isinstance(value, np.void):
-        return hash_value(value.item())
+    if isinstance(value, np.generic):
+        item = None if isinstance(value, _NO_ITEM) else value.item()
+        if isinstance(item, (bool, int, float, complex, str, bytes)):
+            return hash_value(item)
+        return _blake(b"g", _h_array(np.asarray(value)))  # no exact Python value: datetime64...
     if isinstance(value, (set, frozenset)) or getattr(value, "__smttask_unordered__", False):
         return _blake(b"S", *sorted(hash_value(v) for v in value))  # sorted: order-free
     if isinstance(value, (list, tuple)):
         return _h_seq(value)
+    if netcdf.is_xarray(value):  # before Mapping: a Dataset is one
+        return _h_xarray(value)
     if isinstance(value, Mapping):
         return _h_map(value)
     if isinstance(value, complex):
@@ -129,17 +145,57 @@ def _h_array(value: np.ndarray) -> bytes:
         return _blake(
             b"O", _pack_len(value.ndim), str(value.shape).encode(), hash_value(value.tolist())
         )
+    dtype = value.dtype
+    if dtype.names is not None:  # field by field: the padding between fields is no value
+        fields = (_h_array(value[name]) for name in dtype.names)
+        return _blake(b"r", repr(dtype.descr).encode(), str(value.shape).encode(), *fields)
     data = value if value.flags.c_contiguous else np.ascontiguousarray(value)
     return _blake(
         b"a",
-        value.dtype.str.encode(),
+        dtype.str.encode(),
         str(value.shape).encode(),
-        xxhash.xxh3_128_digest(data.data.cast("B") if data.size else b""),
+        xxhash.xxh3_128_digest(_bytes_of(data) if data.size else b""),
+    )
+
+
+#: x87 extended precision (``np.longdouble`` on x86): 10 bytes of value in 16, the rest is
+#: padding whose content is arbitrary.
+_X87 = np.finfo(np.longdouble).nmant == 63 and np.dtype(np.longdouble).itemsize > 10
+
+
+def _bytes_of(data: np.ndarray) -> Any:
+    if _X87 and data.dtype.type in (np.longdouble, np.clongdouble):
+        native = data.astype(data.dtype.newbyteorder("="), copy=False)
+        part = np.dtype(np.longdouble).itemsize
+        return np.ascontiguousarray(native.reshape(-1).view(np.uint8).reshape(-1, part)[:, :10])
+    try:
+        return data.data.cast("B")
+    except (TypeError, ValueError):  # dtypes the buffer protocol lacks (datetime64...)
+        return data.reshape(-1).view(np.uint8).data
+
+
+def _h_variable(var: Any) -> bytes:
+    return _blake(b"v", _h_seq(list(var.dims)), _h_array(np.asarray(var.values)), _h_map(var.attrs))
+
+
+def _h_variables(variables: Mapping[Any, Any]) -> bytes:
+    items = sorted(_blake(hash_value(k), _h_variable(v.variable)) for k, v in variables.items())
+    return _blake(b"d", *items)
+
+
+def _h_xarray(value: Any) -> bytes:
+    if netcdf.kind(value) == "DataArray":
+        return _blake(
+            b"X", hash_value(value.name), _h_variable(value.variable), _h_variables(value.coords)
+        )
+    return _blake(
+        b"XD", _h_variables(value.data_vars), _h_variables(value.coords), _h_map(value.attrs)
     )
 
 
 def _h_serializable(value: Any) -> bytes:
     """Fallback: hash the canonical JSON of the scityping encoding."""
+    load_support(type(value))
     try:
         reduced = scityping_encoder(value)
         text = json.dumps(reduced, sort_keys=True, default=_nested_encoder)
@@ -154,11 +210,17 @@ def _h_serializable(value: Any) -> bytes:
 
 
 def _nested_encoder(value: Any) -> Any:
+    if isinstance(value, np.ndarray) and value.size > _LISTED_ARRAY_SIZE:
+        return ["smttask.array-hash", _h_array(value).hex()]
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, (set, frozenset)):
         return sorted(value, key=repr)
     return scityping_encoder(value)
+
+
+#: Arrays up to this size are listed in scityping's encoding, larger ones compressed.
+_LISTED_ARRAY_SIZE = 100
 
 
 def _qualname(t: type) -> str:

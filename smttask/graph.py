@@ -34,9 +34,9 @@ class Node:
 
 
 def output_files(task: Task) -> tuple[Path, ...]:
-    """The files running `task` creates (the archive of each output)."""
-    paths = hooks.current().outputs.archive_paths(task)
-    return tuple(Path(paths[name]) for name in task._spec.output.names)
+    """The files running `task` creates (the archive of each output, and of each value of a
+    variable output whose names are known from the inputs)."""
+    return tuple(Path(p) for p in hooks.current().outputs.archive_paths(task).values())
 
 
 class TaskGraph:

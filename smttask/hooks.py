@@ -31,6 +31,10 @@ class OutputStore(Protocol):
     def load(self, task: Task) -> Any | None:
         """The task's result if all its outputs are on disk, else None. Never computes."""
 
+    def load_output(self, task: Task, name: str) -> Any | None:
+        """One output (or one value of a variable output) if it is on disk, else None;
+        raises OutputError for a name the task has not."""
+
     def save(self, task: Task, result: Any, *, recompute: bool) -> Mapping[str, Path]:
         """Write the result atomically; return the archive path of each output."""
 

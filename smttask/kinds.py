@@ -12,12 +12,13 @@ kind                        result lives                         digest seen dow
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from . import digest as _digest
 from . import hooks
-from .errors import TaskDefinitionError
+from .errors import ConfigError, TaskDefinitionError
 from .node import _MISSING, memory_cache
 from .task import Task
 from .taskspec import TaskSpec
@@ -34,20 +35,40 @@ class RecordedTask(Task):
     _is_kind = True
     recorded = True
 
-    def run(self, *, recompute: bool = False, reason: str | None = None) -> Any:
-        session = hooks.current()
+    def run(
+        self,
+        *,
+        recompute: bool = False,
+        reason: str | None = None,
+        record: bool | None = None,
+        cache: bool | None = None,
+    ) -> Any:
+        """Load the result if it exists, else compute it (`recompute`: compute in any case,
+        into new numbered files); return it.
+
+        `reason` goes into the record. `record=False` runs this call (and the upstream tasks
+        it runs) without records, as ``smttask run --no-record`` does; `cache` overrides the
+        decorator's ``cache=`` option for this call (keep the result in memory).
+        """
+        session = _session_for(self, record)
+        if session is not hooks.current():
+            with hooks.using(session):
+                return self.run(recompute=recompute, reason=reason, cache=cache)
+        keep = self._spec.cache if cache is None else cache
         if not recompute:
-            if self._spec.cache:
+            if keep:
                 hit = memory_cache.get(self.key, _MISSING)
                 if hit is not _MISSING:
+                    self.logger.debug("%r: loaded from memory", self)
                     return hit
             loaded = session.outputs.load(self)
             if loaded is not None:
-                if self._spec.cache:
+                self.logger.debug("%r: loaded from disk", self)
+                if keep:
                     memory_cache[self.key] = loaded
                 return loaded
         inputs = self.resolved_inputs()
-        return self._execute(session, inputs, recompute=recompute, reason=reason)
+        return self._execute(session, inputs, recompute=recompute, reason=reason, keep=keep)
 
     def _execute(
         self,
@@ -56,8 +77,10 @@ class RecordedTask(Task):
         *,
         recompute: bool,
         reason: str | None,
+        keep: bool,
         resumed_from: Task | None = None,
     ) -> Any:
+        self.logger.debug("%r: computing%s", self, " (recompute)" if recompute else "")
         # Checks the code is committed; the record lists the stored results the call reads.
         handle = session.recorder.begin(self, reason=reason, resumed_from=resumed_from)
         try:
@@ -67,7 +90,7 @@ class RecordedTask(Task):
             handle.crashed(exc)
             raise
         handle.finished(paths, outcome)
-        if self._spec.cache:
+        if keep:
             memory_cache[self.key] = result
         return result
 
@@ -77,15 +100,34 @@ class MemoizedTask(Task):
 
     _is_kind = True
 
-    def run(self, *, recompute: bool = False, reason: str | None = None) -> Any:
+    def run(
+        self,
+        *,
+        recompute: bool = False,
+        reason: str | None = None,
+        record: bool | None = None,
+        cache: bool | None = None,
+    ) -> Any:
+        """Return the result kept in memory, else compute it (`recompute`: in any case).
+
+        `reason` is unused (a memoized task has no record of its own); `record=False` runs the
+        upstream tasks without records; `cache=False` does not keep this result in memory.
+        """
+        session = _session_for(self, record)
+        if session is not hooks.current():
+            with hooks.using(session):
+                return self.run(recompute=recompute, reason=reason, cache=cache)
         if not recompute:
             hit = memory_cache.get(self.key, _MISSING)
             if hit is not _MISSING:
+                self.logger.debug("%r: loaded from memory", self)
                 return hit
         inputs = self.resolved_inputs()
-        hooks.current().recorder.guard(self)
+        session.recorder.guard(self)
+        self.logger.debug("%r: computing", self)
         result, _ = self._call(inputs)
-        memory_cache[self.key] = result
+        if cache is not False:
+            memory_cache[self.key] = result
         return result
 
 
@@ -154,12 +196,31 @@ class RecordedIterativeTask(RecordedTask):
             self._key = f"{self.family_digest}__{self.iteration_param}{self.iteration}"
         return self._key
 
-    def run(self, *, recompute: bool = False, reason: str | None = None) -> Any:
-        session = hooks.current()
+    def run(
+        self,
+        *,
+        recompute: bool = False,
+        reason: str | None = None,
+        record: bool | None = None,
+        cache: bool | None = None,
+    ) -> Any:
+        session = _session_for(self, record)
+        if session is not hooks.current():
+            with hooks.using(session):
+                return self.run(recompute=recompute, reason=reason, cache=cache)
+        keep = self._spec.cache if cache is None else cache
         store = session.outputs
         if not recompute:
+            if keep:
+                hit = memory_cache.get(self.key, _MISSING)
+                if hit is not _MISSING:
+                    self.logger.debug("%r: loaded from memory", self)
+                    return hit
             loaded = store.load(self)
             if loaded is not None:
+                self.logger.debug("%r: loaded from disk", self)
+                if keep:
+                    memory_cache[self.key] = loaded
                 return loaded
         inputs = self.resolved_inputs()
         n = self.iteration
@@ -173,9 +234,31 @@ class RecordedIterativeTask(RecordedTask):
                 for out_name, in_name in self.iteration_map.items():
                     inputs[in_name] = self._spec.validate(in_name, outputs[out_name])
                 resumed_from = previous
+        if resumed_from is not None:
+            self.logger.debug("%r: resuming from %r", self, resumed_from)
         return self._execute(
-            session, inputs, recompute=recompute, reason=reason, resumed_from=resumed_from
+            session,
+            inputs,
+            recompute=recompute,
+            reason=reason,
+            keep=keep,
+            resumed_from=resumed_from,
         )
+
+
+def _session_for(task: Task, record: bool | None) -> hooks.Session:
+    """The session a ``run(record=...)`` call runs in: the current one, or the same without
+    its recorder (``record=False``)."""
+    session = hooks.current()
+    if record is None or record == (session.recorder is not hooks.NO_RECORDER):
+        return session
+    if record is False:
+        return dataclasses.replace(session, recorder=hooks.NO_RECORDER)
+    raise ConfigError(
+        f"{task!r}.run(record=True): recording is off in this session (setting "
+        f"smttask.config.settings.record is False, or smttask run --no-record). Switch it on "
+        f"(smttask.config.settings.record = True) to record this run."
+    )
 
 
 def _check_iteration(spec: TaskSpec, param: str, mapping: Mapping[str, str]) -> None:

@@ -12,9 +12,11 @@ validates the arguments and returns a lazy *task*; ``task.run()`` computes or lo
 from __future__ import annotations
 
 import abc
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from . import digest as _digest
@@ -34,6 +36,26 @@ _SCALARS = frozenset({float, int, str, bool, type(None)})
 
 #: In-memory results by task key (shared by equal tasks).
 memory_cache: dict[str, Any] = {}
+
+
+#: The task whose function is running in this thread (or asyncio context), if any.
+_running: ContextVar[TaskNode | None] = ContextVar("smttask_running_task", default=None)
+
+
+def current_task() -> TaskNode | None:
+    """The task whose function is running now (None outside task code).
+
+    Task code reaches its own task through it, e.g. ``current_task().logger.info(...)``
+    (see ``task_logger``).
+    """
+    return _running.get()
+
+
+def task_logger() -> logging.Logger:
+    """The logger of the task whose function is running now (``smttask.task.<name>``); outside
+    task code, the ``smttask.task`` logger."""
+    task = _running.get()
+    return task.logger if task is not None else logging.getLogger("smttask.task")
 
 
 def clear_memory_cache() -> None:
@@ -219,8 +241,28 @@ class TaskNode(metaclass=TaskKind):
             )
         return PartialTask(cls, {})._bind(inputs)
 
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], /, **overrides: Any) -> TaskNode:
+        """The task with inputs taken from `params` (a dict or a Sumatra ParameterSet), with
+        `overrides` replacing some of them. Unknown names are refused, like keywords are."""
+        if cls.__dict__.get("_is_kind", False):
+            raise TaskDefinitionError(
+                f"{cls.__name__}.from_params() was called on {cls.__name__} itself: it makes a "
+                f"task of a task type (a decorated function), e.g. `simulate.from_params(p)`."
+            )
+        if not isinstance(params, Mapping):
+            raise TaskInputError(
+                f"{cls.__name__}.from_params() takes a mapping of inputs (a dict or a Sumatra "
+                f"ParameterSet), not {short_repr(params)}."
+            )
+        return cls(**{**dict(params), **overrides})
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         spec = self._spec
+        if len(args) == 1 and _is_parameter_set(spec, args[0]):
+            # A dict (or Sumatra ParameterSet) of inputs; keywords override its entries.
+            kwargs = {**dict(args[0]), **kwargs}
+            args = ()
         given = kwargs
         if args:
             if len(args) > len(spec.params):
@@ -283,6 +325,13 @@ class TaskNode(metaclass=TaskKind):
     @property
     def taskname(self) -> str:
         return self._spec.taskname
+
+    @property
+    def logger(self) -> logging.Logger:
+        """This task type's logger, ``smttask.task.<name>``: what smttask says about loading
+        and computing it (at DEBUG level), and a logger for the task's own code (reached from
+        inside it with ``smttask.task_logger()``)."""
+        return logging.getLogger(f"smttask.task.{self._spec.name}")
 
     @property
     def digest(self) -> str:
@@ -361,13 +410,26 @@ class TaskNode(metaclass=TaskKind):
     # -- running ------------------------------------------------------------------------------
 
     @abc.abstractmethod
-    def run(self, *, recompute: bool = False, reason: str | None = None) -> Any:
-        """Compute the result, or load it if it exists; return it."""
+    def run(
+        self,
+        *,
+        recompute: bool = False,
+        reason: str | None = None,
+        record: bool | None = None,
+        cache: bool | None = None,
+    ) -> Any:
+        """Compute the result, or load it if it exists; return it.
+
+        Per call: `recompute` (compute even if a result exists), `reason` (stored in the
+        record), `record` (False: no records for this call), `cache` (keep the result in
+        memory, overriding the decorator's ``cache=``).
+        """
 
     def _call(self, inputs: Mapping[str, Any]) -> tuple[Any, str]:
         """Call the function; return (validated result, outcome)."""
         spec = self._spec
         self.computed = True
+        token = _running.set(self)
         try:
             raw = spec.fn(**inputs)
         except SmttaskError:
@@ -379,6 +441,8 @@ class TaskNode(metaclass=TaskKind):
                 f"`smttask run -v` prints it) shows where in {spec.taskname}; fix the function or its inputs and run it again. Nothing was "
                 f"written for this task."
             ) from exc
+        finally:
+            _running.reset(token)
         return spec.output.make_result(raw, spec.name)
 
 
@@ -416,6 +480,20 @@ class PartialTask:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={_input_repr(v)}" for k, v in self.bound.items())
         return f"{self.task_type._spec.name}.bind({args})"
+
+
+def _is_parameter_set(spec: TaskSpec, value: Any) -> bool:
+    """Whether `value`, the only positional argument of a task, is a mapping of its inputs (a
+    dict or a Sumatra ParameterSet) rather than the value of its first input.
+
+    Only when it cannot be the first input: a mapping whose keys are all input names, given to
+    a task whose first input is not annotated as a mapping (or anything that takes one).
+    """
+    if not isinstance(value, Mapping) or not value or not spec.params:
+        return False
+    if not all(isinstance(k, str) and k in spec.params for k in value):
+        return False
+    return serialization.annotation_compatible(dict, spec.annotations[spec.params[0]]) is False
 
 
 def _check_upstream(expected: Any, task: TaskNode, what: str) -> None:

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import config, hooks
-from .errors import SmttaskError, TaskFileError
+from .errors import ConfigError, SmttaskError, TaskFileError
 from .recording.fields import ATTEMPT_ENV
 from .session import open_session
 from .task import Task
 
 #: Environment variable holding the worker's process number (1..N) in `run_files`.
-PROCESS_NUM_ENV = "SMTTASK_PROCESS_NUM"
+PROCESS_NUM_ENV = config.PROCESS_NUM_ENV
 
 TASKFILE_SUFFIX = ".json"
 
@@ -52,6 +52,12 @@ class RunOptions:
     reason: str | None = None
     clean: bool = False  # delete a task file once its task succeeded
     attempt: int | None = None  # which attempt this run is (a retried job): in the records
+    #: Modules every process imports before reading task files (e.g. ones registering
+    #: output formats or scityping types).
+    imports: tuple[str, ...] = ()
+    #: With worker processes: seconds between the start of one worker's first task and the
+    #: next one's (staggers the first accesses to shared resources).
+    start_spacing: float = 0.0
 
     def session(self) -> hooks.Session:
         """A session for these options, with ``smttask.config.settings`` for the rest."""
@@ -160,6 +166,7 @@ def run_files(
                 on_done=on_done,
                 on_error=on_error,
             )
+    import_modules(options.imports)
     session = options.session()
     if cores <= 1 or len(files) <= 1:
         outcomes = []
@@ -176,6 +183,24 @@ def run_files(
     if options.record and session.settings.flush_records:
         store_records(session.root)
     return outcomes
+
+
+def import_modules(names: Iterable[str]) -> None:
+    """Import the modules `names` (from the project folder or installed packages)."""
+    import importlib
+    import sys
+
+    root = str(config.project_root())
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise ConfigError(
+                f"Cannot import module {name!r} (asked for with --import): {exc}. Give a module "
+                f"importable from the project folder {root} or an installed package."
+            ) from None
 
 
 @contextlib.contextmanager
@@ -274,5 +299,8 @@ def _run_in_worker(path: Path, options: RunOptions) -> Outcome:
     """`run_file` in a worker process, with one session for all the files it runs."""
     global _worker_session
     if _worker_session is None:
+        import_modules(options.imports)
+        if options.start_spacing > 0:  # worker n starts its first task (n-1) spacings late
+            time.sleep((config.get_process_number() - 1) * options.start_spacing)
         _worker_session = options.session()
     return run_file(path, options, session=_worker_session)

@@ -16,11 +16,15 @@ walked along the annotation and every leaf that is not lazy is validated on its 
 
 from __future__ import annotations
 
+import base64
 import collections
+import dataclasses
 import enum
 import functools
 import json
 import math
+import sys
+import types
 import typing
 from collections import abc
 from collections.abc import Callable, Mapping
@@ -31,12 +35,15 @@ import numpy as np
 import pydantic
 from pydantic.error_wrappers import flatten_errors
 from pydantic.fields import ModelField
-from scityping.base import ABCSerializable
+from scityping.base import ABCSerializable, Serializable
 from scityping.base_types import Complex, Range, Slice
+from scityping.functions import PureFunction
 from scityping.json import scityping_encoder
+from scityping.numpy import CompressedArrayData
 from scityping.pydantic import BaseModel as ScitypingModel
 
-from . import decoding, strict, validators
+from . import decoding, netcdf, strict, validators
+from .datatypes import load_support, serializer_for
 from .errors import SerializationError, TaskInputError, UnsafeContentError, short_repr
 from .jsonparse import MAX_VALUE_DEPTH, check_depth, parse_json
 
@@ -84,15 +91,75 @@ _ALIASES: dict[Any, Any] = {complex: _ComplexValue, range: Range, slice: Slice}
 
 
 def pydantic_annotation(annotation: Any) -> Any:
-    """`annotation` with builtins that need scityping (complex, range, slice) replaced."""
+    """`annotation` with builtins that need scityping (complex, range, slice) replaced, and
+    plain library classes scityping serializes (``np.random.Generator``, ``xr.DataArray``,
+    SciPy's frozen distributions...) validated by their serializer."""
     if annotation in _ALIASES:
         return _ALIASES[annotation]
+    plain = _plain_class(annotation)
+    if plain is not None:
+        return plain
     args = typing.get_args(annotation)
     if args and hasattr(annotation, "copy_with"):
         new = tuple(pydantic_annotation(a) for a in args)
         if new != args:
             return annotation.copy_with(new)
     return annotation
+
+
+def _plain_class(annotation: Any) -> type | None:
+    """A validator class for a plain class with a scityping serializer (None if it is not one).
+
+    An instance of the class is kept as it is (scityping would copy it, or make an xarray
+    object an instance of its own subclass); anything else is decoded by the serializer and
+    must give an instance of the class. scityping's own xarray types stand for xarray's.
+    """
+    if not isinstance(annotation, type) or annotation.__module__ == "builtins":
+        return None
+    if annotation.__module__ == "scityping.xarray":
+        import xarray as xr
+
+        base = getattr(xr, annotation.__name__, None)
+        if isinstance(base, type) and issubclass(annotation, base):
+            return _plain_validator(base, typing.cast(Any, annotation))
+    serializer = serializer_for(annotation)
+    return None if serializer is None else _plain_validator(annotation, serializer)
+
+
+#: Plain copies of what scityping decodes as its own subclass of a plain class.
+_TO_PLAIN: dict[type, Callable[[Any], Any]] = {
+    np.random.SeedSequence: lambda s: np.random.SeedSequence(
+        s.entropy,
+        spawn_key=s.spawn_key,
+        pool_size=s.pool_size,
+        n_children_spawned=s.n_children_spawned,
+    ),
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_validator(cls: type, serializer: Any) -> type:
+    def validate(value: Any) -> Any:
+        if isinstance(value, cls):
+            return value
+        result = serializer.validate(value)
+        if type(result) is serializer and cls in _TO_PLAIN:
+            result = _TO_PLAIN[cls](result)
+        if not isinstance(result, cls):
+            raise TypeError(
+                f"expected a {cls.__qualname__} (or its encoded form), got a "
+                f"{type(value).__qualname__}"
+            )
+        return result
+
+    def get_validators(_: type) -> Any:
+        yield validate
+
+    namespace: dict[str, Any] = {
+        "__get_validators__": classmethod(get_validators),
+        "__doc__": cls.__doc__,
+    }
+    return type(cls.__qualname__, (), namespace)
 
 
 def _create(name: str, fields: dict[str, Any]) -> type[pydantic.BaseModel]:
@@ -287,7 +354,9 @@ def substitute(value: Any, pred: Callable[[Any], bool], fn: Callable[[Any], Any]
     if isinstance(value, _LazySet):
         return {substitute(v, pred, fn) for v in value}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return type(value)(substitute(v, pred, fn) for v in value)
+        items = (substitute(v, pred, fn) for v in value)
+        make = getattr(type(value), "_make", None)  # named tuples (and TaskOutput) take values so
+        return make(items) if isinstance(value, tuple) and make else type(value)(items)
     if isinstance(value, Mapping):
         return {k: substitute(v, pred, fn) for k, v in value.items()}
     return value
@@ -303,7 +372,9 @@ def annotation_compatible(produced: Any, expected: Any) -> bool | None:
     """Whether values of type `produced` fit an input annotated `expected`.
 
     True: certainly; False: certainly not; None: cannot tell statically (checked at run time).
+    ``Annotated`` metadata (such as that of variable outputs) does not count.
     """
+    produced, expected = _unannotated(produced), _unannotated(expected)
     if expected is Any or expected is object or produced == expected:
         return True
     if produced is Any:
@@ -332,6 +403,12 @@ def annotation_compatible(produced: Any, expected: Any) -> bool | None:
     return None
 
 
+def _unannotated(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
 def _sequence_like(produced: type, expected: type) -> bool:
     seqs = (list, tuple, set, frozenset)
     return issubclass(produced, seqs) and issubclass(expected, seqs)
@@ -343,6 +420,11 @@ def _numpy_like(t: type) -> bool:
 
 # ---------------------------------------------------------------------------
 # Encoding to JSON-compatible structures
+
+
+#: numpy scalars whose ``item()`` is no exact Python value (records; extended precision
+#: floats would become doubles): they count as 0-d arrays.
+_NO_ITEM = (np.void, np.longdouble, np.clongdouble)
 
 
 def encode(value: Any, hook: Callable[[Any], Any] | None = None, *, sort_keys: bool = False) -> Any:
@@ -369,18 +451,32 @@ def encode(value: Any, hook: Callable[[Any], Any] | None = None, *, sort_keys: b
         return sorted(items, key=lambda x: json.dumps(x, sort_keys=True))
     if isinstance(value, (list, tuple)):
         return [encode(v, hook, sort_keys=sort_keys) for v in value]
+    if isinstance(value, types.FunctionType) and _by_name(value):
+        return f"{value.__module__}.{value.__qualname__}"  # (in scityping's PureFunction)
+    if isinstance(value, PureFunction):  # its fields encoded here, so functions go by name
+        key, data = Serializable.reduce(value)
+        fields = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
+        return encode([key, fields], hook, sort_keys=sort_keys)
+    if netcdf.is_xarray(value):  # before Mapping: a Dataset is one
+        return encode(netcdf.scityping_form(value), hook, sort_keys=sort_keys)
     if isinstance(value, Mapping):
         out = {_encode_key(k): encode(v, hook, sort_keys=sort_keys) for k, v in value.items()}
         return dict(sorted(out.items())) if sort_keys and not _ordered(value) else out
-    if isinstance(value, np.generic) and not isinstance(value, np.void):
-        return encode(value.item(), hook, sort_keys=sort_keys)
+    if isinstance(value, np.generic):
+        item = None if isinstance(value, _NO_ITEM) else value.item()
+        if isinstance(item, (bool, int, float, complex, str, bytes)):
+            return encode(item, hook, sort_keys=sort_keys)
+        value = np.asarray(value)  # no exact Python value (datetime64...): a 0-d array
+    if isinstance(value, np.ndarray) and not value.dtype.hasobject and not _listable(value):
+        return encode(_compressed_array(value), hook, sort_keys=sort_keys)
     if isinstance(value, PurePath):
         return value.as_posix()
     if isinstance(value, bytes):  # scityping's compressed array data is base85 ASCII
-        return value.decode()
+        return _encode_bytes(value)
     if isinstance(value, pydantic.BaseModel) and not isinstance(value, ABCSerializable):
         fields = {k: encode(v, hook, sort_keys=sort_keys) for k, v in value}
         return dict(sorted(fields.items())) if sort_keys else fields
+    load_support(type(value))
     try:
         reduced = scityping_encoder(value, base_encoder=_no_encoder)
     except Exception as exc:
@@ -394,6 +490,48 @@ def encode(value: Any, hook: Callable[[Any], Any] | None = None, *, sort_keys: b
 
 
 _JSON_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
+def _by_name(fn: types.FunctionType) -> bool:
+    """Whether `fn` is found by its name in its module (then it is stored by name, which
+    smttask decodes, instead of the source code scityping writes, which it never runs)."""
+    module = sys.modules.get(fn.__module__)
+    return (
+        module is not None
+        and fn.__module__ != "__main__"
+        and vars(module).get(fn.__qualname__) is fn
+    )
+
+
+def _listable(arr: np.ndarray) -> bool:
+    """Whether scityping's list form holds `arr` exactly (its values as JSON numbers or
+    strings, its dtype by name); other arrays are stored as compressed ``.npy`` bytes."""
+    dtype = arr.dtype
+    if not dtype.isnative or dtype.names is not None:
+        return False
+    if dtype.kind in "if" and dtype.itemsize <= 8:
+        return True
+    return arr.ndim > 0 and dtype.kind in "buU"
+
+
+def _compressed_array(arr: np.ndarray) -> tuple[str, Any]:
+    """scityping's compressed form of `arr` (reduced to plain values), zlib-compressed:
+    every installation reads it (blosc is optional)."""
+    data = CompressedArrayData.encode(arr, compression="zlib")
+    fields = {f: getattr(data, f) for f in ("encoding", "compression", "summary", "data")}
+    return _ARRAY_KEY, {"data": (_COMPRESSED_KEY, (CompressedArrayData, fields))}
+
+
+_ARRAY_KEY = "scityping.numpy._ArrayType"
+_COMPRESSED_KEY = "scityping.numpy.CompressedArrayData"
+
+
+def _encode_bytes(value: bytes) -> Any:
+    """UTF-8 bytes as their text (as before); other bytes base85-encoded, tagged."""
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        return [strict.BYTES_KEY, {"b85": base64.b85encode(value).decode()}]
 
 
 def _plain(value: Any) -> Any:  # other subclasses of bool/int/str (Enum members are above)

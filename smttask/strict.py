@@ -22,8 +22,10 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "BYTES_KEY",
     "SCALARS",
     "Refused",
+    "bytes_validator",
     "enum_validator",
     "kind_of",
     "same_value",
@@ -176,6 +178,33 @@ def _none(v: Any) -> Any:
     if v is None:
         return None
     raise Refused(v, "None", "only None fits")
+
+
+#: The JSON form of bytes that are not UTF-8 text: ``[BYTES_KEY, {"b85": <base85 text>}]``
+#: (UTF-8 bytes are written as their text).
+BYTES_KEY = "smttask.bytes"
+
+
+def bytes_validator(text: Validator) -> Validator:
+    """bytes as they are, in their JSON form, or from text as `text` (pydantic) converts it."""
+    import base64
+
+    def validate(v: Any) -> Any:
+        if type(v) is bytes:
+            return v
+        if isinstance(v, list) and len(v) == 2 and v[0] == BYTES_KEY:
+            data = v[1].get("b85") if isinstance(v[1], dict) else None
+            try:
+                return base64.b85decode(data) if isinstance(data, str) else _bad_bytes(v)
+            except ValueError:
+                return _bad_bytes(v)
+        return text(v)
+
+    return validate
+
+
+def _bad_bytes(v: Any) -> Any:
+    raise Refused(v, "bytes", 'it is not the JSON form of bytes ([..., {"b85": text}])')
 
 
 #: Scalar annotations and their validators (also used for Literal and Enum values).

@@ -18,14 +18,25 @@ from typing import Any, ClassVar, cast
 
 from . import hooks, taskfile
 from .errors import OutputError
-from .node import _MISSING, PartialTask, TaskNode, clear_memory_cache, is_task, memory_cache
+from .node import (
+    _MISSING,
+    PartialTask,
+    TaskNode,
+    clear_memory_cache,
+    current_task,
+    is_task,
+    memory_cache,
+    task_logger,
+)
 
 __all__ = [
     "PartialTask",
     "Task",
     "clear_memory_cache",
+    "current_task",
     "is_task",
     "memory_cache",
+    "task_logger",
 ]
 
 
@@ -46,7 +57,18 @@ class Task(TaskNode):
     # -- results --------------------------------------------------------------------------------
 
     def get_output(self, name: str | None = None) -> Any:
-        """The result (or one named output) if it was already computed. Never computes."""
+        """The result (or one named output) if it was already computed. Never computes.
+
+        A value of a variable output (``smttask.typing``) is an output of its own
+        (``"<output>_<name>"``); a recorded task reads one output from its file alone."""
+        if name is not None and self.recorded and name not in self._spec.output.names:
+            value = hooks.current().outputs.load_output(self, name)  # refuses unknown names
+            if value is None:
+                raise OutputError(
+                    f"{self!r} has not been computed yet (digest {self.key}): no output "
+                    f"{name!r} is on disk. Call .run() to compute it."
+                )
+            return value
         result = memory_cache.get(self.key, _MISSING)
         if result is _MISSING and self.recorded:
             loaded = hooks.current().outputs.load(self)

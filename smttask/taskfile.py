@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +52,22 @@ from .node import TaskNode, _Visits, visiting
 FORMAT_KEY = "smttask_format"
 FORMAT_VERSION = 1
 _REQUIRED = ("task", "module", "inputs")
+_OLD_KEYS = frozenset({"taskname", "module", "inputs"})  # SumatraTask 0.2 (smttask.migrate)
 #: Task files larger than this are refused before reading (large arrays belong in the results
 #: of an upstream task, not inline in a task file).
 MAX_FILE_BYTES = 100 * 2**20
 #: Deepest JSON nesting read from a task file (each embedded upstream task adds two levels).
 MAX_FILE_DEPTH = 256
 _describing = _Visits()
+#: Task types made from another task type (``Join[simulate]``), by generator name: found from
+#: the task type they are made from (``smttask.generators`` registers its own).
+_GENERATED: dict[str, Callable[[type[TaskNode]], type[TaskNode]]] = {}
+_GENERATED_NAME = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(.+)\]$")
+
+
+def register_generated(name: str, make: Callable[[type[TaskNode]], type[TaskNode]]) -> None:
+    """Let task files name ``<name>[<task>]``: the type `make` builds from task type <task>."""
+    _GENERATED[name] = make
 
 
 def describe(task: TaskNode) -> dict[str, Any]:
@@ -70,6 +82,19 @@ def describe(task: TaskNode) -> dict[str, Any]:
             f"task description. Define the task function at the top level of an importable "
             f"module (e.g. tasks.py) to save it or run it from files."
         )
+    if getattr(type(task), "_generated", False):
+        bound = (
+            vars(sys.modules[spec.module]).get(spec.qualname)
+            if spec.module in sys.modules
+            else None
+        )
+        if bound is not type(task):
+            raise TaskDefinitionError(
+                f"Task type {spec.taskname} was made by Create() but is not bound to the name "
+                f"{spec.qualname!r} in module {spec.module!r}, so no other process could find "
+                f"it from a task description. Write `{spec.qualname} = Create(...)` at the top "
+                f"level of {spec.module}."
+            )
     desc: dict[str, Any] = {
         FORMAT_KEY: FORMAT_VERSION,
         "task": spec.qualname,
@@ -229,6 +254,13 @@ def _check_depth(desc: Any, origin: str) -> None:
 
 
 def _build(desc: Any, origin: str, check_digest: bool) -> TaskNode:
+    if isinstance(desc, Mapping) and FORMAT_KEY not in desc and desc.keys() >= _OLD_KEYS:
+        raise TaskFileError(
+            f"{origin} is a task file of SumatraTask 0.2 (keys 'taskname', 'module', "
+            f"'inputs'), not of this smttask, and its digest is not valid here. Convert it with "
+            f"`smttask migrate FILE -o NEW_FOLDER` (or smttask.migrate.migrate(FILE)), which "
+            f"rebuilds the task from its inputs with a new digest (see docs/migrating.md)."
+        )
     if not isinstance(desc, Mapping) or FORMAT_KEY not in desc:
         raise TaskFileError(
             f"{origin} is not a task description: expected a JSON object with a "
@@ -296,6 +328,10 @@ def _find_type(module_name: Any, qualname: Any, origin: str) -> type[TaskNode]:
     """The task type `qualname` of module `module_name`, found in the module's namespace and
     then in classes only (no attribute look-up that could run code)."""
     module = trust.import_module(module_name, origin)
+    generated = _GENERATED_NAME.match(qualname) if isinstance(qualname, str) else None
+    if generated and generated.group(1) in _GENERATED:
+        inner = _find_type(module_name, generated.group(2), origin)
+        return _GENERATED[generated.group(1)](inner)
     obj: Any = module
     parts = qualname.split(".") if isinstance(qualname, str) else [None]
     for i, part in enumerate(parts):

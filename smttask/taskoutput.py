@@ -13,33 +13,45 @@ its own file and reachable by name::
         ...
         return slope, residuals            # or a dict, or Fit(slope=..., residuals=...)
 
-A returned dict may carry an ``"outcome"`` string, stored in the provenance record.
+A returned dict may carry an ``"outcome"`` string, stored in the provenance record. An output
+of a variable number of values, one file each, is annotated with ``smttask.typing``'s
+``SeparateOutputs[T]`` or ``separate_outputs(T, get_names)``, as the whole result or as a field.
 """
 
 from __future__ import annotations
 
+import operator
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, SupportsIndex
 
 import numpy as np
 
 from . import serialization
 from .errors import OutputError, TaskDefinitionError, TaskInputError, short_repr
+from .typing import Separate, output_annotation, separate_of
 
 
-class TaskOutput:
-    """Base class for named task outputs: annotate one class attribute per output."""
+class TaskOutput(tuple[Any, ...]):
+    """Base class for named task outputs: annotate one class attribute per output.
+
+    A result behaves like the named tuple it stands for: it is a ``tuple`` of its values
+    (unpacking, indexing, slicing, ``len``), equal to any tuple of equal values (arrays compare
+    with ``np.array_equal``), hashable when its values are (as a tuple of them is, with the
+    same hash), with ``_fields``, ``_asdict()``, ``_replace(**values)`` and ``_make(values)``;
+    ``result.name`` and ``result["name"]`` give one output.
+    """
 
     output_types: ClassVar[dict[str, Any]] = {}
-    __slots__ = ("_values",)
+    _fields: ClassVar[tuple[str, ...]] = ()
+    __slots__ = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        hints = typing.get_type_hints(cls)
+        hints = typing.get_type_hints(cls, include_extras=True)
         cls.output_types = {
-            k: v
+            k: output_annotation(v)
             for k, v in hints.items()
             if typing.get_origin(v) is not ClassVar and not k.startswith("_")
         }
@@ -48,61 +60,78 @@ class TaskOutput:
                 f"TaskOutput subclass {cls.__qualname__} declares no outputs. Annotate one class "
                 f"attribute per output, e.g. `mean: float`."
             )
+        cls._fields = tuple(cls.output_types)
+        for i, name in enumerate(cls._fields):
+            setattr(cls, name, property(operator.itemgetter(i), doc=f"Output {name!r}."))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        names = list(self.output_types)
+    def __new__(cls, *args: Any, **kwargs: Any) -> TaskOutput:
+        names = cls._fields
         if len(args) > len(names):
-            raise TypeError(f"{type(self).__qualname__} takes {len(names)} values, got {len(args)}")
+            raise TypeError(f"{cls.__qualname__} takes {len(names)} values, got {len(args)}")
         values = dict(zip(names, args))
         for k, v in kwargs.items():
-            if k not in self.output_types:
-                raise TypeError(f"{type(self).__qualname__} has no output named {k!r}")
+            if k not in cls.output_types:
+                raise TypeError(f"{cls.__qualname__} has no output named {k!r}")
             if k in values:
-                raise TypeError(f"{type(self).__qualname__}: output {k!r} given twice")
+                raise TypeError(f"{cls.__qualname__}: output {k!r} given twice")
             values[k] = v
         missing = [n for n in names if n not in values]
         if missing:
-            raise TypeError(f"{type(self).__qualname__}: missing outputs {missing}")
-        self._values = {
-            n: serialization.validate(self.output_types[n], values[n], what=f"output {n!r}")
+            raise TypeError(f"{cls.__qualname__}: missing outputs {missing}")
+        validated = (
+            serialization.validate(cls.output_types[n], values[n], what=f"output {n!r}")
             for n in names
-        }
+        )
+        return super().__new__(cls, validated)
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return object.__getattribute__(self, "_values")[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return tuple(self)
 
-    def __getitem__(self, key: int | str) -> Any:
-        if isinstance(key, int):
-            return list(self._values.values())[key]
-        return self._values[key]
+    @classmethod
+    def _make(cls, values: Iterable[Any]) -> TaskOutput:
+        return cls(*values)
 
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._values.values())
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return all(_equal(self._values[k], other._values[k]) for k in self._values)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{k}={short_repr(v, 40)}" for k, v in self._values.items())
-        return f"{type(self).__qualname__}({inner})"
+    def _replace(self, **values: Any) -> TaskOutput:
+        return type(self)(**{**self._asdict(), **values})
 
     def _asdict(self) -> dict[str, Any]:
-        return dict(self._values)
+        return dict(zip(self._fields, self))
+
+    @typing.overload
+    def __getitem__(self, key: SupportsIndex | str) -> Any: ...
+
+    @typing.overload
+    def __getitem__(self, key: slice) -> tuple[Any, ...]: ...
+
+    def __getitem__(self, key: SupportsIndex | str | slice) -> Any:
+        if isinstance(key, str):
+            try:
+                return tuple.__getitem__(self, self._fields.index(key))
+            except ValueError:
+                raise KeyError(key) from None
+        return tuple.__getitem__(self, key)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return len(self) == len(other) and all(_equal(a, b) for a, b in zip(self, other))
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = tuple.__hash__  # equal results (and the equal tuple) hash alike
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={short_repr(v, 40)}" for k, v in zip(self._fields, self))
+        return f"{type(self).__qualname__}({inner})"
 
 
 def _equal(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return bool(np.array_equal(a, b))
+    if type(a) is tuple and type(b) is tuple:  # e.g. variable outputs holding arrays
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
     return bool(a == b)
 
 
@@ -115,6 +144,7 @@ class OutputSpec:
 
     @classmethod
     def from_annotation(cls, annotation: Any) -> OutputSpec:
+        annotation = output_annotation(annotation)
         if isinstance(annotation, type) and issubclass(annotation, TaskOutput):
             return cls(annotation, annotation)
         return cls(annotation, None)
@@ -126,6 +156,32 @@ class OutputSpec:
 
     def type_of(self, name: str) -> Any:
         return self.taskoutput.output_types[name] if self.taskoutput else self.annotation
+
+    def value_type(self, name: str) -> Any | None:
+        """The type of output `name`, or of value `name` of a variable output (named
+        ``"<output>_<value>"``, or ``"<value>"`` for a task's only output); None if neither."""
+        if name in self.names:
+            return self.type_of(name)
+        for out in self.names:
+            sep = self.separate(out)
+            if sep is not None and (not out or name.startswith(out + "_")):
+                return sep.item_type
+        return None
+
+    def separate(self, name: str) -> Separate | None:
+        """How output `name` splits into files, if it is a variable number of values."""
+        return separate_of(self.type_of(name))
+
+    def check_names_params(self, params: tuple[str, ...], where: str) -> None:
+        """Raise if the names function of a variable output takes something not an input."""
+        for name in self.names:
+            sep = self.separate(name)
+            unknown = [p for p in sep.params if p not in params] if sep else []
+            if unknown:
+                raise TaskDefinitionError(
+                    f"{where}: the names function of output {name or 'result'!r} takes "
+                    f"{unknown}, which are not inputs of the task (inputs: {list(params)})."
+                )
 
     def make_result(self, raw: Any, taskname: str) -> tuple[Any, str]:
         """Validate what the function returned; return (result, outcome)."""

@@ -65,7 +65,12 @@ class TaskSpec:
 
 
 def build_spec(fn: Callable[..., Any], kind: str, options: Mapping[str, Any]) -> TaskSpec:
-    """Inspect `fn` and return its TaskSpec; raise TaskDefinitionError with the fix if it can't."""
+    """Inspect `fn` and return its TaskSpec; raise TaskDefinitionError with the fix if it can't.
+
+    `fn` is a function, or a class whose ``__call__`` is the task (see ``callable_class``).
+    """
+    if isinstance(fn, type):
+        fn = callable_class(fn, kind)
     if not callable(fn) or not hasattr(fn, "__name__"):
         raise TaskDefinitionError(
             f"@{kind} decorates a function; got {fn!r}. Write `@{kind}` directly above `def`."
@@ -73,6 +78,7 @@ def build_spec(fn: Callable[..., Any], kind: str, options: Mapping[str, Any]) ->
     where = f"{fn.__module__}.{fn.__qualname__}"
     try:
         hints = typing.get_type_hints(fn)
+        returns = typing.get_type_hints(fn, include_extras=True).get("return")  # Annotated kept
     except NameError as exc:
         raise TaskDefinitionError(
             f"@{kind} cannot resolve an annotation of {where}: {exc}. Import the type in the "
@@ -106,6 +112,8 @@ def build_spec(fn: Callable[..., Any], kind: str, options: Mapping[str, Any]) ->
             f"@{kind} {where}: pydantic cannot build a validator for its annotations: {exc}. "
             f"Use types pydantic or scityping know (e.g. `from scityping.numpy import Array`)."
         ) from None
+    output = OutputSpec.from_annotation(returns)
+    output.check_names_params(tuple(params), f"@{kind} {where}")
     spec_args = dict(
         fn=fn,
         name=fn.__name__,
@@ -115,7 +123,7 @@ def build_spec(fn: Callable[..., Any], kind: str, options: Mapping[str, Any]) ->
         annotations=annotations,
         defaults={},
         model=model,
-        output=OutputSpec.from_annotation(hints["return"]),
+        output=output,
     )
     spec_args.update(_check_options(kind, where, options))
     spec = TaskSpec(**spec_args)  # type: ignore[arg-type]
@@ -129,6 +137,59 @@ def build_spec(fn: Callable[..., Any], kind: str, options: Mapping[str, Any]) ->
                 ) from None
     object.__setattr__(spec, "defaults", defaults)
     return spec
+
+
+def callable_class(cls: type, kind: str) -> Callable[..., Any]:
+    """The task function of a callable class: make an instance (``cls()``, no arguments) and
+    call it with the inputs. The class names the task; ``__call__`` declares its inputs and
+    output; other methods are helpers of ``__call__``. A new instance serves each call, so no
+    state survives from one call to the next (a task is a pure function of its inputs)."""
+    where = f"{cls.__module__}.{cls.__qualname__}"
+    call = inspect.getattr_static(cls, "__call__", None)
+    if not inspect.isfunction(call):
+        raise TaskDefinitionError(
+            f"@{kind} on class {where}: a class task needs a `def __call__(self, ...)` method "
+            f"with annotated inputs and return type; {cls.__qualname__} has none."
+        )
+    try:
+        inspect.signature(cls).bind()
+    except TypeError:
+        raise TaskDefinitionError(
+            f"@{kind} on class {where}: the class is instantiated without arguments for each "
+            f"call, but its constructor needs some ({inspect.signature(cls)}). Make its "
+            f"parameters inputs of __call__ instead."
+        ) from None
+    except ValueError:  # no signature to inspect (a builtin base): instantiated as is
+        pass
+    call_sig = inspect.signature(call)
+    params = list(call_sig.parameters.values())
+    if not params or params[0].kind not in (
+        params[0].POSITIONAL_ONLY,
+        params[0].POSITIONAL_OR_KEYWORD,
+    ):
+        raise TaskDefinitionError(
+            f"@{kind} on class {where}: __call__ must be a plain method taking `self` first."
+        )
+
+    def run_instance(**inputs: Any) -> Any:
+        return cls()(**inputs)
+
+    try:
+        hints = typing.get_type_hints(call)
+    except NameError as exc:
+        raise TaskDefinitionError(
+            f"@{kind} cannot resolve an annotation of {where}.__call__: {exc}. Import the "
+            f"type in the class's module."
+        ) from None
+    hints.pop(params[0].name, None)
+    run_instance.__signature__ = call_sig.replace(parameters=params[1:])  # type: ignore[attr-defined]
+    run_instance.__annotations__ = hints
+    run_instance.__name__ = cls.__name__
+    run_instance.__qualname__ = cls.__qualname__
+    run_instance.__module__ = cls.__module__
+    run_instance.__doc__ = call.__doc__ or cls.__doc__
+    run_instance.__wrapped__ = cls  # type: ignore[attr-defined]
+    return run_instance
 
 
 def _check_options(kind: str, where: str, options: Mapping[str, Any]) -> dict[str, Any]:

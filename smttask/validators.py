@@ -22,10 +22,22 @@ from collections import abc
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+import pydantic
+from scityping.base import ABCSerializable
 from scityping.numpy import Array, _ArrayType
 
-from .strict import SCALARS, Refused, Validator, enum_validator, kind_of, same_value, type_name
-from .strictarrays import array_validator
+from .strict import (
+    SCALARS,
+    Refused,
+    Validator,
+    bytes_validator,
+    enum_validator,
+    kind_of,
+    same_value,
+    type_name,
+)
+from .strictarrays import array_validator, is_scalar_type, scalar_validator
 
 __all__ = ["JSON_KEYS", "validator"]
 
@@ -65,6 +77,14 @@ def _compile(ann: Any, leaf: LeafFactory) -> Validator:
     if supertype is not None:
         return _compile(supertype, leaf)
     origin, args = typing.get_origin(ann), typing.get_args(ann)
+    if origin is typing.Annotated:  # metadata (e.g. smttask's separate outputs) is no rule
+        return _compile(args[0], leaf)
+    if ann is bytes:
+        return bytes_validator(_lazy(leaf, bytes))
+    if ann is np.ndarray:
+        return array_validator(Array, _lazy(leaf, Array))
+    if is_scalar_type(ann):
+        return scalar_validator(ann, _lazy(leaf, Array))
     if origin is typing.Union or origin is types.UnionType:
         return _union(ann, [(a, _compile(a, leaf)) for a in args])
     if origin is typing.Literal:
@@ -73,6 +93,8 @@ def _compile(ann: Any, leaf: LeafFactory) -> Validator:
         return enum_validator(ann)
     if isinstance(ann, type) and issubclass(ann, _ArrayType):
         return array_validator(ann, _lazy(leaf, Array))
+    if _plain_model(ann):
+        return _model(ann, leaf)
     base = origin or ann
     if base in _SEQUENCE_KINDS:
         return _sequence_of(ann, base, args, leaf)
@@ -80,6 +102,48 @@ def _compile(ann: Any, leaf: LeafFactory) -> Validator:
         key_ann, value_ann = (*args, Any, Any)[:2] if args else (Any, Any)
         return _mapping(ann, _compile(key_ann, leaf), _compile(value_ann, leaf))
     return leaf(ann)
+
+
+def _plain_model(ann: Any) -> bool:
+    return (
+        isinstance(ann, type)
+        and issubclass(ann, pydantic.BaseModel)
+        and not issubclass(ann, ABCSerializable)
+    )
+
+
+def _model(ann: type[pydantic.BaseModel], leaf: LeafFactory) -> Validator:
+    """A pydantic model (encoded as the dict of its fields): each field validated by the
+    strict rules (pydantic alone would make 3.5 or "3" an int 3), an unknown field refused
+    (unless the model allows extra fields), then the model built from the exact values."""
+    hints = typing.get_type_hints(ann)
+    fields = {f.alias: validator(hints.get(name, Any), leaf) for name, f in ann.__fields__.items()}
+    extra = ann.__config__.extra == pydantic.Extra.allow
+    build = _lazy(leaf, ann)
+    expected = type_name(ann)
+
+    def validate(v: Any) -> Any:
+        if isinstance(v, ann):
+            return v
+        if not isinstance(v, Mapping):
+            raise Refused(v, expected, f"expected the dict of its fields, got a {kind_of(v)}")
+        out = {}
+        for k, x in v.items():
+            field = fields.get(k)
+            if field is None:
+                if extra:
+                    out[k] = x
+                    continue
+                raise Refused(
+                    v, expected, f"{k!r} is none of its fields ({', '.join(map(repr, fields))})"
+                )
+            try:
+                out[k] = field(x)
+            except Refused as r:
+                raise r.at(f".{k}") from None
+        return build(out)
+
+    return validate
 
 
 def _lazy(leaf: LeafFactory, ann: Any) -> Validator:

@@ -43,3 +43,12 @@ def test_inputs_examples_run(project) -> None:  # type: ignore[no-untyped-def]
 def test_sweeps_howto_examples_run(project) -> None:  # type: ignore[no-untyped-def]
     namespace = run_doc("howto-sweeps.md", project)
     assert len(namespace["points"]) == 6  # type: ignore[arg-type]
+
+
+def test_types_examples_run(project) -> None:  # type: ignore[no-untyped-def]
+    run_doc("types.md", project)
+
+
+def test_migrating_examples_run(project) -> None:  # type: ignore[no-untyped-def]
+    namespace = run_doc("migrating.md", project)
+    assert namespace["done"].task.digest != "5c0d1e2f3a"  # type: ignore[attr-defined]

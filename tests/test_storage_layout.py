@@ -41,6 +41,10 @@ def test_names_round_trip() -> None:
         (f"{DIGEST}_values.npy", ResultName(key=DIGEST, output="values", ext="npy")),
         (f"{DIGEST}.2.json", ResultName(key=DIGEST, number=2, ext="json")),
         (f"{DIGEST}__n3_x.1.npy", ResultName(key=f"{DIGEST}__n3", output="x", number=1, ext="npy")),
+        # values of a task's only variable output: named by position, or by names like "1x"
+        (f"{DIGEST}_0.npy", ResultName(key=DIGEST, output="0", ext="npy")),
+        (f"{DIGEST}_1x.2.json", ResultName(key=DIGEST, output="1x", number=2, ext="json")),
+        (f"{DIGEST}__n3_4.json", ResultName(key=f"{DIGEST}__n3", output="4", ext="json")),
         (f"{DIGEST}.invalid.json", ResultName(key=DIGEST, ext="json", invalidated=1)),
         (
             f"{DIGEST}_mean.3.invalid2.json",
@@ -68,8 +72,8 @@ def test_parse_gives_the_parts(name: str, parts: ResultName) -> None:
         f"{DIGEST}_.json",
         f"{DIGEST}__.json",
         f"{DIGEST}__n.json",  # an iteration needs its count
-        f"{DIGEST}_1x.json",
-        f"{DIGEST}_٣.json",  # not an identifier
+        f"{DIGEST}_٣.json",  # neither an identifier nor starting with an ASCII digit
+        f"{DIGEST}__1x.json",
         f"{DIGEST}.٣.json",  # numbers are ASCII digits
         f"{DIGEST}.jsön",
         f".{DIGEST}.json.tmp-123-abcd",  # a temporary file

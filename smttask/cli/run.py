@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -11,6 +12,7 @@ from rich.markup import escape
 
 from ..runner import Outcome, RunOptions, find_task_files, missing_outcome, run_files
 from . import failures
+from .timeparse import Duration
 
 
 @click.command()
@@ -49,6 +51,28 @@ from . import failures
     "1, 2, ...); each record gets the tag attempt:N.",
 )
 @click.option(
+    "--import",
+    "imports",
+    multiple=True,
+    metavar="MODULE",
+    help="Import MODULE in every process before reading task files (e.g. a module that "
+    "registers output formats). Repeat for several.",
+)
+@click.option(
+    "--wait",
+    type=Duration(),
+    default=None,
+    help="Wait this long before starting (90, 10m, 1h30m).",
+)
+@click.option(
+    "--start-spacing",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="With -n N: seconds between the starts of the workers' first tasks.",
+)
+@click.option("-r", "--reverse", is_flag=True, help="Run the task files in reverse order.")
+@click.option(
     "--pdb",
     "use_pdb",
     is_flag=True,
@@ -64,6 +88,10 @@ def run(
     reason: str | None,
     keep: bool,
     attempt: int | None,
+    imports: tuple[str, ...],
+    wait: float | None,
+    start_spacing: float,
+    reverse: bool,
     use_pdb: bool,
     verbose: int,
     quiet: bool,
@@ -88,8 +116,16 @@ def run(
     files, missing = find_task_files(paths)
     if not files and not missing:
         raise click.UsageError(f"No task files (*.json) found in {', '.join(map(str, paths))}.")
+    if reverse:
+        files.reverse()
     options = RunOptions(
-        recompute=recompute, record=record, reason=reason, clean=not keep, attempt=attempt
+        recompute=recompute,
+        record=record,
+        reason=reason,
+        clean=not keep,
+        attempt=attempt,
+        imports=imports,
+        start_spacing=start_spacing,
     )
     absent = [missing_outcome(p) for p in missing]
     if absent:  # reported first; the task files that are there still run
@@ -98,6 +134,10 @@ def run(
         console = Console(stderr=True)
         for o in absent:
             console.print(_line(o, verbose), highlight=False, soft_wrap=True)
+    if wait and files:
+        if not quiet:
+            click.echo(f"Waiting {wait:g} s before starting.", err=True)
+        time.sleep(wait)
     if not files:
         outcomes: list[Outcome] = []
     elif use_pdb:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from .lineage import lineage
+from .timeparse import Date, Duration
 
 if TYPE_CHECKING:
     from ..recording.api import RecordStore
@@ -154,9 +156,54 @@ def merge(source: str, project_name: str | None, dry_run: bool) -> None:
 
 
 @store.command()
+@click.argument("label")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder for the task file (or the file's path, ending in .json).",
+)
+@click.option("-f", "--force", is_flag=True, help="Replace a file already at that path.")
+def recreate(label: str, out: Path, force: bool) -> None:
+    """Write the task file of the task that record LABEL ran (a unique start of it is enough).
+
+    The task is rebuilt from the record's parameters and must still give the digest the
+    record has (else the code changed since: nothing is written). A record made by
+    SumatraTask 0.2 gives its task converted, with a new digest (as `smttask migrate`).
+    """
+    from ..migrate import is_old_desc, migrate
+    from ..task import Task
+    from ..taskfile import default_filename
+    from ..view import RSView
+
+    record = RSView().get(label)
+    if is_old_desc(record.params):
+        task: Task = migrate(record.params).task
+        click.echo(f"Record {record.label} was made by SumatraTask 0.2: new digest {task.key}.")
+    else:
+        task = record.task
+    target = out if out.suffix == ".json" else out / default_filename(task)
+    if target.exists() and not force:
+        raise click.UsageError(f"{target} exists. Use --force to replace it.")
+    click.echo(f"Task file of record {record.label}: {task.save(target)}")
+
+
+@store.command()
 @click.argument("labels", nargs=-1)
 @click.option("--tag", "tags", multiple=True, help="Select the records with this tag.")
 @click.option("--task", "tasks", multiple=True, help="Select the records of this task.")
+@click.option(
+    "--before", type=Date(), default=None, help="Only records made before this date (2026-01-31)."
+)
+@click.option("--after", type=Date(), default=None, help="Only records made on or after this date.")
+@click.option(
+    "--older-than",
+    type=Duration(),
+    default=None,
+    help="Only records older than this (30d, 12h): --before now minus it.",
+)
 @click.option("--keep-outputs", is_flag=True, help="Delete the records only, not the files.")
 @click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -164,22 +211,34 @@ def delete(
     labels: tuple[str, ...],
     tags: tuple[str, ...],
     tasks: tuple[str, ...],
+    before: datetime | None,
+    after: datetime | None,
+    older_than: float | None,
     keep_outputs: bool,
     dry_run: bool,
     yes: bool,
 ) -> None:
-    """Delete records (by LABELS, --tag or --task) and the outputs they produced.
+    """Delete records (by LABELS, --tag or --task, and/or by date) and the outputs they made.
 
-    The archived output files go, with their links in the input data store; files that a
-    remaining record also produced stay. Use --dry-run first to see the list.
+    --before, --after and --older-than narrow the selection to records made then (alone,
+    they select every record made then). The archived output files go, with their links in
+    the input data store; files that a remaining record also produced stay. Use --dry-run
+    first to see the list.
     """
     from ..recording.lookup import delete as delete_records
     from ..recording.lookup import plan_delete, select
 
-    if not (labels or tags or tasks):
-        raise click.UsageError("Select records: give LABELS, --tag TAG or --task NAME.")
+    if older_than is not None:
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
+        before = cutoff if before is None else min(before, cutoff)
+    if not (labels or tags or tasks) and before is None and after is None:
+        raise click.UsageError(
+            "Select records: give LABELS, --tag TAG, --task NAME, --before, --after or "
+            "--older-than."
+        )
     db = _open()
-    plan = plan_delete(db, select(db, labels, tags, tasks), outputs=not keep_outputs)
+    chosen = select(db, labels, tags, tasks, before=before, after=after)
+    plan = plan_delete(db, chosen, outputs=not keep_outputs)
     here = Path.cwd()
     for label in plan.labels:
         click.echo(f"record {label}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,8 +24,21 @@ def select(
     labels: Sequence[str] = (),
     tags: Sequence[str] = (),
     tasks: Sequence[str] = (),
+    *,
+    before: datetime | None = None,
+    after: datetime | None = None,
 ) -> list[str]:
-    """Labels of the records matching any of the labels, tags or task names given."""
+    """Labels of the records matching any of the labels, tags or task names given; with
+    `before` / `after` (aware datetimes), only those made before / at or after then (all the
+    records made then, if no label, tag or task is given)."""
+    if before is not None or after is not None:
+        span = [Where("timestamp", "lt", before)] if before is not None else []
+        span += [Where("timestamp", "gte", after)] if after is not None else []
+        in_span = [r.label for r in find(store, span)]
+        if not (labels or tags or tasks):
+            return in_span
+        keep = set(in_span)
+        return [label for label in select(store, labels, tags, tasks) if label in keep]
     chosen: dict[str, None] = {}
     known = set(store.labels())
     for label in labels:

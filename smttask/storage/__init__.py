@@ -2,7 +2,8 @@
 
 - ``layout``: where a result lives and what its file is called (and the inverse, ``parse``);
   invalidated names; the iterations of an iterative task found on disk.
-- ``formats``: ``OutputFormat`` (bytes ⇄ value for some output annotations) and its registry.
+- ``formats``: ``OutputFormat`` (bytes ⇄ value for some output annotations) and its registry;
+  ``.npy`` for arrays, ``.nc`` for xarray objects (``netcdfformat``), JSON for the rest.
 - crash-safe, exclusive file writing comes from ``smttask.fileio`` (base layer).
 - ``store``: ``FileOutputStore``, the ``hooks.OutputStore`` built from the three.
 """
@@ -10,6 +11,7 @@
 from ..fileio import move_new, publish_new, replace_symlink, write_atomic
 from .formats import (
     JsonFormat,
+    NetcdfFormat,
     NpyFormat,
     OutputFormat,
     format_for,
@@ -45,6 +47,7 @@ __all__ = [
     "DataRoots",
     "FileOutputStore",
     "JsonFormat",
+    "NetcdfFormat",
     "NpyFormat",
     "OutputFormat",
     "PathOutside",

@@ -7,7 +7,9 @@ types get built (and nothing here ever unpickles).
 
 Precedence: for an output annotation, the formats are asked **newest registration first**;
 the first whose ``stores(annotation)`` is true writes it. JSON, registered first, stores
-everything and is the fallback; ``.npy`` (registered after it) takes the array annotations.
+everything and is the fallback; ``.npy`` (registered after it) takes the array annotations,
+``.nc`` (``netcdfformat``) the xarray ones. Arrays inside other outputs (a tuple, a dict...)
+stay in that output's JSON file.
 Reading a file picks the format by the file's extension, so files written before a new format
 was registered still read correctly (the new format changes the file name, hence the task's
 results are looked for, and computed, anew).
@@ -186,3 +188,6 @@ def generation() -> int:
 
 register_format(JsonFormat())
 register_format(NpyFormat())
+from .netcdfformat import NetcdfFormat  # noqa: E402  (a module of its own; needs formats above)
+
+register_format(NetcdfFormat())

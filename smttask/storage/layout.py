@@ -47,10 +47,12 @@ class ResultName:
         return invalidated_name(name, self.invalidated) if self.invalidated else name
 
 
-# Keys and extensions are ASCII; output and parameter names are Python identifiers.
+# Keys and extensions are ASCII; output and parameter names are Python identifiers, except
+# that an output name may also start with an ASCII digit: the values of a task's only variable
+# output are named by their own names ("0", "1"... by position; ``smttask.typing``).
 _KEY = r"[0-9a-f]{8,}(?:__[^\W\d]\w*?[0-9]+)?"
 _NAME = re.compile(
-    rf"(?P<key>{_KEY})(?:_(?P<out>[^\W\d_]\w*))?(?:\.(?P<n>[1-9][0-9]*))?"
+    rf"(?P<key>{_KEY})(?:_(?P<out>(?:[^\W\d_]|[0-9])\w*))?(?:\.(?P<n>[1-9][0-9]*))?"
     r"(?P<inv>\.invalid(?:[2-9]|[1-9][0-9]+)?)?\.(?P<ext>[A-Za-z][A-Za-z0-9]*)"
 )
 #: How an invalidated file name ends, whatever comes before.

@@ -6,7 +6,8 @@ and two processes computing the same task both end with one complete file. Resul
 through the link (falling back to the unnumbered archive), and only if the file opened lies
 where results are kept: an archive of the task in the output store (or a plain file at the
 link's place in the input store). A symbolic link leading anywhere else is reported, never
-loaded.
+loaded. A variable output (``smttask.typing``) is one file per value plus an index written
+last (``separate``); the values are read from plain files beside the index.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 from .. import serialization
 from ..errors import OutputError, TaskInputError, UnsafeContentError
 from ..fileio import publish_new, replace_symlink
-from . import formats, layout
+from ..task import is_task
+from ..typing import Separate, element_name, separate_of
+from . import formats, layout, separate
 from .formats import OutputFormat
 from .layout import DataRoots
 
@@ -33,6 +36,8 @@ class _Output:
     annotation: Any
     format: OutputFormat
     suffix: str  # of its file name after the key (``layout.suffix``), for the hot path
+    separate: Separate | None = None  # a variable output: its file is the index...
+    item: _Output | None = None  # ...and its values are stored as this says
 
 
 class FileOutputStore:
@@ -63,39 +68,72 @@ class FileOutputStore:
         return outputs
 
     def paths(self, task: Task) -> dict[str, Path]:
-        folder = layout.link_dir(self.roots(), task.name)
-        key = task.key
-        return {
-            o.name: folder / layout.file_name(key, o.name, o.format.extension)
-            for o in self._outputs(task)
-        }
+        return self._files(task, layout.link_dir(self.roots(), task.name))
 
     def archive_paths(self, task: Task) -> dict[str, Path]:
-        folder = layout.archive_dir(self.roots(), task.name)
-        key = task.key
-        return {
-            o.name: folder / layout.file_name(key, o.name, o.format.extension)
-            for o in self._outputs(task)
-        }
+        return self._files(task, layout.archive_dir(self.roots(), task.name))
+
+    def _files(self, task: Task, folder: Path) -> dict[str, Path]:
+        """Each output's file in `folder`; a variable output's values (when its names are
+        known from the task's inputs) before its index."""
+        key, out = task.key, {}
+        for o in self._outputs(task):
+            if o.item is not None:
+                names = _known_names(task, o, resolve=False)
+                for n in _elements(task, o, names or ()):
+                    out[n] = folder / layout.file_name(key, n, o.item.format.extension)
+            out[o.name] = folder / layout.file_name(key, o.name, o.format.extension)
+        return out
 
     # -- reading ------------------------------------------------------------------------------
 
     def load(self, task: Task) -> Any | None:
-        roots = self._text_roots
         key, name = task.key, task.name
         values = {}
         for o in self._outputs(task):
-            filename = key + o.suffix
-            link, archive = layout.read_order(roots, name, filename)
-            try:
-                data, path = self._read(link, name, filename), link
-            except FileNotFoundError:
-                try:
-                    data, path = self._read(archive, name, filename), archive
-                except FileNotFoundError:
-                    return None
-            values[o.name] = _decode(data, o, path, task)
+            found = self._read_first(name, key + o.suffix)
+            if found is None:
+                return None
+            data, path = found
+            values[o.name] = (
+                _decode(data, o, path, task) if o.item is None else _values(data, o, path, task)
+            )
         return task._spec.output.join(values)
+
+    def load_output(self, task: Task, name: str) -> Any | None:
+        """Output `name` of `task`, or one value of a variable output (``"<field>_<name>"``,
+        or the name alone for a task's only output), read from its file alone; None if it
+        is not on disk."""
+        for o in self._outputs(task):
+            if o.name != name and not (o.item and (not o.name or name.startswith(o.name + "_"))):
+                continue
+            found = self._read_first(task.name, task.key + o.suffix)
+            if found is None:
+                return None
+            data, path = found
+            if o.item is None:
+                return _decode(data, o, path, task)
+            if o.name == name:
+                return _values(data, o, path, task)
+            for entry in separate.parse_index(data, task.key) if data else ():
+                if element_name(o.name, entry.name) == name:
+                    return _value(entry, o, path, task)
+        raise OutputError(
+            f"{task._spec.name} has no output named {name!r}; its outputs are "
+            f"{list(task._spec.output.names)} (a variable output's values are named "
+            f"'<output>_<name>', or '<name>' for a task's only output)."
+        )
+
+    def _read_first(self, task_name: str, filename: str) -> tuple[bytes, str] | None:
+        """The content of the result file `filename` of task `task_name` (its link, else its
+        archive) and the path read; None if neither exists."""
+        link, archive = layout.read_order(self._text_roots, task_name, filename)
+        for path in (link, archive):
+            try:
+                return self._read(path, task_name, filename), path
+            except FileNotFoundError:
+                continue
+        return None
 
     def _read(self, path: str, task_name: str, filename: str) -> bytes:
         """The bytes of the result file `path` (a link or an archive of `filename`), if the
@@ -130,39 +168,170 @@ class FileOutputStore:
     # -- writing ------------------------------------------------------------------------------
 
     def save(self, task: Task, result: Any, *, recompute: bool) -> dict[str, Path]:
-        roots = self.roots()
-        key, fsync = task.key, self._fsync
-        archive_dir = layout.archive_dir(roots, task.name)
-        link_dir = layout.link_dir(roots, task.name)
         values = task._spec.output.split(result)
         archives = {}
         for o in self._outputs(task):
+            if o.item is not None:
+                archives.update(self._save_values(task, o, values[o.name], recompute))
+                continue
             data = _encode(values[o.name], o, task)
-            ext, number = o.format.extension, 0
-            while True:
-                path = archive_dir / layout.file_name(key, o.name, ext, number)
-                if publish_new(path, data, fsync=fsync):
-                    break
-                if not recompute:
-                    break  # an equal result is already there (tasks are pure)
-                number += 1
-            archives[o.name] = path
-            link = link_dir / layout.file_name(key, o.name, ext)
-            if link_dir != archive_dir and (recompute or not os.path.lexists(link)):
-                replace_symlink(link, path)
+            archives[o.name] = self._publish(task, o.name, o.format.extension, data, recompute)[0]
         return archives
+
+    def _publish(
+        self, task: Task, name: str, ext: str, data: bytes, recompute: bool
+    ) -> tuple[Path, bool]:
+        """Write one file of `task` (numbered anew if `recompute`) and its link; return its
+        archive and whether this call wrote it (else an equal one was there)."""
+        roots, key = self.roots(), task.key
+        archive_dir = layout.archive_dir(roots, task.name)
+        link_dir = layout.link_dir(roots, task.name)
+        number = 0
+        while True:
+            path = archive_dir / layout.file_name(key, name, ext, number)
+            written = publish_new(path, data, fsync=self._fsync)
+            if written or not recompute:
+                break  # not written: an equal result is already there (tasks are pure)
+            number += 1
+        link = link_dir / layout.file_name(key, name, ext)
+        if link_dir != archive_dir and (recompute or not os.path.lexists(link)):
+            replace_symlink(link, path)
+        return path, written
+
+    def _save_values(self, task: Task, o: _Output, value: Any, recompute: bool) -> dict[str, Path]:
+        """A variable output: each value in its own file, then the index listing them."""
+        assert o.item is not None and o.separate is not None
+        names = _known_names(task, o, resolve=True)
+        if names is None:
+            names = o.separate.names_for(len(value))
+        elif len(names) != len(value):
+            raise OutputError(
+                f"{task!r} returned {len(value)} values for its variable output "
+                f"{o.name or 'result'!r}, but its names function gives {len(names)} names "
+                f"({list(names)}). Return one value per name."
+            )
+        out, entries = {}, []
+        for n, element, v in zip(names, _elements(task, o, names), value):
+            item = _Output(element, o.item.annotation, o.item.format, "")
+            data = _encode(v, item, task)
+            path, written = self._publish(task, element, item.format.extension, data, recompute)
+            digest = separate.sha1(data if written else path.read_bytes())
+            entries.append(separate.Entry(n, path.name, digest))
+            out[element] = path
+        index = separate.index_bytes(entries)
+        out[o.name] = self._publish(task, o.name, o.format.extension, index, recompute)[0]
+        return out
 
 
 def _output(name: str, annotation: Any, fmt: OutputFormat | None = None) -> _Output:
+    sep = separate_of(annotation)
+    if sep is not None:
+        item = _output("", sep.item_type)
+        return _Output(name, annotation, _INDEX, layout.suffix(name, "json"), sep, item)
     fmt = fmt or formats.format_for(annotation)
     return _Output(name, annotation, fmt, layout.suffix(name, fmt.extension))
+
+
+_INDEX = formats.JsonFormat()  # the index of a variable output is JSON (``separate``)
+
+
+def _known_names(task: Task, o: _Output, *, resolve: bool) -> tuple[str, ...] | None:
+    """The names of variable output `o` from the task's inputs; None if they come with the
+    result, or (unless `resolve`: upstream results are loaded) depend on upstream tasks."""
+    sep = o.separate
+    if sep is None or sep.get_names is None:
+        return None
+    inputs = {}
+    for p in sep.params:
+        v = task.inputs[p]
+        if serialization.contains(v, is_task):
+            if not resolve:
+                return None
+            v = task._spec.validate(p, serialization.substitute(v, is_task, lambda t: t.run()))
+        inputs[p] = v
+    return sep.names_from_inputs(inputs, repr(task))
+
+
+def _elements(task: Task, o: _Output, names: tuple[str, ...]) -> list[str]:
+    """The output names of the values `names` of variable output `o`, checked against the
+    task's other outputs."""
+    elements = [element_name(o.name, n) for n in names]
+    clash = set(elements) & set(task._spec.output.names)
+    if clash:
+        raise OutputError(
+            f"{task!r}: value {sorted(clash)[0]!r} of its variable output {o.name or 'result'!r}"
+            f" has the name of another output: rename one of them."
+        )
+    return elements
+
+
+def _values(data: bytes, o: _Output, path: str, task: Task) -> tuple[Any, ...]:
+    """The values of variable output `o` listed by its index `data` (read from `path`)."""
+    if not data:
+        _decode(data, o, path, task)  # reports the interrupted write
+    try:
+        entries = separate.parse_index(data, task.key)
+    except ValueError as exc:
+        raise OutputError(
+            f"The index {os.path.realpath(path)} of {task!r} cannot be read: {exc}. Delete it "
+            f"(or run with recompute=True) to compute the result again."
+        ) from None
+    known = _known_names(task, o, resolve=False)
+    if known is not None and tuple(e.name for e in entries) != known:
+        raise OutputError(
+            f"The index {os.path.realpath(path)} of {task!r} lists the values "
+            f"{[e.name for e in entries]}, but the names function gives {list(known)} for "
+            f"its inputs. Delete the result (or run with recompute=True) to compute it again."
+        )
+    return tuple(_value(e, o, path, task) for e in entries)
+
+
+def _value(entry: separate.Entry, o: _Output, index: str, task: Task) -> Any:
+    """One value of a variable output: the file `entry` names beside the index `index`."""
+    assert o.item is not None
+    file = Path(os.path.realpath(index)).parent / entry.file
+    fix = "Delete the index (or run with recompute=True) to compute the result again."
+    try:
+        data = _read_plain(file)
+    except FileNotFoundError:
+        raise OutputError(
+            f"{file}, value {entry.name!r} of output {o.name or 'result'!r} of {task!r} listed "
+            f"in {os.path.realpath(index)}, is missing. {fix}"
+        ) from None
+    except OSError:  # ELOOP: a symbolic link where the value's archive should be
+        raise OutputError(
+            f"{file}, value {entry.name!r} of output {o.name or 'result'!r} of {task!r}, is a "
+            f"symbolic link, not the archive its index {os.path.realpath(index)} lists: "
+            f"smttask does not load it. Remove it (rm {file}) and run the task with "
+            f"recompute=True."
+        ) from None
+    if separate.sha1(data) != entry.sha1:
+        raise OutputError(
+            f"{file}, value {entry.name!r} of output {o.name or 'result'!r} of {task!r}, is not "
+            f"the file its index {os.path.realpath(index)} lists (SHA-1 differs). {fix}"
+        )
+    fmt = formats.format_with_extension(file.suffix[1:])
+    if fmt is None:
+        raise OutputError(
+            f"{file} is in a format no registered output format reads (registered: "
+            f"{formats.format_names()}). Import the module that registers its format first."
+        )
+    element = element_name(o.name, entry.name)
+    return _decode(data, _Output(element, o.item.annotation, fmt, ""), str(file), task)
 
 
 def decode_output(task: Task, output: str, data: bytes, origin: str | Path) -> Any:
     """Output `output` of `task` read from `data`, the bytes of one stored output file (e.g.
     an archive named by a record); `origin` names that file, whose extension tells its format.
     """
-    annotation = task._spec.output.type_of(output)
+    spec = task._spec.output
+    if output in spec.names and spec.separate(output) is not None:
+        return _values(data, _output(output, spec.type_of(output)), str(origin), task)
+    annotation = spec.value_type(output)
+    if annotation is None:
+        raise OutputError(
+            f"{task._spec.name} has no output named {output!r}; its outputs are {list(spec.names)}."
+        )
     ext = Path(origin).suffix[1:]
     fmt = formats.format_with_extension(ext)
     if fmt is None:
@@ -179,6 +348,15 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 def _real(roots: tuple[str, str]) -> tuple[str, str]:
     return os.path.realpath(roots[0]), os.path.realpath(roots[1])
+
+
+def _read_plain(path: Path) -> bytes:
+    """The bytes of `path`, a plain file (a symbolic link there raises OSError)."""
+    fd = os.open(path, os.O_RDONLY | _CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        return _read_all(fd)
+    finally:
+        os.close(fd)
 
 
 def _read_all(fd: int) -> bytes:

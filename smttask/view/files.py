@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,15 +38,34 @@ class OutputKey:
         )
 
 
+#: Result file names of SumatraTask 0.2: ``<10-hex digest>[__<param>_<n>...]_<output>.json``.
+_OLD_RESULT = re.compile(r"^[0-9a-f]{10}(?:__[A-Za-z_][A-Za-z0-9_]*?_\d+)*_([A-Za-z0-9]*)\.json$")
+
+
 def _output_from_name(path: str) -> str:
-    """The output name in the file name of `path` (``""`` if there is none)."""
-    name = parse(path.rpartition("/")[2])
-    return name.output if name is not None else ""
+    """The output name in the file name of `path` (``""`` if there is none); also for the
+    files of records made by SumatraTask 0.2."""
+    filename = path.rpartition("/")[2]
+    name = parse(filename)
+    if name is not None:
+        return name.output
+    old = _OLD_RESULT.match(filename)
+    return old.group(1) if old else ""
 
 
 def rebuild_task(record: Record, *, check_digest: bool) -> Task:
+    from ..migrate import is_old_desc, migrate
     from ..task import Task
 
+    if is_old_desc(record.params):
+        if not check_digest:  # reading the results it stored: the same task, rebuilt today
+            return migrate(record.params).task
+        raise TaskFileError(
+            f"Record {record.label} was made by SumatraTask 0.2: its parameters are an old task "
+            f"description, whose digest is not valid here. Rebuild the task with "
+            f"smttask.migrate.migrate(record.params).task (it gets a new digest); "
+            f"record.get_output() reads the results this record stored."
+        )
     if not keys.is_desc(record.params):
         raise TaskFileError(
             f"Record {record.label} does not hold a task description (its parameters are "
@@ -71,15 +91,17 @@ def load_output(
     """The result record `label` stored in the files `stored` (under `output_root`), for
     `task` (or its output `name`)."""
     names = task._spec.output.names
-    if name is not None and name not in names:
+    if name is not None and task._spec.output.value_type(name) is None:
         raise OutputError(
-            f"{task._spec.name} has no output named {name!r}; its outputs are {list(names)}."
+            f"{task._spec.name} has no output named {name!r}; its outputs are {list(names)} "
+            f"(a variable output's values are named '<output>_<name>', or '<name>' for a "
+            f"task's only output)."
         )
     by_output = {key.output: key for key in stored}
     values = {}
     for out in names if name is None else (name,):
         key = by_output.get(out)
-        if key is None and len(names) == 1 and len(stored) == 1:
+        if key is None and out in names and len(names) == 1 and len(stored) == 1:
             key = stored[0]
         if key is None:
             raise OutputError(

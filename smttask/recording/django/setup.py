@@ -156,6 +156,12 @@ def add_database(alias: str, info: ProjectInfo) -> str:
     if activate_default is None:
         raise ProjectError("Activate the current project's store before adding another one.")
     db = django_database(info)
+    # A connection made for `alias` earlier in this process (an earlier merge) would keep
+    # reading the store it was opened on: close and forget it first.
+    for conn in connections.all(initialized_only=True):
+        if conn.alias == alias:
+            conn.close()
+            del connections[alias]
     configured = connections.configure_settings({"default": dict(db)})["default"]
     django_settings.DATABASES[alias] = configured
     connections.settings[alias] = configured
