@@ -24,14 +24,16 @@ from .errors import (
 from .generators import Create, Join
 from .kinds import MemoizedTask, RecordedIterativeTask, RecordedTask, UnpureMemoizedTask
 from .params import ParamColl, SeedGenerator, expand, run_workflow, workflow_args
+from .progress import display as _progress_display
 from .session import default_session, open_session  # Sumatra and Django only when storing
 from .storage import FileOutputStore
 from .task import Task, clear_memory_cache, current_task, task_logger
-from .taskoutput import TaskOutput
+from .taskoutput import OutputDir, TaskOutput
 
 __version__ = "0.1.0.dev0"
 
 hooks.set_session_factory(default_session)
+hooks.set_progress_factory(_progress_display)
 
 
 def __getattr__(name: str) -> object:
@@ -54,6 +56,7 @@ __all__ = [
     "FileOutputStore",
     "Join",
     "MemoizedTask",
+    "OutputDir",
     "OutputError",
     "ParamColl",
     "ParamError",

@@ -98,6 +98,10 @@ class Settings:
     )
     #: Create provenance records for RecordedTask executions.
     record: bool = field(default_factory=lambda: env_flag("SMTTASK_RECORD", True))
+    #: Show progress while a graph of tasks runs in a session (``task.run()``): a bar on a
+    #: terminal, a text line in Jupyter, nothing when the output is not interactive.
+    #: ``task.run(progress=False)`` switches it off for one call.
+    progress: bool = field(default_factory=lambda: env_flag("SMTTASK_PROGRESS", True))
     #: fsync result files before publishing them (survives power loss, costs ~1 ms a file).
     fsync: bool = field(default_factory=lambda: env_flag("SMTTASK_FSYNC", True))
     #: Folders (relative to the project root) whose uncommitted changes never block a recorded

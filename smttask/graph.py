@@ -16,6 +16,7 @@ import networkx as nx
 
 from . import hooks
 from .errors import GraphError
+from .labels import task_labels
 from .task import Task
 
 
@@ -27,6 +28,7 @@ class Node:
     key: str
     recorded: bool
     outputs: tuple[Path, ...]  # files `smttask run` creates for it (recorded tasks only)
+    folders: tuple[Path, ...] = ()  # those of `outputs` that are folders (OutputDir results)
 
     @property
     def label(self) -> str:
@@ -49,6 +51,7 @@ class TaskGraph:
             nx.lexicographical_topological_sort(graph, key=lambda k: self._sort_key(k))
         )
         self._job_upstream = self._compute_job_upstream()
+        self._labels: dict[str, str] | None = None
 
     def _sort_key(self, key: str) -> tuple[str, str]:
         return (self._g.nodes[key]["node"].task.name, key)
@@ -71,6 +74,14 @@ class TaskGraph:
     def jobs(self) -> list[Node]:
         """The recorded tasks, upstream before downstream."""
         return [n for n in self.nodes() if n.recorded]
+
+    def label(self, key: str) -> str:
+        """The readable name of task `key`: its name and the inputs that tell it apart from
+        the other tasks of its type in this graph (``smttask.labels``), e.g.
+        ``simulate(tau=0.5, seed=3)``. A label only; the key is the identity."""
+        if self._labels is None:
+            self._labels = task_labels(self.node(k).task for k in self._order)
+        return self._labels[key]
 
     def upstream(self, key: str) -> list[str]:
         """Keys of the direct upstream tasks of `key`, sorted."""
@@ -124,7 +135,9 @@ def trace(tasks: Task | Iterable[Task]) -> TaskGraph:
         if "node" in g.nodes.get(key, {}):
             continue
         recorded = bool(type(task).recorded)
-        g.add_node(key, node=Node(task, key, recorded, output_files(task) if recorded else ()))
+        outputs = output_files(task) if recorded else ()
+        folders = outputs if task._spec.output.is_folder else ()
+        g.add_node(key, node=Node(task, key, recorded, outputs, folders))
         for up in task.upstream():
             g.add_edge(up.key, key)
             if "node" not in g.nodes[up.key]:

@@ -48,6 +48,13 @@ class OutputStore(Protocol):
     def iterations(self, task: Task) -> list[int]:
         """For an iterative task: the iteration counts saved on disk for its family."""
 
+    def new_folder(self, task: Task) -> Path:
+        """A fresh, empty folder for a task with an ``OutputDir`` parameter to write into;
+        ``save`` publishes it as the task's result."""
+
+    def discard_folder(self, folder: Path) -> None:
+        """Remove a folder from ``new_folder`` whose task failed."""
+
 
 class RecordHandle(Protocol):
     """One provenance record, opened before a task's function runs."""
@@ -93,6 +100,31 @@ class _NoRecord:
 
 
 NO_RECORDER: Recorder = _NoRecorder()
+
+
+class Progress(Protocol):
+    """Shows how far a run of tasks has come (a bar, a line of text...)."""
+
+    def update(self, done: int, total: int, label: str) -> None:
+        """`done` of `total` tasks are finished; `label` names the last one."""
+
+    def close(self, summary: str) -> None:
+        """The run ended; `summary` says what it did."""
+
+
+#: Makes a display for a run titled `title`, or returns None where nothing should be shown
+#: (the output is not interactive). Installed by ``smttask/__init__.py``.
+_progress_factory: Callable[[str], Progress | None] | None = None
+
+
+def set_progress_factory(factory: Callable[[str], Progress | None] | None) -> None:
+    global _progress_factory
+    _progress_factory = factory
+
+
+def progress_display(title: str) -> Progress | None:
+    """A display for a run titled `title`, if progress can be shown here."""
+    return None if _progress_factory is None else _progress_factory(title)
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,12 @@ kind                        result lives                         digest seen dow
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from . import digest as _digest
 from . import hooks
-from .errors import ConfigError, TaskDefinitionError
+from .errors import TaskDefinitionError
 from .node import _MISSING, memory_cache
 from .task import Task
 from .taskspec import TaskSpec
@@ -35,40 +34,28 @@ class RecordedTask(Task):
     _is_kind = True
     recorded = True
 
-    def run(
-        self,
-        *,
-        recompute: bool = False,
-        reason: str | None = None,
-        record: bool | None = None,
-        cache: bool | None = None,
-    ) -> Any:
-        """Load the result if it exists, else compute it (`recompute`: compute in any case,
-        into new numbered files); return it.
-
-        `reason` goes into the record. `record=False` runs this call (and the upstream tasks
-        it runs) without records, as ``smttask run --no-record`` does; `cache` overrides the
-        decorator's ``cache=`` option for this call (keep the result in memory).
-        """
-        session = _session_for(self, record)
-        if session is not hooks.current():
-            with hooks.using(session):
-                return self.run(recompute=recompute, reason=reason, cache=cache)
+    def _run(
+        self, *, recompute: bool, reason: str | None, cache: bool | None = None
+    ) -> tuple[Any, str]:
+        session = hooks.current()
         keep = self._spec.cache if cache is None else cache
         if not recompute:
             if keep:
                 hit = memory_cache.get(self.key, _MISSING)
                 if hit is not _MISSING:
                     self.logger.debug("%r: loaded from memory", self)
-                    return hit
+                    return hit, "memory"
             loaded = session.outputs.load(self)
             if loaded is not None:
                 self.logger.debug("%r: loaded from disk", self)
                 if keep:
                     memory_cache[self.key] = loaded
-                return loaded
+                return loaded, "disk"
         inputs = self.resolved_inputs()
-        return self._execute(session, inputs, recompute=recompute, reason=reason, keep=keep)
+        return (
+            self._execute(session, inputs, recompute=recompute, reason=reason, keep=keep),
+            "computed",
+        )
 
     def _execute(
         self,
@@ -83,13 +70,18 @@ class RecordedTask(Task):
         self.logger.debug("%r: computing%s", self, " (recompute)" if recompute else "")
         # Checks the code is committed; the record lists the stored results the call reads.
         handle = session.recorder.begin(self, reason=reason, resumed_from=resumed_from)
+        folder = session.outputs.new_folder(self) if self._spec.folder_param else None
         try:
-            result, outcome = self._call(inputs)
+            result, outcome = self._call(inputs, folder)
             paths = session.outputs.save(self, result, recompute=recompute)
         except BaseException as exc:
+            if folder is not None:
+                session.outputs.discard_folder(folder)
             handle.crashed(exc)
             raise
         handle.finished(paths, outcome)
+        if folder is not None:  # the result is the folder where it now lies
+            result = type(folder)(paths[""])
         if keep:
             memory_cache[self.key] = result
         return result
@@ -100,35 +92,22 @@ class MemoizedTask(Task):
 
     _is_kind = True
 
-    def run(
-        self,
-        *,
-        recompute: bool = False,
-        reason: str | None = None,
-        record: bool | None = None,
-        cache: bool | None = None,
-    ) -> Any:
-        """Return the result kept in memory, else compute it (`recompute`: in any case).
-
-        `reason` is unused (a memoized task has no record of its own); `record=False` runs the
-        upstream tasks without records; `cache=False` does not keep this result in memory.
-        """
-        session = _session_for(self, record)
-        if session is not hooks.current():
-            with hooks.using(session):
-                return self.run(recompute=recompute, reason=reason, cache=cache)
+    def _run(
+        self, *, recompute: bool, reason: str | None, cache: bool | None = None
+    ) -> tuple[Any, str]:
+        session = hooks.current()
         if not recompute:
             hit = memory_cache.get(self.key, _MISSING)
             if hit is not _MISSING:
                 self.logger.debug("%r: loaded from memory", self)
-                return hit
+                return hit, "memory"
         inputs = self.resolved_inputs()
         session.recorder.guard(self)
         self.logger.debug("%r: computing", self)
         result, _ = self._call(inputs)
         if cache is not False:
             memory_cache[self.key] = result
-        return result
+        return result, "computed"
 
 
 class UnpureMemoizedTask(MemoizedTask):
@@ -178,6 +157,12 @@ class RecordedIterativeTask(RecordedTask):
     def _type_namespace(cls, spec: TaskSpec, kind_options: Mapping[str, Any]) -> dict[str, Any]:
         param, mapping = kind_options["_iteration"]
         _check_iteration(spec, param, mapping)
+        if spec.folder_param is not None:
+            raise TaskDefinitionError(
+                f"@RecordedIterativeTask {spec.taskname}: an iterative task cannot write an "
+                f"OutputDir (its iterations resume from stored values). Write the files in a "
+                f"@RecordedTask that takes the iterative task's result as input."
+            )
         return {"iteration_param": param, "iteration_map": mapping}
 
     @property
@@ -196,18 +181,10 @@ class RecordedIterativeTask(RecordedTask):
             self._key = f"{self.family_digest}__{self.iteration_param}{self.iteration}"
         return self._key
 
-    def run(
-        self,
-        *,
-        recompute: bool = False,
-        reason: str | None = None,
-        record: bool | None = None,
-        cache: bool | None = None,
-    ) -> Any:
-        session = _session_for(self, record)
-        if session is not hooks.current():
-            with hooks.using(session):
-                return self.run(recompute=recompute, reason=reason, cache=cache)
+    def _run(
+        self, *, recompute: bool, reason: str | None, cache: bool | None = None
+    ) -> tuple[Any, str]:
+        session = hooks.current()
         keep = self._spec.cache if cache is None else cache
         store = session.outputs
         if not recompute:
@@ -215,13 +192,13 @@ class RecordedIterativeTask(RecordedTask):
                 hit = memory_cache.get(self.key, _MISSING)
                 if hit is not _MISSING:
                     self.logger.debug("%r: loaded from memory", self)
-                    return hit
+                    return hit, "memory"
             loaded = store.load(self)
             if loaded is not None:
                 self.logger.debug("%r: loaded from disk", self)
                 if keep:
                     memory_cache[self.key] = loaded
-                return loaded
+                return loaded, "disk"
         inputs = self.resolved_inputs()
         n = self.iteration
         earlier = [m for m in store.iterations(self) if m < n]
@@ -236,7 +213,7 @@ class RecordedIterativeTask(RecordedTask):
                 resumed_from = previous
         if resumed_from is not None:
             self.logger.debug("%r: resuming from %r", self, resumed_from)
-        return self._execute(
+        result = self._execute(
             session,
             inputs,
             recompute=recompute,
@@ -244,21 +221,7 @@ class RecordedIterativeTask(RecordedTask):
             keep=keep,
             resumed_from=resumed_from,
         )
-
-
-def _session_for(task: Task, record: bool | None) -> hooks.Session:
-    """The session a ``run(record=...)`` call runs in: the current one, or the same without
-    its recorder (``record=False``)."""
-    session = hooks.current()
-    if record is None or record == (session.recorder is not hooks.NO_RECORDER):
-        return session
-    if record is False:
-        return dataclasses.replace(session, recorder=hooks.NO_RECORDER)
-    raise ConfigError(
-        f"{task!r}.run(record=True): recording is off in this session (setting "
-        f"smttask.config.settings.record is False, or smttask run --no-record). Switch it on "
-        f"(smttask.config.settings.record = True) to record this run."
-    )
+        return result, "computed"
 
 
 def _check_iteration(spec: TaskSpec, param: str, mapping: Mapping[str, str]) -> None:

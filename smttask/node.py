@@ -209,6 +209,12 @@ class TaskNode(metaclass=TaskKind):
         options = dict(options)
         kind_options = {k: options.pop(k) for k in list(options) if k.startswith("_")}
         spec = build_spec(fn, cls.__name__, options)
+        if spec.folder_param is not None and not getattr(cls, "recorded", False):
+            raise TaskDefinitionError(
+                f"@{cls.__name__} {spec.taskname}: parameter {spec.folder_param!r} is an "
+                f"OutputDir, but a {cls.__name__} keeps its result in memory only. Files need "
+                f"a task whose results live on disk: use @RecordedTask."
+            )
         namespace = {
             "_spec": spec,
             "_is_kind": False,
@@ -417,19 +423,26 @@ class TaskNode(metaclass=TaskKind):
         reason: str | None = None,
         record: bool | None = None,
         cache: bool | None = None,
+        progress: bool | None = None,
     ) -> Any:
         """Compute the result, or load it if it exists; return it.
 
         Per call: `recompute` (compute even if a result exists), `reason` (stored in the
         record), `record` (False: no records for this call), `cache` (keep the result in
-        memory, overriding the decorator's ``cache=``).
+        memory, overriding the decorator's ``cache=``), `progress` (show progress).
         """
 
-    def _call(self, inputs: Mapping[str, Any]) -> tuple[Any, str]:
-        """Call the function; return (validated result, outcome)."""
+    def _call(self, inputs: Mapping[str, Any], folder: Any = None) -> tuple[Any, str]:
+        """Call the function; return (validated result, outcome). `folder`: the fresh output
+        folder given to a task with an ``OutputDir`` parameter."""
         spec = self._spec
         self.computed = True
         token = _running.set(self)
+        if spec.folder_param is not None:
+            if folder is None:  # pragma: no cover - the recorded kinds always pass one
+                _running.reset(token)
+                raise TaskExecutionError(f"Task {self!r} needs an output folder to run.")
+            inputs = {**inputs, spec.folder_param: folder}
         try:
             raw = spec.fn(**inputs)
         except SmttaskError:
@@ -443,7 +456,7 @@ class TaskNode(metaclass=TaskKind):
             ) from exc
         finally:
             _running.reset(token)
-        return spec.output.make_result(raw, spec.name)
+        return spec.output.make_result(raw, spec.name, folder)
 
 
 class PartialTask:

@@ -122,7 +122,7 @@ def run_file(
         with hooks.using(session or options.session()) as current:
             task = Task.from_desc(path)
             name = task.name
-            task.run(recompute=options.recompute, reason=options.reason)
+            task.run(recompute=options.recompute, reason=options.reason, progress=False)
         status = "ran" if task.computed else "loaded"
         if options.clean:
             path.unlink(missing_ok=True)

@@ -12,12 +12,14 @@ re-exports the node-level names they use.
 
 from __future__ import annotations
 
+import abc
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
-from . import hooks, taskfile
-from .errors import OutputError
+from . import hooks, runlog, taskfile
+from .errors import ConfigError, OutputError
 from .node import (
     _MISSING,
     PartialTask,
@@ -28,8 +30,10 @@ from .node import (
     memory_cache,
     task_logger,
 )
+from .taskoutput import OutputDir
 
 __all__ = [
+    "OutputDir",
     "PartialTask",
     "Task",
     "clear_memory_cache",
@@ -53,6 +57,43 @@ class Task(TaskNode):
         return cast(
             "list[Task]", super().upstream()
         )  # every task kind derives from Task (see TaskNode)
+
+    # -- running --------------------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        recompute: bool = False,
+        reason: str | None = None,
+        record: bool | None = None,
+        cache: bool | None = None,
+        progress: bool | None = None,
+    ) -> Any:
+        """Compute the result, or load it if it exists; return it.
+
+        `recompute`: compute it again even if a result exists (recorded tasks write new
+        numbered files). `reason`: why it runs, stored in the record. `record=False`: run this
+        call (and the upstream tasks it runs) without records, as ``smttask run --no-record``
+        does. `cache`: keep the result in memory or not, overriding the decorator's
+        ``cache=`` for this call. `progress`: show progress while the task and its upstream
+        tasks run (None: the setting ``smttask.config.settings.progress``; only on a terminal
+        or in Jupyter). Each task also gets one INFO line on the ``smttask`` logger (see
+        ``smttask.runlog``).
+        """
+        session = _session_for(self, record)
+        if session is not hooks.current():
+            with hooks.using(session):
+                return self.run(recompute=recompute, reason=reason, cache=cache, progress=progress)
+        return runlog.run_task(
+            self, lambda: self._run(recompute=recompute, reason=reason, cache=cache), progress
+        )
+
+    @abc.abstractmethod
+    def _run(
+        self, *, recompute: bool, reason: str | None, cache: bool | None = None
+    ) -> tuple[Any, str]:
+        """What a kind does on `run()`: return the result and how it was obtained,
+        ``"computed"``, ``"disk"`` (loaded) or ``"memory"``. `cache`: as in `run`."""
 
     # -- results --------------------------------------------------------------------------------
 
@@ -108,3 +149,18 @@ class Task(TaskNode):
         """Rebuild a task from a description: a dict, JSON text, or a path to a task file."""
         task = taskfile.load(source, check_digest=check_digest)
         return cast(Task, task)  # every task kind derives from Task (see TaskNode)
+
+
+def _session_for(task: Task, record: bool | None) -> hooks.Session:
+    """The session a ``run(record=...)`` call runs in: the current one, or the same without
+    its recorder (``record=False``)."""
+    session = hooks.current()
+    if record is None or record == (session.recorder is not hooks.NO_RECORDER):
+        return session
+    if record is False:
+        return dataclasses.replace(session, recorder=hooks.NO_RECORDER)
+    raise ConfigError(
+        f"{task!r}.run(record=True): recording is off in this session (setting "
+        f"smttask.config.settings.record is False, or smttask run --no-record). Switch it on "
+        f"(smttask.config.settings.record = True) to record this run."
+    )

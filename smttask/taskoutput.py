@@ -24,6 +24,7 @@ import operator
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, SupportsIndex
 
 import numpy as np
@@ -31,6 +32,29 @@ import numpy as np
 from . import serialization
 from .errors import OutputError, TaskDefinitionError, TaskInputError, short_repr
 from .typing import Separate, output_annotation, separate_of
+
+
+class OutputDir(type(Path())):  # type: ignore[misc]  # PosixPath (or WindowsPath)
+    """A folder of files that a task writes: annotate one parameter and the return type with it.
+
+    ::
+
+        @RecordedTask
+        def plot(x: Array, out: OutputDir) -> OutputDir:
+            fig.savefig(out / "trace.svg")
+            return out
+
+    The function gets a fresh, empty folder (the parameter is not an input: it is neither in
+    the digest nor in the task file) and may return it or None. Once the function returns,
+    the store lists and hashes the files in a manifest and moves the folder to its final
+    name, ``<task>/<digest>.files`` in the output data store, in one rename: a run that
+    crashes leaves nothing that loads. The task's result is that folder (an ``OutputDir``,
+    a ``pathlib.Path``); later runs load it, without calling the function.
+    """
+
+
+def is_output_dir(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, OutputDir)
 
 
 class TaskOutput(tuple[Any, ...]):
@@ -183,9 +207,25 @@ class OutputSpec:
                     f"{unknown}, which are not inputs of the task (inputs: {list(params)})."
                 )
 
-    def make_result(self, raw: Any, taskname: str) -> tuple[Any, str]:
-        """Validate what the function returned; return (result, outcome)."""
+    @property
+    def is_folder(self) -> bool:
+        """Whether the task's result is an ``OutputDir`` (a folder of files)."""
+        return is_output_dir(self.annotation)
+
+    def make_result(
+        self, raw: Any, taskname: str, folder: OutputDir | None = None
+    ) -> tuple[Any, str]:
+        """Validate what the function returned; return (result, outcome). `folder`: the
+        folder given to a task returning an ``OutputDir``."""
         outcome = ""
+        if folder is not None:
+            if raw is not None and (not isinstance(raw, Path) or Path(raw) != folder):
+                raise OutputError(
+                    f"Task {taskname} returned {short_repr(raw)}; a task returning OutputDir "
+                    f"returns the folder it was given ({folder}) or None, after writing its "
+                    f"files into that folder."
+                )
+            return folder, outcome
         if self.taskoutput is None:
             return self._validate(self.annotation, raw, taskname, "the result"), outcome
         if isinstance(raw, self.taskoutput):

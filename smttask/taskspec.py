@@ -13,7 +13,7 @@ from pydantic.fields import ModelField
 
 from . import serialization
 from .errors import TaskDefinitionError, TaskInputError
-from .taskoutput import OutputSpec
+from .taskoutput import OutputSpec, is_output_dir
 
 #: Options every task kind accepts in its decorator.
 COMMON_OPTIONS = ("cache", "threads", "resources", "retries", "version")
@@ -35,6 +35,7 @@ class TaskSpec:
     resources: Mapping[str, Any] = field(default_factory=dict)
     retries: int = 0
     version: str | None = None
+    folder_param: str | None = None  # the parameter annotated OutputDir (not an input)
 
     @property
     def taskname(self) -> str:
@@ -87,6 +88,7 @@ def build_spec(fn: Callable[..., Any], kind: str, options: Mapping[str, Any]) ->
     sig = inspect.signature(fn)
     params: list[str] = []
     defaults: dict[str, Any] = {}
+    folder_param: str | None = None
     for p in sig.parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             raise TaskDefinitionError(
@@ -98,12 +100,22 @@ def build_spec(fn: Callable[..., Any], kind: str, options: Mapping[str, Any]) ->
                 f"@{kind} {where}: parameter {p.name!r} has no type annotation. Every input "
                 f"needs one (e.g. `{p.name}: float`) so it can be validated and serialized."
             )
+        if is_output_dir(hints[p.name]):
+            if folder_param is not None:
+                raise TaskDefinitionError(
+                    f"@{kind} {where}: parameters {folder_param!r} and {p.name!r} are both "
+                    f"annotated OutputDir; a task gets one output folder. Write every file "
+                    f"into it (subfolders are fine)."
+                )
+            folder_param = p.name
+            continue
         params.append(p.name)
     if "return" not in hints:
         raise TaskDefinitionError(
             f"@{kind} {where}: the return type is not annotated. Add one (e.g. `-> float`, "
             f"`-> Tuple[float, float]` or a TaskOutput subclass) so results can be stored."
         )
+    _check_return(kind, where, hints["return"], folder_param)
     annotations = {p: hints[p] for p in params}
     try:
         model = serialization.field_model(f"{fn.__name__}_inputs", annotations)
@@ -126,9 +138,10 @@ def build_spec(fn: Callable[..., Any], kind: str, options: Mapping[str, Any]) ->
         output=output,
     )
     spec_args.update(_check_options(kind, where, options))
+    spec_args["folder_param"] = folder_param
     spec = TaskSpec(**spec_args)  # type: ignore[arg-type]
     for p in sig.parameters.values():
-        if p.default is not p.empty:
+        if p.default is not p.empty and p.name != folder_param:
             try:
                 defaults[p.name] = spec.validate(p.name, p.default)
             except TaskInputError as exc:
@@ -190,6 +203,60 @@ def callable_class(cls: type, kind: str) -> Callable[..., Any]:
     run_instance.__doc__ = call.__doc__ or cls.__doc__
     run_instance.__wrapped__ = cls  # type: ignore[attr-defined]
     return run_instance
+
+
+#: Modules whose objects are pictures or plots: they cannot be a stored result, only files.
+_FIGURE_MODULES = ("matplotlib", "plotly", "bokeh", "PIL", "seaborn", "altair")
+
+_FOLDER_EXAMPLE = (
+    "    @RecordedTask\n"
+    "    def plot(..., out: OutputDir) -> OutputDir:\n"
+    "        fig.savefig(out / 'figure.svg')  # and/or .png, .pdf\n"
+    "        return out\n"
+    "(from smttask import OutputDir; see docs/howto-files.md)"
+)
+
+
+def _check_return(kind: str, where: str, annotation: Any, folder_param: str | None) -> None:
+    """Refuse, before anything runs, a return type that no output store can keep."""
+    returns_folder = is_output_dir(annotation)
+    if returns_folder and folder_param is None:
+        raise TaskDefinitionError(
+            f"@{kind} {where} returns OutputDir but has no parameter annotated OutputDir to "
+            f"receive the folder. Add one, e.g.\n{_FOLDER_EXAMPLE}"
+        )
+    if folder_param is not None and not returns_folder:
+        raise TaskDefinitionError(
+            f"@{kind} {where}: parameter {folder_param!r} is annotated OutputDir, so the task's "
+            f"result is that folder: annotate the return type `-> OutputDir` too (write any "
+            f"other values into the folder, e.g. as a JSON file)."
+        )
+    annotations = [annotation]
+    if isinstance(annotation, type) and hasattr(annotation, "output_types"):  # a TaskOutput
+        annotations = list(annotation.output_types.values())
+    for ann in annotations:
+        for t in _types_in(ann):
+            if is_output_dir(t) and ann is not annotation:
+                raise TaskDefinitionError(
+                    f"@{kind} {where}: an OutputDir is the whole result of a task, not one of "
+                    f"its named outputs. Return `-> OutputDir` and write the other values into "
+                    f"the folder."
+                )
+            module = getattr(t, "__module__", "") or ""
+            if isinstance(t, type) and module.split(".")[0] in _FIGURE_MODULES:
+                raise TaskDefinitionError(
+                    f"@{kind} {where} returns {t.__module__}.{t.__qualname__}, which cannot be "
+                    f"stored as a task result (it is a live plotting object, not data). Save "
+                    f"it as files in an output folder instead:\n{_FOLDER_EXAMPLE}"
+                )
+
+
+def _types_in(annotation: Any) -> list[Any]:
+    """`annotation` and the types inside it (``Tuple[Figure, float]`` → Figure, float...)."""
+    found = [annotation]
+    for arg in typing.get_args(annotation):
+        found.extend(_types_in(arg))
+    return found
 
 
 def _check_options(kind: str, where: str, options: Mapping[str, Any]) -> dict[str, Any]:

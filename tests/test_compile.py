@@ -144,7 +144,9 @@ def test_rule_inputs_are_task_file_and_upstream_outputs(project, mod):
     assert f'task=ancient("build/tasks/collect/{collect.key}.json")' in rule
     for up in collect.upstream:
         assert f'"data/run_dump/measure/{up}.json"' in rule
-    assert f'"build/logs/collect/{collect.key}.log"' in rule
+    # a lone task's label is its name; the log is named after the rule
+    assert f'"build/logs/collect/collect_{collect.key[:8]}.log"' in rule
+    assert 'message:\n        "collect"' in rule
     run = (
         '    "SMTTASK_FLUSH_RECORDS=0 smttask run --quiet --attempt {resources.smttask_attempt} "\n'
         '    "{input.task:q} > {log:q} 2>&1"\n'
@@ -276,7 +278,7 @@ def test_iterative_tasks_name_their_iteration(project):
     family = tasks[0].family_digest
     plan, _ = render(project, tasks)
     names = [r.name for r in build_rules(plan).rules]
-    assert names == [f"walk_{family[:8]}__n3", f"walk_{family[:8]}__n5"]
+    assert names == [f"walk_n_3_{family[:8]}__n3", f"walk_n_5_{family[:8]}__n5"]
     plan, files = render(project, tasks, layout="wildcard")
     (rule,) = build_rules(plan, "wildcard").rules
     assert rule.outputs == ("data/run_dump/walk/{key}_n.json", "data/run_dump/walk/{key}_x.json")

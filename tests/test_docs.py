@@ -52,3 +52,8 @@ def test_types_examples_run(project) -> None:  # type: ignore[no-untyped-def]
 def test_migrating_examples_run(project) -> None:  # type: ignore[no-untyped-def]
     namespace = run_doc("migrating.md", project)
     assert namespace["done"].task.digest != "5c0d1e2f3a"  # type: ignore[attr-defined]
+
+
+def test_files_howto_examples_run(project) -> None:  # type: ignore[no-untyped-def]
+    namespace = run_doc("howto-files.md", project)
+    assert namespace["folder"].name.endswith(".files")  # type: ignore[attr-defined]

@@ -24,7 +24,8 @@ def graph(targets: tuple[str, ...], output: Path) -> None:
     """Draw the task graph of TARGETS (same targets as export-snakemake) into OUTPUT.
 
     Boxes are recorded tasks, dashed ellipses memoized ones; green tasks have their results
-    on disk. Each task shows its name and the start of its digest.
+    on disk. Each task shows its label (its name and the inputs that tell it apart from the
+    other tasks of its type, e.g. simulate(tau=0.5, seed=3)) and the start of its digest.
 
     \b
     Examples:

@@ -154,7 +154,8 @@ def _run_with_progress(
     files: list[Path], options: RunOptions, cores: int, quiet: bool, verbose: int
 ) -> list[Outcome]:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..progress import Bar
 
     console = Console(stderr=True)
     show_bar = console.is_terminal and not quiet and len(files) > 1
@@ -165,19 +166,11 @@ def _run_with_progress(
                 console.print(_line(o, verbose), highlight=False, soft_wrap=True)
 
         return run_files(files, options, cores=cores, on_done=report)
-    columns = (
-        TextColumn("[bold]smttask run"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-    )
-    with Progress(*columns, console=console) as progress:
-        bar = progress.add_task("", total=len(files))
+    with Bar("smttask run", len(files), console) as bar:
 
         def advance(o: Outcome) -> None:
-            progress.console.print(_line(o, verbose), highlight=False, soft_wrap=True)
-            progress.update(bar, advance=1, description=o.path.name)
+            bar.print(_line(o, verbose))
+            bar.advance(o.path.name)
 
         return run_files(files, options, cores=cores, on_done=advance)
 

@@ -35,7 +35,7 @@ def to_dot(graph: TaskGraph, done: Container[str] = ()) -> str:
             shape = 'shape=ellipse, style="dashed,filled"'
             state = "memoized"
         color = DONE_COLOR if node.key in done else TODO_COLOR
-        label = f"{node.task.name}\n{node.key[:8]}\n{state}"
+        label = f"{graph.label(node.key)}\n{node.key[:8]}\n{state}"
         tooltip = f"{node.task.taskname} {node.key}"
         lines.append(
             f"  {_q(node.key)} [label={_q(label)}, {shape}, fillcolor={_q(color)}, "

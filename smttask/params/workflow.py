@@ -33,7 +33,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .. import config
+from .. import config, runlog
 from ..errors import WorkflowError, short_repr
 from .validation import validate_value
 
@@ -56,7 +56,9 @@ def run_workflow(module: str | os.PathLike[str] | ModuleType, /, **values: Any) 
     the globals in `values` replaced; return the namespace it built, as a new module object.
 
     The module must call ``workflow_args(globals())`` after defining those globals; a name it
-    does not declare there is refused (a typo never runs the defaults silently).
+    does not declare there is refused (a typo never runs the defaults silently). The tasks
+    the module runs share one progress display and log (see ``smttask.runlog``; the setting
+    ``progress`` switches the display off).
     """
     name, spec = _find(module)
     target = f"run_workflow({name!r}{''.join(f', {k}=…' for k in values)})"
@@ -66,7 +68,8 @@ def run_workflow(module: str | os.PathLike[str] | ModuleType, /, **values: Any) 
     earlier = sys.modules.get(name)
     sys.modules[name] = mod  # while it runs, as during an import (dataclasses, typing need it)
     try:
-        spec.loader.exec_module(mod)
+        with runlog.progress_of(f"run_workflow({name})"):  # the tasks it runs: one progress
+            spec.loader.exec_module(mod)
     finally:
         mod.__dict__.pop(_RUN, None)
         if earlier is None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import hooks
 from ..errors import RecordingError
+from ..storage.folders import MANIFEST
 
 if TYPE_CHECKING:
     from ..task import Task
@@ -118,7 +119,25 @@ def data_key(
 
 
 def output_keys(outputs: Mapping[str, Path], output_root: str) -> list[dict[str, Any]]:
-    return [data_key(p, output_root, name) for name, p in outputs.items()]
+    """One key per output file; an output that is a folder (``OutputDir``) gets one key per
+    file in it, with metadata ``folder`` (the folder, relative to `output_root`)."""
+    keys = []
+    for name, p in outputs.items():
+        if os.path.isdir(p):
+            folder = Path(os.path.relpath(p, output_root)).as_posix()
+            for file in _files_in(Path(p)):
+                keys.append(data_key(file, output_root, name, {"folder": folder}))
+        else:
+            keys.append(data_key(p, output_root, name))
+    return keys
+
+
+def _files_in(folder: Path) -> list[Path]:
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        found.extend(Path(dirpath, f) for f in sorted(filenames))
+    return found
 
 
 #: The ``role`` of an input key: a result of a recorded task upstream, or the earlier
@@ -155,6 +174,9 @@ def input_keys(
                 archive = os.path.relpath(real, os.path.realpath(output_root))
                 if not archive.startswith(".." + os.sep) and archive != "..":
                     extra["archive"] = Path(archive).as_posix()
+            if os.path.isdir(path):  # an OutputDir: its manifest hashes every file in it
+                path = Path(path, MANIFEST)
+                extra["folder"] = Path(os.path.relpath(real, input_root)).as_posix()
             keys.append(data_key(path, input_root, name, extra))
     return keys
 

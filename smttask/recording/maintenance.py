@@ -37,9 +37,11 @@ def rebuild(store: RecordStore, *, dry_run: bool = False) -> RebuildReport:
     report = RebuildReport()
     done: set[Path] = set()
     for label, key in store.output_index():
+        # A file of an OutputDir result: the folder is what gets linked.
+        relpath = str((key.metadata or {}).get("folder") or key.path)
         try:
-            archive = archive_at(roots, key.path)
-            link = link_at(roots, key.path)
+            archive = archive_at(roots, relpath)
+            link = link_at(roots, relpath)
         except PathOutside as exc:
             report.refused.append(exc.sentence(f"Record {label} names the output", "not linked"))
             continue

@@ -102,7 +102,7 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
         for p, earlier in prior:
             if p["run"]:
                 earlier.run()
-        task.run()
+        task.run(progress=False)
         seconds = time.perf_counter() - start
         if task.key not in seen.saved:
             raise ReproductionError("The task was not executed: a result was found instead.")
@@ -252,9 +252,18 @@ def _compare(
     if file is None:
         names = ", ".join(repr(n) for n in saved)
         return OutputResult(name, path, DIFFERS, digest, None, detail=f"re-run made {names}")
+    inside = recorded.get("inside") or ""
+    if inside:  # one file of an OutputDir result
+        file = Path(file, inside)
+        if not file.is_file():
+            return OutputResult(
+                name, path, DIFFERS, digest, None, detail="re-run made no such file"
+            )
     sha1 = _sha1(file)
     if sha1 == digest:
         return OutputResult(name, path, IDENTICAL, digest, sha1)
+    if inside:
+        return OutputResult(name, path, DIFFERS, digest, sha1, detail="compared by SHA-1 only")
     if recorded["file"] is None:
         why = "the recorded file is gone or changed since: compared by SHA-1 only"
         return OutputResult(name, path, DIFFERS, digest, sha1, detail=why)

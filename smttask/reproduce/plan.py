@@ -114,7 +114,10 @@ def _outputs(record: Mapping[str, Any], label: str) -> tuple[list[dict[str, Any]
                 f"the recorded file {path} is gone or changed since: its output is compared "
                 f"by the recorded SHA-1 only, without figures"
             )
-        output = (key.get("metadata") or {}).get("output")
+        metadata = key.get("metadata") or {}
+        output = metadata.get("output")
+        folder = metadata.get("folder")  # a file of an OutputDir result: its place inside
+        inside = str(PurePosixPath(key["path"]).relative_to(folder)) if folder else ""
         if output is None:
             from ..storage import parse
 
@@ -126,6 +129,7 @@ def _outputs(record: Mapping[str, Any], label: str) -> tuple[list[dict[str, Any]
                 "path": key["path"],
                 "digest": key["digest"],
                 "file": str(path) if intact else None,
+                "inside": inside,
             }
         )
     return outputs, notes

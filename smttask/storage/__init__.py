@@ -9,6 +9,7 @@
 """
 
 from ..fileio import move_new, publish_new, replace_symlink, write_atomic
+from .folders import MANIFEST, FolderFormat
 from .formats import (
     JsonFormat,
     NetcdfFormat,
@@ -43,9 +44,11 @@ from .store import FileOutputStore, decode_output
 
 __all__ = [
     "INPUT_STORE",
+    "MANIFEST",
     "OUTPUT_STORE",
     "DataRoots",
     "FileOutputStore",
+    "FolderFormat",
     "JsonFormat",
     "NetcdfFormat",
     "NpyFormat",

@@ -22,7 +22,8 @@ from ..errors import OutputError, TaskInputError, UnsafeContentError
 from ..fileio import publish_new, replace_symlink
 from ..task import is_task
 from ..typing import Separate, element_name, separate_of
-from . import formats, layout, separate
+from . import folders, formats, layout, separate
+from .folders import FolderFormat
 from .formats import OutputFormat
 from .layout import DataRoots
 
@@ -91,6 +92,14 @@ class FileOutputStore:
         key, name = task.key, task.name
         values = {}
         for o in self._outputs(task):
+            if isinstance(o.format, FolderFormat):
+                filename = key + o.suffix
+                link, archive = layout.read_order(self._text_roots, name, filename)
+                folder = self._folder(link, archive, name, filename)
+                if folder is None:
+                    return None
+                values[o.name] = folder
+                continue
             found = self._read_first(name, key + o.suffix)
             if found is None:
                 return None
@@ -149,6 +158,30 @@ class FileOutputStore:
         finally:
             os.close(fd)
 
+    def _folder(self, link: str, archive: str, task_name: str, filename: str) -> Any | None:
+        """The result folder reached through `link` (else `archive`), if it is one of the
+        task's archives; None if neither exists."""
+        for path in (link, archive):
+            if not os.path.lexists(path):
+                continue
+            real = os.path.realpath(path)
+            if not os.path.isdir(real):
+                continue  # a dangling link: the archive may still be there
+            if not _is_result(self._real_roots, real, task_name, filename):
+                self._real_roots = _real(self._text_roots)
+                if not _is_result(self._real_roots, real, task_name, filename):
+                    raise _planted(path, real, self._text_roots[1])
+            return folders.check_loadable(real)
+        return None
+
+    def new_folder(self, task: Task) -> Path:
+        return folders.new_folder(layout.archive_dir(self.roots(), task.name), task.key)
+
+    def discard_folder(self, folder: Path) -> None:
+        archive_dir = folder.parent
+        if folders.is_scratch(Path(folder), archive_dir):
+            folders.discard(Path(folder))
+
     def iterations(self, task: Task) -> list[int]:
         param = getattr(task, "iteration_param", None)
         if param is None:
@@ -173,6 +206,16 @@ class FileOutputStore:
         for o in self._outputs(task):
             if o.item is not None:
                 archives.update(self._save_values(task, o, values[o.name], recompute))
+                continue
+            if isinstance(o.format, FolderFormat):
+                roots = self.roots()
+                archive_dir = layout.archive_dir(roots, task.name)
+                link_dir = layout.link_dir(roots, task.name)
+                path = self._save_folder(values[o.name], task, archive_dir, recompute)
+                archives[o.name] = path
+                link = link_dir / layout.file_name(task.key, o.name, o.format.extension)
+                if link_dir != archive_dir and (recompute or not os.path.lexists(link)):
+                    replace_symlink(link, path)
                 continue
             data = _encode(values[o.name], o, task)
             archives[o.name] = self._publish(task, o.name, o.format.extension, data, recompute)[0]
@@ -221,6 +264,25 @@ class FileOutputStore:
         index = separate.index_bytes(entries)
         out[o.name] = self._publish(task, o.name, o.format.extension, index, recompute)[0]
         return out
+
+    def _save_folder(self, scratch: Any, task: Task, archive_dir: Path, recompute: bool) -> Path:
+        """Publish the scratch folder `scratch` of `task` as its archive; return its path."""
+        scratch = Path(scratch)
+        if not folders.is_scratch(scratch, archive_dir):
+            raise OutputError(
+                f"{task!r} returned the folder {scratch}, which is not the output folder "
+                f"smttask gave it. Write the files into the OutputDir parameter and return it."
+            )
+        folders.seal(scratch, fsync=self._fsync)
+        ext, number = FolderFormat.extension, 0
+        while True:
+            path = archive_dir / layout.file_name(task.key, "", ext, number)
+            if folders.move(scratch, path):
+                return path
+            if not recompute:  # an equal result is already there (tasks are pure)
+                folders.discard(scratch)
+                return path
+            number += 1
 
 
 def _output(name: str, annotation: Any, fmt: OutputFormat | None = None) -> _Output:

@@ -6,11 +6,12 @@ import hashlib
 import re
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OutputError, TaskFileError, short_repr
 from ..storage import OUTPUT_STORE, PathOutside, decode_output, inside, parse
+from ..task import OutputDir
 from . import keys
 
 if TYPE_CHECKING:
@@ -97,6 +98,8 @@ def load_output(
             f"(a variable output's values are named '<output>_<name>', or '<name>' for a "
             f"task's only output)."
         )
+    if task._spec.output.is_folder:
+        return _load_folder(label, stored, output_root)
     by_output = {key.output: key for key in stored}
     values = {}
     for out in names if name is None else (name,):
@@ -134,7 +137,26 @@ def output_paths(label: str, stored: list[OutputKey], output_root: Path) -> dict
     return found
 
 
+def _load_folder(label: str, stored: list[OutputKey], output_root: Path) -> OutputDir:
+    """The folder of an ``OutputDir`` result, once every file the record names in it holds
+    what the record says."""
+    folders = {PurePosixPath(key.path).parts[:2] for key in stored}
+    if len(folders) != 1:
+        raise OutputError(
+            f"Record {label} names files in {len(folders)} result folders "
+            f"({sorted('/'.join(f) for f in folders)}); an OutputDir result is one folder."
+        )
+    for key in stored:
+        _verified(label, stored_at(label, output_root, key.path), key.digest)
+    (parts,) = folders
+    return OutputDir(stored_at(label, output_root, "/".join(parts)))
+
+
 def _read(task: Task, label: str, path: Path, recorded: str, output: str) -> Any:
+    return decode_output(task, output, _verified(label, path, recorded), path)
+
+
+def _verified(label: str, path: Path, recorded: str) -> bytes:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -149,4 +171,4 @@ def _read(task: Task, label: str, path: Path, recorded: str, output: str) -> Any
             f"recorded {recorded}): it was changed after the record was made. Run the task "
             f"again (record.task.run(recompute=True)) to get a trustworthy result."
         )
-    return decode_output(task, output, data, path)
+    return data

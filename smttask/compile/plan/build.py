@@ -93,6 +93,8 @@ def _job(graph: TaskGraph, node: Node, plan: Plan, root: Path) -> Job:
         threads=max(1, spec.threads),
         resources=tuple(resources),
         retries=spec.retries,
+        label=graph.label(node.key),
+        folders=tuple(relative(p, root) for p in node.folders),
     )
 
 

@@ -30,6 +30,13 @@ class Job:
     threads: int
     resources: Resources  # sorted by name
     retries: int
+    label: str = ""  # readable name: task name + the inputs that tell it apart (a label only)
+    folders: tuple[str, ...] = ()  # those of `outputs` that are folders (file-output tasks)
+
+    @property
+    def title(self) -> str:
+        """`label`, or the task name when the plan has none."""
+        return self.label or self.name
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..plan import Batch, Plan
-from .rule import Rule, escape, identifier, resource_source, upstream_files
+from .rule import Rule, batch_message, escape, identifier, resource_source, upstream_files
 
 
 def batch_rules(plan: Plan) -> list[Rule]:
@@ -39,4 +39,6 @@ def _batch_rule(plan: Plan, name: str, batch: Batch) -> Rule:
         threads=str(batch.threads),
         resources=tuple((n, resource_source(first, n, v)) for n, v in batch.resources),
         retries=batch.retries,
+        message=escape(batch_message([j.title for j in jobs])),
+        directories=tuple(o in j.folders for j in jobs for o in j.outputs),
     )

@@ -25,11 +25,41 @@ class Rule:
     resources: tuple[tuple[str, str], ...]  # name -> Python source
     retries: int
     constraint: str = ""  # regex of {key} (wildcard rules)
+    message: str = ""  # what Snakemake prints for a job (a str.format pattern)
+    directories: tuple[bool, ...] = ()  # per output: whether it is a folder (OutputDir)
+    label: str = ""  # the job's label (named rules), for the comment above the rule
+
+    def is_directory(self, index: int) -> bool:
+        return index < len(self.directories) and self.directories[index]
 
 
 def escape(path: str) -> str:
     """A literal path for a Snakemake input/output (braces would start a wildcard)."""
     return path.replace("{", "{{").replace("}", "}}")
+
+
+#: Longest label part of a rule name (the digest part comes on top).
+NAME_WIDTH = 48
+
+
+def label_identifier(label: str) -> str:
+    """The words of a task label as an identifier part: ``simulate(tau=0.5, seed=3)`` →
+    ``simulate_tau_0_5_seed_3``."""
+    words = re.sub(r"\W+", "_", label, flags=re.ASCII).strip("_")
+    return words[:NAME_WIDTH].rstrip("_")
+
+
+def message(text: str) -> str:
+    """`text` as a Snakemake ``message:`` (formatted by Snakemake: braces doubled)."""
+    return escape(text)
+
+
+def batch_message(labels: list[str], limit: int = 160) -> str:
+    n = len(labels)
+    shown = ", ".join(labels)
+    if len(shown) > limit:
+        shown = shown[: limit - 1] + "…"
+    return f"{n} task{'s' if n != 1 else ''}: {shown}"
 
 
 def identifier(name: str) -> str:

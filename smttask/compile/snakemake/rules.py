@@ -19,7 +19,16 @@ from ...errors import CompileError
 from ..plan import Job, Plan, TaskType
 from .batches import batch_rules
 from .options import LAYOUTS
-from .rule import Rule, check_resources, escape, identifier, resource_source, upstream_files
+from .rule import (
+    Rule,
+    check_resources,
+    escape,
+    identifier,
+    label_identifier,
+    message,
+    resource_source,
+    upstream_files,
+)
 from .wildcard import wildcard_rules
 
 #: Largest number of rules for which `--layout auto` picks the named layout.
@@ -86,7 +95,9 @@ def _single(plan: Plan) -> list[TaskType]:
 
 
 def _named_rule(plan: Plan, job: Job, taken: set[str]) -> Rule:
-    base = identifier(job.name)
+    """Named after the job's label and the start of its digest, e.g.
+    ``simulate_tau_0_5_seed_3_4319423e`` (the digest keeps names unique and stable)."""
+    base = identifier(label_identifier(job.title) or job.name)
     digest, sep, iteration = job.key.partition("__")  # iterative tasks: <digest>__<param><n>
     length = 8
     name = identifier(f"{base}_{digest[:length]}{sep}{iteration}")
@@ -102,8 +113,11 @@ def _named_rule(plan: Plan, job: Job, taken: set[str]) -> Rule:
         taskfiles=(escape(job.taskfile),),
         upstream=tuple(escape(p) for p in upstream_files(plan, [job])),
         outputs=tuple(escape(p) for p in job.outputs),
-        log=escape(plan.path("logs", job.name, f"{job.key}.log")),
+        log=escape(plan.path("logs", job.name, f"{name}.log")),
         threads=str(job.threads),
         resources=tuple((n, resource_source(job, n, v)) for n, v in job.resources),
         retries=job.retries,
+        message=message(job.title),
+        directories=tuple(p in job.folders for p in job.outputs),
+        label=job.title,
     )

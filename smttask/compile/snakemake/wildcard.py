@@ -80,6 +80,7 @@ def _wildcard_rule(plan: Plan, name: str, task_type: TaskType) -> tuple[Rule, di
             f"task's key, so one wildcard rule cannot describe them. Use --layout named."
         )
     lookups: dict[str, Any] = {"keys": [j.key for j in group]}
+    lookups["labels"] = {j.key: j.title for j in group}
     upstream = {j.key: list(upstream_files(plan, [j])) for j in group if j.upstream}
     lookups["upstream"] = upstream
     threads = str(first.threads)
@@ -115,5 +116,7 @@ def _wildcard_rule(plan: Plan, name: str, task_type: TaskType) -> tuple[Rule, di
         resources=tuple(resources),
         retries=max(j.retries for j in group),
         constraint=_constraint([j.key for j in group]),
+        message="{params.label}",
+        directories=tuple(o in first.folders for o in first.outputs),
     )
     return rule, lookups
