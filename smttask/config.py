@@ -125,6 +125,9 @@ class Settings:
     #: they stay in its journal until a command that opens the store moves them (cluster
     #: jobs: no store writes from compute nodes; `smttask store flush` after the workflow).
     flush_records: bool = field(default_factory=lambda: env_flag("SMTTASK_FLUSH_RECORDS", True))
+    #: Seconds without a heartbeat after which a task's lease (or a record journal) counts
+    #: as left by a dead process, and may be taken over (see ``smttask.storage.lease``).
+    lease_timeout: float = field(default_factory=lambda: env_float("SMTTASK_LEASE_TIMEOUT", 60.0))
     #: Packages outside the project whose modules task files may import (their task types),
     #: e.g. ``("mylab.tasks",)``; a package covers its subpackages. See docs/security.md.
     trusted_packages: tuple[str, ...] = field(

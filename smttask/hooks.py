@@ -55,6 +55,11 @@ class OutputStore(Protocol):
     def discard_folder(self, folder: Path) -> None:
         """Remove a folder from ``new_folder`` whose task failed."""
 
+    def lease(self, task: Task) -> contextlib.AbstractContextManager[object]:
+        """Hold the task's lease for the block: while another live process (on any node)
+        computes the task, wait until it is done or dead. One computation per task at a time;
+        the caller looks for the result again once it holds the lease."""
+
 
 class RecordHandle(Protocol):
     """One provenance record, opened before a task's function runs."""

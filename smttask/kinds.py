@@ -45,17 +45,27 @@ class RecordedTask(Task):
                 if hit is not _MISSING:
                     self.logger.debug("%r: loaded from memory", self)
                     return hit, "memory"
-            loaded = session.outputs.load(self)
+            loaded = self._load(session, keep)
             if loaded is not None:
-                self.logger.debug("%r: loaded from disk", self)
-                if keep:
-                    memory_cache[self.key] = loaded
                 return loaded, "disk"
-        inputs = self.resolved_inputs()
-        return (
-            self._execute(session, inputs, recompute=recompute, reason=reason, keep=keep),
-            "computed",
-        )
+        with session.outputs.lease(self):  # one computation at a time, across processes
+            if not recompute:
+                loaded = self._load(session, keep)  # computed by the process that held the lease
+                if loaded is not None:
+                    return loaded, "disk"
+            inputs = self.resolved_inputs()
+            return (
+                self._execute(session, inputs, recompute=recompute, reason=reason, keep=keep),
+                "computed",
+            )
+
+    def _load(self, session: hooks.Session, keep: bool) -> Any:
+        loaded = session.outputs.load(self)
+        if loaded is not None:
+            self.logger.debug("%r: loaded from disk", self)
+            if keep:
+                memory_cache[self.key] = loaded
+        return loaded
 
     def _execute(
         self,
@@ -199,6 +209,18 @@ class RecordedIterativeTask(RecordedTask):
                 if keep:
                     memory_cache[self.key] = loaded
                 return loaded, "disk"
+        with store.lease(self):  # one computation at a time, across processes
+            if not recompute:
+                loaded = self._load(session, keep)
+                if loaded is not None:
+                    return loaded, "disk"
+            result = self._resume(session, recompute=recompute, reason=reason, keep=keep)
+            return result, "computed"
+
+    def _resume(
+        self, session: hooks.Session, *, recompute: bool, reason: str | None, keep: bool
+    ) -> Any:
+        store = session.outputs
         inputs = self.resolved_inputs()
         n = self.iteration
         earlier = [m for m in store.iterations(self) if m < n]
@@ -221,7 +243,7 @@ class RecordedIterativeTask(RecordedTask):
             keep=keep,
             resumed_from=resumed_from,
         )
-        return result, "computed"
+        return result
 
 
 def _check_iteration(spec: TaskSpec, param: str, mapping: Mapping[str, str]) -> None:

@@ -36,7 +36,9 @@ def open_session(
         settings=settings,
         root=folder,
         data_roots=roots,
-        outputs=FileOutputStore(DataRoots(*roots), fsync=settings.fsync),
+        outputs=FileOutputStore(
+            DataRoots(*roots), fsync=settings.fsync, lease_timeout=settings.lease_timeout
+        ),
         recorder=recorder,
     )
 

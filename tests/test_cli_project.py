@@ -28,10 +28,10 @@ def test_init_yes_uses_the_checked_defaults(project) -> None:  # type: ignore[no
     assert result.exit_code == 0, result.output
     data = json.loads((project.root / ".smt" / "project").read_text())
     assert data["name"] == "project"  # the folder's name
-    assert data["input_datastore"]["root"] == str(project.root / "data")
-    assert data["data_store"]["root"] == str(project.root / "data" / "run_dump")
-    assert data["default_repository"]["url"] == str(project.root)
-    assert data["record_store"]["db_file"] == str(project.root / ".smt" / "records")
+    assert data["input_datastore"]["root"] == "data"  # paths relative to the project
+    assert data["data_store"]["root"] == "data/run_dump"
+    assert data["default_repository"]["url"] == "."
+    assert data["record_store"]["db_file"] == ".smt/records"
     with sqlite3.connect(project.root / ".smt" / "records") as db:  # tables exist already
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
     assert "django_store_record" in tables
@@ -79,7 +79,7 @@ def test_init_asks_for_each_value_and_data_roots_follow_the_project(project) -> 
     config.forget_project_root()
     assert hooks.current().data_roots == (project.root / "inputs", project.root / "inputs/archive")
     data = json.loads((project.root / ".smt" / "project").read_text())
-    assert data["record_store"]["db_file"] == str(project.root / ".smt" / "records")
+    assert data["record_store"]["db_file"] == ".smt/records"
     project.commit(".gitignore")
     tasks = project.write_module(
         "itasks",
@@ -110,7 +110,7 @@ def test_init_without_a_terminal_takes_the_defaults_and_says_so(project) -> None
     assert "Aborted" not in done.stderr and "not a terminal" in done.stderr
     assert "--yes" in done.stderr
     data = json.loads((project.root / ".smt" / "project").read_text())
-    assert (data["name"], data["data_store"]["root"]) == ("nt", str(project.root / "data/run_dump"))
+    assert (data["name"], data["data_store"]["root"]) == ("nt", "data/run_dump")
 
 
 def test_init_extends_the_gitignore_once_and_keeps_the_users_lines(project) -> None:  # type: ignore[no-untyped-def]

@@ -194,7 +194,9 @@ def test_a_killed_process_never_leaves_a_file_that_a_later_run_loads(tasks, proj
     )
     assert proc.returncode == -9, proc.stderr
     visible = [
-        p for p in (project.root / "data").rglob("*") if p.is_file() and not p.name.startswith(".")
+        p
+        for p in (project.root / "data").rglob("*")
+        if p.is_file() and not p.name.startswith(".") and ".leases" not in p.parts
     ]
     expected = np.random.default_rng(7).random(200_000)
     task = tasks.big(n=200_000, seed=7)
@@ -206,29 +208,46 @@ def test_a_killed_process_never_leaves_a_file_that_a_later_run_loads(tasks, proj
         assert np.array_equal(task.run(), expected) and task.computed
 
 
-def test_two_processes_running_the_same_task_both_succeed(tasks, project) -> None:  # type: ignore[no-untyped-def]
+def test_two_processes_running_the_same_task_both_succeed_and_one_computes(tasks, project) -> None:  # type: ignore[no-untyped-def]
     gate = project.root / "gate"
     code = f"import tasks; print(tasks.slow_same(x=2.0, gate={str(gate)!r}).run())"
+    errors = [project.root / f"err{i}" for i in range(2)]
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", code],
             cwd=project.root,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=err.open("w"),
             text=True,
         )
-        for _ in range(2)
+        for err in errors
     ]
     deadline = time.monotonic() + 60
-    while len(list(project.root.glob("gate.*"))) < 2:  # both are inside the function
+    while not (
+        list(project.root.glob("gate.*"))  # one is inside the function, the other waits
+        and any("waiting for its result" in e.read_text() for e in errors)
+    ):
         assert time.monotonic() < deadline, "workers did not start"
         time.sleep(0.01)
     gate.touch()
     outputs = [p.communicate(timeout=60) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert [p.returncode for p in procs] == [0, 0], [e.read_text() for e in errors]
     assert [o[0].strip() for o in outputs] == ["6.0", "6.0"]
+    assert len(list(project.root.glob("gate.*"))) == 1  # computed once
     t = tasks.slow_same(x=2.0, gate=str(gate))
     files = sorted(p.name for p in (project.root / "data/run_dump/slow_same").iterdir())
     assert files == [f"{t.key}.json"]
     assert t.run() == 6.0 and not t.computed
     assert Path(t.output_paths[""]).resolve().read_text() == "6.0"
+
+
+def test_saving_a_result_that_is_already_stored_keeps_the_one_file(tasks, project) -> None:  # type: ignore[no-untyped-def]
+    """What two processes computing one task both do when one took over the other's lease."""
+    from smttask import hooks
+
+    t = tasks.pair(a=5.0)
+    store = hooks.current().outputs
+    first = store.save(t, (5.0, -5.0), recompute=False)
+    again = store.save(t, (5.0, -5.0), recompute=False)
+    assert first == again
+    assert [p.name for p in (project.root / "data/run_dump/pair").iterdir()] == [f"{t.key}.json"]

@@ -193,3 +193,29 @@ def dirty_dirs(add: tuple[str, ...], remove: tuple[str, ...]) -> None:
         set_dirty_dirs(proj.root, add, remove)
         proj = require_project(proj.root)
     click.echo("\n".join(proj.dirty_dirs) or "No dirty directories.")
+
+
+@project.command("set-store")
+@click.argument("address")
+def set_store(address: str) -> None:
+    """Move the project's records to the record store ADDRESS and use it from now on.
+
+    ADDRESS is an SQLite file or a postgresql:// URI. Every record of the current store
+    (and every record waiting in journals) is copied into the new store and checked to be
+    there before .smt/project names it; the old store is left untouched. Stop runs first:
+    records that other processes store while this runs are copied once more after the
+    switch. An SQLite file inside the repository is added to .gitignore.
+
+    \b
+    Example:
+      smttask project set-store postgresql://me@dbhost:5432/records
+    """
+    from ..recording.switch import switch_store
+
+    report = switch_store(config.project_root(), address)
+    click.echo(
+        f"Record store is now {report.store}: {report.records} record(s) there "
+        f"({report.copied} copied now)."
+    )
+    if report.ignored:
+        click.echo(f"Added to .gitignore: {', '.join(report.ignored)}. Commit it.")

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import config
 from ..errors import RecordingError
 from .journal import assemble, claim_orphans, journal_dir, read_entries
 from .projectfile import ProjectInfo, require_project
@@ -47,7 +48,8 @@ def flush(root: Path | None = None, *, strict: bool = True) -> FlushReport:
         if own._journal is not None:
             skip.add(own._journal.path)
     refused: list[str] = []
-    for path, fd in claim_orphans(journal_dir(info.root), skip, refused):
+    timeout = config.settings.lease_timeout
+    for path, fd in claim_orphans(journal_dir(info.root), skip, refused, timeout):
         try:
             moved, killed = _move(info, path, fd)
         except RecordingError as exc:

@@ -6,9 +6,15 @@ Its ``end`` line is fsync'd before the run returns (with ``config.settings.fsync
 default), so a record reported as written survives a kill -9 and a power cut. Records move
 into the Sumatra record store in batches (see ``flush``).
 
-The owner holds an exclusive ``flock`` on its file while it lives; the kernel releases it
-when the process ends, however it ends. A file whose lock can be taken therefore belongs to
-a process that is gone, and any smttask process may move its records and delete it.
+A journal's owner keeps it alive two ways: an exclusive ``flock`` on the file, which the
+kernel releases when the process ends however it ends, and a heartbeat (a thread sets the
+file's modification time every ``lease_timeout / 6`` seconds, see
+``smttask.storage.lease``). A journal is orphaned, and any smttask process may move its
+records and delete it, only when both say so: its lock can be taken *and* its heartbeat is
+older than the lease timeout (or its header names a process of this host that no longer
+exists). ``flock`` alone is not enough: many cluster file systems (Lustre ``localflock``,
+BeeGFS, NFS mounted ``nolock``) keep locks node-local, so a login node could take the lock of
+a journal a compute node is writing.
 
 Lines (``kind`` first)::
 
@@ -32,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RecordingError
+from ..storage.lease import DEFAULT_TIMEOUT, Heartbeat, gone_from_this_host, is_stale
 
 try:
     import fcntl
@@ -56,7 +63,7 @@ def journal_dir(project_root: Path) -> Path:
 class Journal:
     """This process's journal for one project (created on first use)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, timeout: float = DEFAULT_TIMEOUT) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         host = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname())[:40] or "host"
         name = f"{host}-{os.getpid()}-{secrets.token_hex(4)}"
@@ -82,6 +89,7 @@ class Journal:
             raise
         self.fd: int | None = fd
         self.pid = os.getpid()
+        self._heartbeat = Heartbeat(fd, max(timeout / 6, 0.02), f"smttask-journal-{name}")
 
     def append(self, entry: dict[str, Any], *, sync: bool) -> None:
         if self.fd is None:
@@ -100,6 +108,7 @@ class Journal:
     def close(self, *, delete: bool) -> None:
         if self.fd is None:
             return
+        self._heartbeat.stop()
         if delete:
             self.path.unlink(missing_ok=True)
         os.close(self.fd)
@@ -117,9 +126,13 @@ def _write(fd: int, data: bytes) -> None:
 
 
 def claim_orphans(
-    folder: Path, skip: set[Path], refused: list[str] | None = None
+    folder: Path,
+    skip: set[Path],
+    refused: list[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Iterator[tuple[Path, int]]:
-    """Lock and yield (path, fd) of each journal whose process is gone.
+    """Lock and yield (path, fd) of each journal whose process is gone: its lock free and its
+    heartbeat older than `timeout` seconds (or its process gone from this host).
 
     The caller deletes the file once its records are stored; the lock is released when the
     loop moves on. A journal left in place is taken again by a later call. A symbolic link
@@ -151,12 +164,27 @@ def claim_orphans(
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             # Still the file we opened? (Another process may have just stored and removed it.)
-            if os.path.samestat(os.fstat(fd), os.stat(path)):
+            st = os.fstat(fd)
+            if os.path.samestat(st, os.stat(path)) and _silent(fd, st.st_mtime, timeout):
                 yield path, fd
         except (BlockingIOError, FileNotFoundError):
             pass
         finally:
             os.close(fd)
+
+
+def _silent(fd: int, mtime: float, timeout: float) -> bool:
+    """Whether the journal open as `fd` has no live writer by its heartbeat or header."""
+    if is_stale(mtime, timeout):
+        return True
+    with open(fd, "rb", closefd=False) as f:
+        f.seek(0)
+        first = f.readline(4096)
+    try:
+        header = json.loads(first)
+        return gone_from_this_host(str(header["host"]), int(header["pid"]))
+    except (ValueError, KeyError, TypeError):
+        return False
 
 
 def read_entries(fd: int, path: Path) -> list[dict[str, Any]]:

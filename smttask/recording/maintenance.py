@@ -80,7 +80,8 @@ def create_surrogates(
     groups: dict[tuple[str, str, int], list[tuple[Path, str]]] = defaultdict(list)
     root = store.info.output_root
     links = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else ():
+    folders = sorted(root.iterdir()) if root.is_dir() else []
+    for folder in (p for p in folders if p.is_dir() and not p.name.startswith(".")):
         if folder.is_symlink():
             links.append(folder)
             continue

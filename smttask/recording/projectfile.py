@@ -7,6 +7,10 @@ project settings beside it in ``.smt/smttask.json``::
 
 (``dirty_directories`` is also read from ``.smt/project`` itself, where earlier versions of
 smttask kept it; Sumatra drops unknown keys from that file when it rewrites it.)
+
+Paths inside the project folder are stored relative to it (``relative_paths``), so the
+project can be moved, or mounted at another path on each cluster node; absolute paths
+written by Sumatra or by earlier versions of smttask are read as they are.
 """
 
 from __future__ import annotations
@@ -263,3 +267,42 @@ def _relative(root: Path, folder: str) -> str:
             f"would ever block a recorded run. Name a sub-folder (e.g. reports)."
         )
     return text
+
+
+#: The path fields of ``.smt/project``: (section, key).
+PATH_FIELDS = (
+    ("default_repository", "url"),
+    ("default_launch_mode", "working_directory"),
+    ("data_store", "root"),
+    ("input_datastore", "root"),
+    ("record_store", "db_file"),
+)
+
+
+def relative_paths(root: Path) -> bool:
+    """Rewrite the absolute paths inside `root` in its ``.smt/project`` relative to `root`
+    (URIs and paths elsewhere stay as they are). Return whether the file changed."""
+    path = root / ".smt" / "project"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    real = root.resolve()
+    changed = False
+    for section, key in PATH_FIELDS:
+        part = data.get(section)
+        value = part.get(key) if isinstance(part, dict) else None
+        if not isinstance(value, str) or "://" in value or not os.path.isabs(value):
+            continue
+        try:
+            relative = Path(os.path.realpath(value)).relative_to(real)
+        except ValueError:
+            continue
+        part[key] = relative.as_posix() if relative.parts else "."
+        changed = True
+    if changed:
+        text = json.dumps(data, indent=2) + "\n"
+        write_atomic(path, text.encode(), fsync=False)
+        if has_password(str((data.get("record_store") or {}).get("db_file", ""))):
+            os.chmod(path, 0o600)
+    return changed

@@ -29,6 +29,7 @@ from .projectfile import (
     ProjectInfo,
     find_project,
     keep_secret,
+    relative_paths,
     write_settings,
 )
 
@@ -89,6 +90,7 @@ def init_project(root: Path, options: InitOptions) -> ProjectInfo:
 
         backend(info)  # fails early if the store is unreachable; creates its tables
         _write_project(root, repo_root, info)
+        relative_paths(root)  # the project can move, or sit at another path on each node
         if options.dirty_dirs:
             write_settings(root, {DIRTY_KEY: list(options.dirty_dirs)})
     except BaseException:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import hooks
+from .. import config, hooks
 from ..config import Settings
 from ..errors import RecordingError
 from . import fields
@@ -92,7 +92,8 @@ class ProjectRecorder:
             journal = None
             self.pending, self.running, self._ctx = [], 0, None
         if journal is None:
-            journal = Journal(journal_dir(self.info.root))
+            timeout = (self.settings or config.settings).lease_timeout
+            journal = Journal(journal_dir(self.info.root), timeout)
             self._journal = journal
             _register_exit()
         return journal

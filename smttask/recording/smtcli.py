@@ -14,7 +14,7 @@ from typing import TextIO
 from .. import config
 from ..errors import RecordingError
 from .address import MASK, has_password, masked, passwords_in
-from .projectfile import keep_secret, require_project
+from .projectfile import keep_secret, relative_paths, require_project
 from .store import backend, move_waiting
 
 #: smt sub-commands passed through, with one line of help each.
@@ -43,6 +43,13 @@ def run_smt(command: str, args: list[str], root: Path | None = None) -> int:
             "outside the data stores). Delete records with their outputs by `smttask store "
             "delete LABELS` (inside the data stores only), or drop --data."
         )
+    if command == "configure" and _sets_store(args):
+        raise RecordingError(
+            "`smttask smt configure --store` is refused: Sumatra would point the project at "
+            "the new record store without copying its records into it. Run `smttask project "
+            "set-store ADDRESS`: it copies every record, checks that none is missing, then "
+            "switches."
+        )
     info = require_project(root or config.project_root())
     move_waiting(info)
     backend(info)  # Sumatra's commands read the store as Django's default database
@@ -51,9 +58,9 @@ def run_smt(command: str, args: list[str], root: Path | None = None) -> int:
 
     warnings.showwarning = shown
     before = os.getcwd()
-    inside = Path(before).resolve().is_relative_to(info.root.resolve())
-    if not inside:
-        os.chdir(info.root)  # Sumatra finds the project from the working directory
+    # Sumatra finds the project from the working directory, and reads the paths of
+    # .smt/project (relative to the project folder) from there.
+    os.chdir(info.root)
     mask = Masking(info.store)
     try:
         with (
@@ -78,8 +85,25 @@ def run_smt(command: str, args: list[str], root: Path | None = None) -> int:
         os.chdir(before)
         keep_secret(info.root)  # Sumatra may have rewritten .smt/project or exported it
     if command in ("configure", "migrate"):
+        relative_paths(info.root)
         config.forget_project_root()
     return 0
+
+
+def _sets_store(args: list[str]) -> bool:
+    """Whether `smt configure ARGS` has -s/--store (also as --store=X, -sX or combined)."""
+    for arg in args:
+        if arg == "--":
+            return False
+        if arg == "--store" or arg.startswith("--store="):
+            return True
+        if arg.startswith("-") and not arg.startswith("--"):
+            for letter in arg[1:]:  # combined flags: -ps X is -p -s X; -mX gives -m a value
+                if letter == "s":
+                    return True
+                if letter != "p":  # every other short option of `smt configure` takes a value
+                    break
+    return False
 
 
 def _deletes_data(args: list[str]) -> bool:

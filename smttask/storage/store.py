@@ -12,6 +12,7 @@ last (``separate``); the values are read from plain files beside the index.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,9 @@ from . import folders, formats, layout, separate
 from .folders import FolderFormat
 from .formats import OutputFormat
 from .layout import DataRoots
+from .lease import DEFAULT_TIMEOUT, Lease, acquire, lease_path, try_acquire
+
+log = logging.getLogger("smttask.storage")
 
 if TYPE_CHECKING:
     from ..task import Task
@@ -46,8 +50,11 @@ class FileOutputStore:
     stores `roots` (a session makes one for its project). With `fsync`, results are on disk
     when ``save`` returns (survives a power cut; ~1 ms a file)."""
 
-    def __init__(self, roots: DataRoots, *, fsync: bool = True) -> None:
+    def __init__(
+        self, roots: DataRoots, *, fsync: bool = True, lease_timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         self._roots = DataRoots(Path(roots[0]), Path(roots[1]))
+        self._lease_timeout = lease_timeout
         self._text_roots = (str(self._roots[0]), str(self._roots[1]))  # for the hot path
         self._fsync = fsync
         self._real_roots = _real(self._text_roots)
@@ -197,6 +204,23 @@ class FileOutputStore:
             ):
                 complete.append(n)
         return complete
+
+    # -- computing once -----------------------------------------------------------------------
+
+    def lease(self, task: Task) -> Lease:
+        """The task's lease (``smttask.storage.lease``), waiting while a live process holds it."""
+        path = lease_path(Path(self._roots[1]), task.name, task.key)
+        got = try_acquire(path, self._lease_timeout)
+        if isinstance(got, Lease):
+            return got
+        log.warning(
+            "%r is being computed by %s: waiting for its result (its lease %s is taken over "
+            "if it goes %g s without a heartbeat).",
+            task, got.describe(), path, self._lease_timeout,
+        )  # fmt: skip
+        found = acquire(path, self._lease_timeout)
+        assert isinstance(found, Lease)
+        return found
 
     # -- writing ------------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ The record store of the current project is always Django's ``default`` database;
 another project's store switches it (Sumatra reads and writes tags through the default
 database only). Settings applied before the first connection:
 
-- SQLite: WAL journal (readers never block the writer), a 30 s busy timeout, and (Django ≥ 5.1)
+- SQLite: WAL journal (readers never block the writer; not on a network file system, see
+  ``journal_mode``), a 30 s busy timeout, and (Django ≥ 5.1)
   ``BEGIN IMMEDIATE`` transactions, so that writers queue instead of failing with "database
   is locked"; a writer that still fails is retried (see ``writer``).
 - PostgreSQL: Django's current backend (Sumatra 0.8 names one that Django removed in 3.0).
@@ -16,7 +17,8 @@ race to create them; ``smttask project init`` creates them before any run.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from django.db import DatabaseError, connections
 from sumatra.recordstore.django_store import db_config
 
 from ...errors import ProjectError
+from .. import netfs
 from ..address import MYSQL, POSTGRESQL, SQLITE, require_database
 from ..projectfile import ProjectInfo, store_info
 
@@ -192,10 +195,40 @@ def _ensure_tables(info: ProjectInfo) -> None:
                     "migrate", run_syncdb=True, database="default", verbosity=0, interactive=False
                 )
     if info.kind == SQLITE:
+        wanted = journal_mode(Path(info.store))
         with conn.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode")
-            if str(cursor.fetchone()[0]).lower() != "wal":
-                cursor.execute("PRAGMA journal_mode=WAL")
+            if str(cursor.fetchone()[0]).lower() != wanted:
+                cursor.execute(f"PRAGMA journal_mode={wanted.upper()}")
+
+
+class NetworkStoreWarning(UserWarning):
+    """An SQLite record store on a network file system."""
+
+
+#: f_type of a folder's file system (``netfs.filesystem_type``; a test may pass another).
+filesystem_type: Callable[[Path], int | None] = netfs.filesystem_type
+_warned: set[Path] = set()
+
+
+def journal_mode(store: Path) -> str:
+    """SQLite's journal mode for the store file `store`: ``wal``, or ``delete`` on a network
+    file system (WAL needs memory shared by all writers; warned once per store)."""
+    found = netfs.network_filesystem(store.parent, filesystem_type)
+    if found is None:
+        return "wal"
+    if store not in _warned:
+        _warned.add(store)
+        warnings.warn(
+            f"The SQLite record store {store} is on a network file system ({found}): smttask "
+            f"opens it without WAL (SQLite does not support WAL there), and SQLite's locking "
+            f"on {found} may not keep concurrent writers apart. For runs on several nodes, "
+            f"move the records to PostgreSQL: smttask project set-store "
+            f"postgresql://user@host:5432/dbname",
+            NetworkStoreWarning,
+            stacklevel=2,
+        )
+    return "delete"
 
 
 @contextmanager
