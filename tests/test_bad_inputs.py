@@ -861,8 +861,9 @@ def mounts(tmp_path: Path) -> Iterator[dict[str, Path]]:
             os.close(fd)
         yield {"full": full, "readonly": readonly}
     finally:
-        for path in mounted:
-            subprocess.run(["umount", str(path)], check=False)
+        for path in mounted:  # lazily if still busy: never leave a mount behind
+            if subprocess.run(["umount", str(path)], capture_output=True).returncode != 0:
+                subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 DISK_CASES = [
