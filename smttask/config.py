@@ -19,6 +19,7 @@ Where its data stores are is read from the project (``smttask.recording``), not 
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,16 +46,34 @@ def env_flag(name: str, default: bool) -> bool:
 
 
 def env_float(name: str, default: float) -> float:
+    """A finite, non-negative number from the environment (`default` if unset or empty)."""
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
         raise ConfigError(
-            f"Environment variable {name}={raw!r} is not a number. Set it to a number such as "
-            f"{default:g}, or unset it."
-        ) from None
+            f"Environment variable {name}={raw!r} is not a number of zero or more. Set it to a "
+            f"number such as {default:g}, or unset it."
+        )
+    return value
+
+
+def env_int(name: str, default: int) -> int:
+    """A positive whole number from the environment (`default` if unset or empty)."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    text = raw.strip()
+    if not (text.isdigit() and len(text) < 19 and int(text) >= 1):
+        raise ConfigError(
+            f"Environment variable {name}={raw!r} is not a positive whole number. Set it to a "
+            f"number such as {default}, or unset it."
+        )
+    return int(text)
 
 
 def _env_path(name: str) -> Path | None:
@@ -99,7 +118,7 @@ class Settings:
     #: Copy the task function's stdout/stderr into its record (it is still shown as usual).
     capture_output: bool = field(default_factory=lambda: env_flag("SMTTASK_CAPTURE", True))
     #: Move journaled records into the record store once this many are waiting...
-    flush_every: int = field(default_factory=lambda: int(env_float("SMTTASK_FLUSH_EVERY", 500)))
+    flush_every: int = field(default_factory=lambda: env_int("SMTTASK_FLUSH_EVERY", 500))
     #: ... or when a record finishes this many seconds after the last move.
     flush_interval: float = field(default_factory=lambda: env_float("SMTTASK_FLUSH_INTERVAL", 10.0))
     #: Whether this process moves its records into the store (in batches and at exit). Off:
@@ -129,7 +148,29 @@ class Settings:
         return self.__dict__.get("_change", 0)
 
 
-settings = Settings()
+#: The settings of this process, made from the environment on first use (not at import: a bad
+#: environment variable is then reported by the first session or command, as a ConfigError).
+settings: Settings
+
+
+def __getattr__(name: str) -> object:
+    if name == "settings":
+        return current_settings()
+    # ``smttask.config.process_number``: read at each access (workers set it after import).
+    if name == "process_number":
+        return get_process_number()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def current_settings() -> Settings:
+    """``settings``, made from the environment if this is their first use (a bad value of an
+    ``SMTTASK_*`` variable raises ConfigError here, and again at the next use)."""
+    made = globals().get("settings")
+    if made is None:
+        made = Settings()
+        globals()["settings"] = made
+    return made
+
 
 _root_cache: dict[Path, Path] = {}
 _generation = 0
@@ -137,8 +178,9 @@ _generation = 0
 
 def project_root() -> Path:
     """The project folder (see the module docstring for how it is found)."""
-    if settings.project_root is not None:
-        return Path(settings.project_root).resolve()
+    root = current_settings().project_root
+    if root is not None:
+        return Path(root).resolve()
     cwd = Path.cwd()
     cached = _root_cache.get(cwd)
     if cached is not None:
@@ -158,7 +200,7 @@ def _discover(start: Path) -> Path:
 
 def trusted_packages() -> tuple[str, ...]:
     """Packages outside the project root that task files may import: what the core asks."""
-    return tuple(settings.trusted_packages)
+    return tuple(current_settings().trusted_packages)
 
 
 def forget_project_root() -> None:
@@ -200,13 +242,6 @@ def get_process_number() -> int:
             f"...). smttask run sets it; unset it or set it to a positive integer."
         )
     return number
-
-
-def __getattr__(name: str) -> int:
-    # ``smttask.config.process_number``: read at each access (workers set it after import).
-    if name == "process_number":
-        return get_process_number()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: Data stores of a project that names none (relative to the project root).

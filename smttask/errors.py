@@ -44,6 +44,19 @@ class UnsafeContentError(SmttaskError):
     imports or resolves from a file (see docs/security.md)."""
 
 
+class FileWriteError(SmttaskError, OSError):
+    """A file could not be written (disk full, read-only file system, no permission...). It
+    names the folder and the file the user asked for (never a hidden temporary file) and is
+    also the ``OSError`` it replaces (same ``errno``)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(code, message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class TaskExecutionError(SmttaskError):
     """The task's own function raised. The original exception is the ``__cause__``."""
 

@@ -19,13 +19,16 @@ file system supports:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from .errors import FileWriteError
 
 _UMASK: int | None = None
 
@@ -82,14 +85,51 @@ def _write_temp(path: Path, data: bytes, fsync: bool) -> Path:
     return tmp
 
 
+#: errno -> why a write failed and what to do, said of the folder written to.
+_WRITE_HINTS = {
+    errno.ENOSPC: "the file system holding {folder} is full. Free some space there (or write "
+    "to a larger disk) and run again",
+    errno.EDQUOT: "your disk quota on the file system holding {folder} is used up. Free some "
+    "space there (or write to another disk) and run again",
+    errno.EROFS: "{folder} is on a read-only file system. Write to a writable folder instead "
+    "(or remount it read-write) and run again",
+    errno.EACCES: "you have no permission to write in {folder}. Fix its permissions (chmod, "
+    "chown) or write to another folder",
+    errno.EPERM: "the system does not allow writing in {folder}. Fix its permissions or write "
+    "to another folder",
+    errno.EFBIG: "the file is larger than this system or process allows (see `ulimit -f`)",
+    errno.ENOTDIR: "a part of {folder} is a file, not a folder. Move that file away",
+}
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Report an OSError of the block as a `FileWriteError` naming `path` and its folder
+    (the temporary files involved are an implementation detail)."""
+    try:
+        yield
+    except FileWriteError:
+        raise
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        folder = Path(os.path.abspath(path)).parent
+        hint = _WRITE_HINTS.get(exc.errno, f"{exc.strerror or exc}")
+        raise FileWriteError(
+            exc.errno,
+            f"Cannot write {path.name} in {folder}: {hint.format(folder=folder)}.",
+        ) from exc
+
+
 def write_atomic(path: Path, data: bytes, *, fsync: bool = True) -> None:
     """Write `data` to `path`, replacing it atomically if it exists."""
-    tmp = _write_temp(path, data, fsync)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with writing(path):
+        tmp = _write_temp(path, data, fsync)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 def publish_new(path: Path, data: bytes, *, fsync: bool = True) -> bool:
@@ -98,11 +138,12 @@ def publish_new(path: Path, data: bytes, *, fsync: bool = True) -> bool:
     Never replaces an existing file, even when another process publishes the same path at the
     same moment: exactly one of them wins, and the file is always complete.
     """
-    tmp = _write_temp(path, data, fsync)
-    try:
-        return move_new(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with writing(path):
+        tmp = _write_temp(path, data, fsync)
+        try:
+            return move_new(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def move_new(src: Path, dst: Path) -> bool:
@@ -111,6 +152,11 @@ def move_new(src: Path, dst: Path) -> bool:
     Never replaces `dst`: of several processes moving files to one name at the same moment,
     exactly one succeeds. On False, `src` is left where it was.
     """
+    with writing(dst):
+        return _move_new(src, dst)
+
+
+def _move_new(src: Path, dst: Path) -> bool:
     try:
         os.link(src, dst)
     except FileExistsError:
@@ -157,12 +203,13 @@ def _rename_onto_placeholder(src: Path, dst: Path) -> bool:
 
 def replace_symlink(link: Path, target: Path) -> None:
     """Point `link` at `target` (relative), atomically replacing any existing link."""
-    link.parent.mkdir(parents=True, exist_ok=True)
-    relative = os.path.relpath(target, link.parent)
-    tmp = _temp_path(link)
-    os.symlink(relative, tmp)
-    try:
-        os.replace(tmp, link)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with writing(link):
+        link.parent.mkdir(parents=True, exist_ok=True)
+        relative = os.path.relpath(target, link.parent)
+        tmp = _temp_path(link)
+        os.symlink(relative, tmp)
+        try:
+            os.replace(tmp, link)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise

@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import stat
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MAX_VALUE_DEPTH", "check_depth", "parse_json"]
+__all__ = [
+    "MAX_JSON_FILE_BYTES",
+    "MAX_VALUE_DEPTH",
+    "check_depth",
+    "parse_json",
+    "read_json_file",
+]
 
 #: Deepest nesting of one encoded value (a task-file input, a stored result) smttask reads.
 MAX_VALUE_DEPTH = 100
@@ -79,3 +87,36 @@ def check_depth(value: Any, limit: int, *, boundary: str | None = None) -> None:
         if depth > limit:
             raise ValueError(f"it is nested more than {limit} levels deep, more than smttask reads")
         stack.extend((c, depth + 1) for c in children if isinstance(c, (Mapping, list, tuple)))
+
+
+#: Largest JSON file (a project file, a manifest) `read_json_file` reads by default.
+MAX_JSON_FILE_BYTES = 16 * 2**20
+
+
+def read_json_file(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int = MAX_JSON_FILE_BYTES,
+    max_depth: int = MAX_VALUE_DEPTH,
+) -> Any:
+    """The JSON value of the file `path`, read bounded: a FIFO, a device or a folder is refused
+    without being read, and so is a file of more than `max_bytes`; its text goes through
+    `parse_json`. Raises OSError (cannot open it) or ValueError (with the reason)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("it is not a regular file (a FIFO, a device or a folder)")
+        chunks, left = [], max_bytes + 1
+        while left > 0 and (chunk := os.read(fd, min(left, 2**20))):
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > max_bytes:
+        raise ValueError(f"it has more than {max_bytes} bytes, more than smttask reads")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"it is not UTF-8 text ({exc})") from None
+    return parse_json(text, max_depth=max_depth)

@@ -450,8 +450,8 @@ class TaskNode(metaclass=TaskKind):
         except Exception as exc:
             raise TaskExecutionError(
                 f"Task {self!r} (digest {self.key[:10]}) failed with "
-                f"{type(exc).__name__}: {exc}. The traceback above shows where in "
-                f"{spec.taskname}; fix the function or its inputs and run it again. Nothing was "
+                f"{type(exc).__name__}: {exc}. Its traceback (chained to this error; "
+                f"`smttask run -v` prints it) shows where in {spec.taskname}; fix the function or its inputs and run it again. Nothing was "
                 f"written for this task."
             ) from exc
         finally:

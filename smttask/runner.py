@@ -72,19 +72,39 @@ OnError = Callable[[BaseException], None]
 
 
 def collect_task_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand files and folders (recursively, ``*.json``) into a sorted, de-duplicated list."""
+    """Expand files and folders (recursively, ``*.json``) into a sorted, de-duplicated list;
+    a path that does not exist is refused (TaskFileError)."""
+    found, missing = find_task_files(paths)
+    if missing:
+        raise TaskFileError(missing_message(missing[0]))
+    return found
+
+
+def find_task_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
+    """(the task files of `paths`, as `collect_task_files` finds them; the paths of `paths`
+    that do not exist), so that a run can report the missing ones and run the others."""
     found: dict[Path, None] = {}
+    missing: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             for f in sorted(path.rglob(f"*{TASKFILE_SUFFIX}")):
                 if f.is_file() and not f.name.startswith("."):
                     found.setdefault(f, None)
-        elif path.exists():
+        elif path.exists() or path.is_symlink():  # a dangling link is reported when read
             found.setdefault(path, None)
         else:
-            raise TaskFileError(f"No such task file or folder: {path}. Check the path.")
-    return list(found)
+            missing.append(path)
+    return list(found), missing
+
+
+def missing_message(path: Path) -> str:
+    return f"No such task file or folder: {path}. Check the path."
+
+
+def missing_outcome(path: Path) -> Outcome:
+    """The outcome of a task file that is not there."""
+    return Outcome(path, "failed", message=missing_message(path))
 
 
 def run_file(

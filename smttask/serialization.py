@@ -224,9 +224,12 @@ def _refusal(r: strict.Refused, what: str, annotation: Any) -> str:
     declared = type_name(annotation)
     where = f" ({r.expected} expected there)" if r.path and r.expected != declared else ""
     fix = r.fix or "Pass a value of that type, or change the annotation."
+    reason = " ".join(str(r.reason).split()).rstrip(".")  # a validator's report on one line
+    if len(reason) > 400:  # keep both ends: what was received, and why it does not fit
+        reason = reason[:200] + " … " + reason[-200:]
     return (
         f"{what}{''.join(r.path)} = {short_repr(r.value)} does not fit the declared type "
-        f"{declared}{where}: {r.reason}. {fix}"
+        f"{declared}{where}: {reason}. {fix}"
     )
 
 

@@ -20,6 +20,7 @@ from . import config
 from .errors import TaskFileError
 from .runner import collect_task_files
 from .task import Task
+from .trust import import_failure
 
 
 def load_targets(targets: Iterable[str]) -> list[Task]:
@@ -48,7 +49,11 @@ def _from_module(target: str, source: str, attr: str) -> list[Task]:
     root = config.project_root()
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    module = importlib.import_module(_module_name(source, root))
+    name = _module_name(source, root)
+    try:
+        module = importlib.import_module(name)
+    except Exception as exc:
+        raise import_failure(name, exc, f"Target {target}") from exc
     if not hasattr(module, attr):
         raise TaskFileError(
             f"Target {target}: module {module.__name__} has no attribute {attr!r}. Names it "

@@ -16,6 +16,7 @@ import importlib.util
 import os
 import re
 import sys
+import traceback
 from collections.abc import Iterable
 from importlib.machinery import ModuleSpec
 from pathlib import Path
@@ -24,7 +25,7 @@ from types import ModuleType
 from . import config
 from .errors import TaskFileError, UnsafeContentError
 
-__all__ = ["import_module", "module_allowed"]
+__all__ = ["import_failure", "import_module", "module_allowed"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
@@ -53,12 +54,36 @@ def import_module(name: str, origin: str) -> ModuleType:
         _check(level, name, _spec_paths(spec), origin)
         try:
             importlib.import_module(level)
-        except ImportError as exc:
-            raise TaskFileError(
-                f"{origin} needs module {name!r}, which cannot be imported ({exc}). Run from "
-                f"the project folder, or add the folder holding the module to PYTHONPATH."
-            ) from None
+        except Exception as exc:
+            raise import_failure(level, exc, origin) from exc
     return sys.modules[name]
+
+
+def import_failure(name: str, exc: Exception, origin: str) -> TaskFileError:
+    """The error to raise when importing module `name` for `origin` raised `exc`: what went
+    wrong (a missing module, a syntax error, an exception at import), where, and the fix."""
+    if isinstance(exc, SyntaxError):
+        return TaskFileError(
+            f"{origin}: module {name!r} has a syntax error ({exc.msg}) in {exc.filename}, "
+            f"line {exc.lineno}. Fix the module and run again."
+        )
+    if isinstance(exc, ImportError) and exc.name == name:
+        return TaskFileError(
+            f"{origin} needs module {name!r}, which cannot be imported (no module named "
+            f"{name!r}). Run from the project folder, or add the folder holding the module to "
+            f"PYTHONPATH."
+        )
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (in {frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
+    if isinstance(exc, ImportError):
+        return TaskFileError(
+            f"{origin}: module {name!r} cannot be imported: {type(exc).__name__}: "
+            f"{exc}{where}. Install the missing package, or fix the module's imports."
+        )
+    return TaskFileError(
+        f"{origin}: importing module {name!r} raised {type(exc).__name__}: {exc}{where}. "
+        f"Fix the module (`smttask -v` shows the traceback) and run again."
+    )
 
 
 def module_allowed(name: str) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ..errors import SmttaskError
+from . import failures
 
 #: command name -> "module:attribute" (modules relative to smttask.cli)
 COMMANDS = {
@@ -54,25 +54,45 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="smttask")
-def cli() -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Show the Python traceback of a failure (after its one-line message).",
+)
+def cli(verbose: int) -> None:
     """smttask: reproducible, cached, recorded tasks, compiled to Snakemake pipelines.
 
-    Run `smttask COMMAND --help` for the options of each command.
+    Run `smttask COMMAND --help` for the options of each command. A failure is one line
+    starting with "Error:" and a non-zero exit code (1; 2 for a bad command line, 130 when
+    interrupted); -v adds its traceback.
     """
+    failures.set_verbose(verbose)
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Console entry point: smttask errors become one clear paragraph and exit code 1."""
+    """Console entry point: every failure becomes one sentence on stderr and an exit code
+    (see ``smttask.cli.failures``); a traceback only with -v."""
+    failures.reset()
     try:
         return cli.main(args=argv, standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click's name for Ctrl-C
+            click.echo("Interrupted.", err=True)
+            sys.exit(failures.EXIT_INTERRUPTED)
         click.echo("Aborted.", err=True)
-        sys.exit(1)
+        sys.exit(failures.EXIT_FAILURE)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except SmttaskError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(failures.EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        sys.exit(failures.broken_pipe())
+    except SystemExit:
+        raise
+    except Exception as exc:  # the last resort: one sentence, never a bare traceback
+        sys.exit(failures.report(exc))

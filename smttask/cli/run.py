@@ -8,8 +8,10 @@ import time
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
-from ..runner import Outcome, RunOptions, collect_task_files, run_files
+from ..runner import Outcome, RunOptions, find_task_files, missing_outcome, run_files
+from . import failures
 from .timeparse import Duration
 
 
@@ -110,8 +112,9 @@ def run(
         level=logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    files = collect_task_files(paths)
-    if not files:
+    failures.set_verbose(verbose)
+    files, missing = find_task_files(paths)
+    if not files and not missing:
         raise click.UsageError(f"No task files (*.json) found in {', '.join(map(str, paths))}.")
     if reverse:
         files.reverse()
@@ -124,21 +127,31 @@ def run(
         imports=imports,
         start_spacing=start_spacing,
     )
-    if wait:
+    absent = [missing_outcome(p) for p in missing]
+    if absent:  # reported first; the task files that are there still run
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        for o in absent:
+            console.print(_line(o, verbose), highlight=False, soft_wrap=True)
+    if wait and files:
         if not quiet:
             click.echo(f"Waiting {wait:g} s before starting.", err=True)
         time.sleep(wait)
-    if use_pdb:
+    if not files:
+        outcomes: list[Outcome] = []
+    elif use_pdb:
         outcomes = _run_with_pdb(files, options)
     else:
-        outcomes = _run_with_progress(files, options, cores, quiet)
-    _summarize(outcomes, verbose, quiet)
+        outcomes = _run_with_progress(files, options, cores, quiet, verbose)
+    outcomes = absent + outcomes
+    _summarize(outcomes)
     if any(not o.ok for o in outcomes):
         sys.exit(1)
 
 
 def _run_with_progress(
-    files: list[Path], options: RunOptions, cores: int, quiet: bool
+    files: list[Path], options: RunOptions, cores: int, quiet: bool, verbose: int
 ) -> list[Outcome]:
     from rich.console import Console
 
@@ -150,13 +163,13 @@ def _run_with_progress(
 
         def report(o: Outcome) -> None:
             if not quiet or not o.ok:
-                console.print(_line(o), highlight=False, soft_wrap=True)
+                console.print(_line(o, verbose), highlight=False, soft_wrap=True)
 
         return run_files(files, options, cores=cores, on_done=report)
     with Bar("smttask run", len(files), console) as bar:
 
         def advance(o: Outcome) -> None:
-            bar.print(_line(o))
+            bar.print(_line(o, verbose))
             bar.advance(o.path.name)
 
         return run_files(files, options, cores=cores, on_done=advance)
@@ -173,23 +186,24 @@ def _run_with_pdb(files: list[Path], options: RunOptions) -> list[Outcome]:
     return run_files(files, options, cores=1, on_error=debug)
 
 
-def _line(o: Outcome) -> str:
+def _line(o: Outcome, verbose: int) -> str:
+    """The line of one task file as it finishes: a failure once, with its message (and
+    under -v its traceback); the summary only counts."""
     mark = {"ran": "[green]ran[/]", "loaded": "[cyan]loaded[/]", "failed": "[red]FAILED[/]"}
-    text = f"{mark[o.status]} {o.path} ({o.task or '?'}, {o.seconds:.2f} s)"
+    text = f"{mark[o.status]} {escape(str(o.path))} ({o.task or '?'}, {o.seconds:.2f} s)"
     if o.record:
         text += f" record {o.record}"
-    return text + (f"\n  {o.message}" if o.message else "")
+    if o.message:
+        text += f"\n  {escape(o.message)}"
+    if verbose and o.detail:
+        text += "\n" + escape(o.detail.rstrip())
+    return text
 
 
-def _summarize(outcomes: list[Outcome], verbose: int, quiet: bool) -> None:
+def _summarize(outcomes: list[Outcome]) -> None:
     counts = {s: sum(o.status == s for o in outcomes) for s in ("ran", "loaded", "failed")}
-    failed = [o for o in outcomes if not o.ok]
-    lines = [
+    click.echo(
         f"{counts['ran']} ran, {counts['loaded']} loaded, {counts['failed']} failed "
-        f"(of {len(outcomes)} task files)."
-    ]
-    for o in failed:
-        lines.append(f"FAILED {o.path}: {o.message}")
-        if verbose and o.detail:
-            lines.append(o.detail.rstrip())
-    click.echo("\n".join(lines), err=True)
+        f"(of {len(outcomes)} task files).",
+        err=True,
+    )

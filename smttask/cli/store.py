@@ -122,6 +122,8 @@ def create_surrogates(taskfiles: tuple[Path, ...], dry_run: bool) -> None:
     for line in report.refused:
         click.echo(f"{line}.", err=True)
     click.echo(f"{verb} {len(report.labels)} surrogate record(s) for {len(report.files)} file(s).")
+    if report.refused:
+        raise SystemExit(1)
 
 
 @store.command()

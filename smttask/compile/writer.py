@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..errors import CompileError
 from ..fileio import write_atomic
+from ..jsonparse import read_json_file
 
 MANIFEST = ".smttask-export"
 _LAST = ("README.md", "Snakefile")
@@ -86,7 +87,7 @@ def write_files(folder: Path, files: Mapping[str, str], *, force: bool = False) 
 
 def _read_manifest(folder: Path) -> list[str] | None:
     try:
-        names = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        names = read_json_file(folder / MANIFEST)
     except (FileNotFoundError, NotADirectoryError):
         return None
     except (OSError, ValueError):

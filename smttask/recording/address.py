@@ -120,7 +120,10 @@ def require_database(info: ProjectInfo) -> None:
     if kind in DATABASE_KINDS:
         return
     if kind == UNSUPPORTED:
-        raise ProjectError(unsupported_message(address))
+        raise ProjectError(
+            f"{unsupported_message(address)} (The project file {info.smt_dir / 'project'} "
+            f"names it; `smttask smt configure --store ADDRESS` changes it.)"
+        )
     smt_dir = info.smt_dir
     raise ProjectError(
         f"The Sumatra project in {smt_dir.parent} keeps records in a {kind} store ({address}), "

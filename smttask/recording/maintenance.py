@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ProjectError, RecordingError
+from ..errors import ProjectError, SmttaskError
 from ..fileio import replace_symlink
 from ..storage import DataRoots, PathOutside, archive_at, link_at, parse
 from . import fields
@@ -96,8 +96,8 @@ def create_surrogates(
             if not path.is_file():
                 continue
             groups[(folder.name, parsed.key, parsed.number)].append((path, parsed.output))
-    descs = _descriptions(task_files)
-    report = SurrogateReport(refused=[
+    descs, unread = _descriptions(task_files)
+    report = SurrogateReport(refused=unread + [
         f"{p} is a symbolic link to {os.readlink(p)}, not an archived result: no record is "
         f"made for it (remove it if smttask did not make it)"
         for p in links
@@ -115,18 +115,25 @@ def create_surrogates(
     return report
 
 
-def _descriptions(task_files: list[Path]) -> dict[tuple[str, str], dict[str, Any]]:
-    import json
+def _descriptions(
+    task_files: list[Path],
+) -> tuple[dict[tuple[str, str], dict[str, Any]], list[str]]:
+    """The descriptions in `task_files` by (task name, digest), read with the limits of task
+    files (size, kind of file, nesting); and a line for each file that could not be read (the
+    others are still used)."""
+    from .. import taskfile
 
     found = {}
+    refused = []
     for path in task_files:
         try:
-            desc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise RecordingError(f"Cannot read task file {path}: {exc}.") from None
+            desc = taskfile.parse(taskfile.read(path), f"task file {path}")
+        except SmttaskError as exc:
+            refused.append(f"{str(exc).rstrip('.')}; its outputs get a record without its inputs")
+            continue
         if isinstance(desc, dict) and "task" in desc and "digest" in desc:
             found[(str(desc["task"]).rsplit(".", 1)[-1], str(desc["digest"]))] = desc
-    return found
+    return found, refused
 
 
 def _surrogate(
@@ -190,7 +197,21 @@ def other_project(source: str) -> tuple[ProjectInfo, str | None]:
             f"Cannot merge from {source!r}: no such project folder or SQLite file. Give a "
             f"project folder, an SQLite record store file or a postgresql:// URI."
         )
+    if address.kind == SQLITE and not _looks_like_sqlite(path):
+        raise ProjectError(
+            f"Cannot merge from {source!r}: it is not an SQLite database (it does not start "
+            f"with SQLite's header). Give a project folder, an SQLite record store file (such "
+            f"as .smt/records) or a postgresql:// URI."
+        )
     return store_info(source), None
+
+
+def _looks_like_sqlite(path: Path) -> bool:
+    """Whether `path` is empty (SQLite makes an empty database of it) or starts as SQLite
+    files do."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+    return not head or head == b"SQLite format 3\x00"
 
 
 def merge(store: RecordStore, source: str, *, project: str | None = None,

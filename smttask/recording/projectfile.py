@@ -25,6 +25,7 @@ from typing import Any
 from .. import config
 from ..errors import ProjectError
 from ..fileio import write_atomic
+from ..jsonparse import read_json_file
 from .address import OTHER, SHELVE, SQLITE, UNSUPPORTED, classify, has_password, masked
 
 SETTINGS_FILE = "smttask.json"
@@ -126,7 +127,7 @@ def _mtime(path: Path) -> int:
 
 def _read(root: Path, project_file: Path) -> ProjectInfo:
     try:
-        data = json.loads(project_file.read_text(encoding="utf-8"))
+        data = read_json_file(project_file)
         name = str(data["name"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ProjectError(
@@ -166,7 +167,7 @@ def data_roots(root: Path) -> tuple[Path, Path] | None:
     if cached is not None and cached[0] == mtime:
         return cached[1]
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json_file(path)
     except (OSError, ValueError):
         data = None
     roots = _data_roots(root, data) if isinstance(data, dict) else None
@@ -215,7 +216,7 @@ def _as_list(value: Any) -> list[str]:
 def read_settings(root: Path) -> dict[str, Any]:
     path = root / ".smt" / SETTINGS_FILE
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json_file(path)
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:

@@ -71,6 +71,8 @@ def run_smt(command: str, args: list[str], root: Path | None = None) -> int:
     except SystemExit as exc:  # argparse: --help, usage errors
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
+    except BrokenPipeError:  # the reader went away (`smttask smt list | head`): not a failure
+        raise
     except Exception as exc:
         raise RecordingError(
             mask(

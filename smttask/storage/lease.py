@@ -26,6 +26,7 @@ small fraction of the timeout.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -215,7 +216,15 @@ def try_acquire(path: Path, timeout: float) -> Lease | Holder:
             continue
         except FileExistsError:
             break
-        lease = Lease(path, fd, token, timeout)
+        try:
+            lease = Lease(path, fd, token, timeout)
+        except BaseException:  # its first write failed (a full disk): leave nothing behind
+            os.close(fd)
+            path.unlink(missing_ok=True)
+            for folder in made:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            raise
         lease.folders = made
         return lease
     holder = read_holder(path)

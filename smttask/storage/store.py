@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import serialization
 from ..errors import OutputError, TaskInputError, UnsafeContentError
-from ..fileio import publish_new, replace_symlink
+from ..fileio import publish_new, replace_symlink, writing
 from ..task import is_task
 from ..typing import Separate, element_name, separate_of
 from . import folders, formats, layout, separate
@@ -210,7 +210,8 @@ class FileOutputStore:
     def lease(self, task: Task) -> Lease:
         """The task's lease (``smttask.storage.lease``), waiting while a live process holds it."""
         path = lease_path(Path(self._roots[1]), task.name, task.key)
-        got = try_acquire(path, self._lease_timeout)
+        with writing(path):  # a full or read-only data store: said of its folder
+            got = try_acquire(path, self._lease_timeout)
         if isinstance(got, Lease):
             return got
         log.warning(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OutputError
+from ..jsonparse import parse_json
 from ..recording import edit, fields
 from . import files, keys
 from .errors import RecordNotFoundError
@@ -89,7 +90,7 @@ class Record:
         """The record's parameters: the description of its task (inputs, upstream tasks)."""
         if self._params is None:
             try:
-                params = json.loads(self._params_text) if self._params_text else {}
+                params = parse_json(self._params_text) if self._params_text else {}
             except ValueError:
                 params = {"text": self._params_text}  # not JSON: kept as Sumatra stored it
             self._params = params if isinstance(params, dict) else {"value": params}

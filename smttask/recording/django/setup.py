@@ -70,7 +70,18 @@ def django_database(info: ProjectInfo) -> dict[str, Any]:
             "PASSWORD": unquote(url.password or ""),
         }
     assert info.kind == MYSQL
+    _require_mysqlclient()
     return dict(db_config.uri_to_db(info.store))
+
+
+def _require_mysqlclient() -> None:
+    try:
+        import MySQLdb  # noqa: F401
+    except ImportError:
+        raise ProjectError(
+            "A MySQL record store needs the mysqlclient package (Django's MySQL driver): "
+            "pip install mysqlclient."
+        ) from None
 
 
 def _require_psycopg2() -> None:
