@@ -38,6 +38,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "smttask.jsonparse",
         "smttask.serialization",
         "smttask.digest",
+        "smttask.codeproject",
+        "smttask.codesource",
+        "smttask.codecache",
+        "smttask.codewalk",
         "smttask.codeid",
     ),
     "core": (
