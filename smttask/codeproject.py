@@ -12,7 +12,6 @@ import importlib.util
 import os
 import site
 import sys
-import sysconfig
 from typing import Any
 
 #: Packages whose code never counts (smttask itself: its version is in every record).
@@ -23,14 +22,19 @@ _project_modules: dict[str, bool] = {}
 
 
 def _libraries() -> tuple[str, ...]:
+    """The folders of Python's standard library and of installed packages (found without
+    ``sysconfig``, whose configuration data loading a task file would otherwise import)."""
     global _library_roots
     if _library_roots is None:
-        paths = sysconfig.get_paths()
-        roots = {paths.get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+        roots = {os.path.dirname(os.__file__)}
+        prefixes = sorted({sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix})
+        version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+        for prefix in prefixes:
+            roots.add(os.path.join(prefix, "lib", version))
         with contextlib.suppress(AttributeError):  # missing in some virtualenv flavours
-            roots.update(site.getsitepackages())
+            roots.update(site.getsitepackages(prefixes))
         user_site = site.getusersitepackages()
-        roots.add(user_site if isinstance(user_site, str) else None)
+        roots.add(user_site if isinstance(user_site, str) else None)  # type: ignore[arg-type]
         real = {os.path.realpath(r) for r in roots if r}
         _library_roots = tuple(sorted(r.rstrip(os.sep) + os.sep for r in real))
     return _library_roots
