@@ -136,7 +136,7 @@ def smt_project(folder: Path) -> Path:
         folder,
         {
             "bench_tasks.py": TASKS,
-            ".gitignore": "data/\nbuild*/\n.snakemake/\nout/\n*.smk\npairs.json\n",
+            ".gitignore": "data/\nbuild/\nbuild*/\n.snakemake/\nout/\n*.smk\npairs.json\n",
         },
     )
 

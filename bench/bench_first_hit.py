@@ -154,7 +154,7 @@ def main() -> None:
             {
                 "hit_smttask.py": SMTTASK_MODULE,
                 "hit_joblib.py": JOBLIB_MODULE,
-                ".gitignore": "data/\ntasks/\njoblib_cache/\narr.npy\n__pycache__/\n",
+                ".gitignore": "data/\ntasks/\njoblib_cache/\narr.npy\n__pycache__/\nbuild/\n.snakemake/\n",
             },
         )
         env = bl.base_env(PYTHONPATH=str(root))

@@ -153,7 +153,9 @@ def script(folder: Path, code: str, *args: str, **env: str) -> None:
 
 
 def project(folder: Path, **files: str) -> Path:
-    return bl.git_project(folder, {"tasks.py": TASKS, ".gitignore": "data/\n", **files})
+    return bl.git_project(
+        folder, {"tasks.py": TASKS, ".gitignore": "data/\nbuild/\n.snakemake/\n", **files}
+    )
 
 
 def main() -> None:

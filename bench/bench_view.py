@@ -101,7 +101,7 @@ def main() -> None:
         root = Path(tmp)
         git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.org"]
         (root / "benchview.py").write_text(textwrap.dedent(MODULE))
-        (root / ".gitignore").write_text("data/\n__pycache__/\n")
+        (root / ".gitignore").write_text("data/\n__pycache__/\nbuild/\n.snakemake/\n")
         for cmd in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "bench"]):
             subprocess.run([*git, *cmd], cwd=root, check=True)
         smttask = str(Path(sys.executable).with_name("smttask"))

@@ -64,6 +64,11 @@ class ProjectError(RecordingError):
     """No Sumatra project was found, or it is misconfigured."""
 
 
+class ReproductionError(SmttaskError):
+    """A record cannot be re-run: its commit, task description, code or recorded inputs are
+    missing, or the re-run could not start."""
+
+
 class GraphError(SmttaskError):
     """The task graph is invalid (cycles, two tasks claiming one output...)."""
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from . import config
 from .compile.backend import get_backend
-from .compile.plan import Plan, make_plan
+from .compile.durations import recorded_durations
+from .compile.plan import BatchRequest, Plan, TaskDuration, auto_tasknames, batch_sizes, make_plan
 from .compile.writer import write_files
 from .errors import CompileError, SmttaskError
 from .graph import TaskGraph, trace
@@ -34,10 +35,13 @@ class ExportResult:
     written: tuple[str, ...]
     unchanged: tuple[str, ...]
     removed: tuple[str, ...]
+    refused: tuple[str, ...] = ()  # stale files listed outside the folder: kept, one sentence each
     description: str = ""  # the backend's words, e.g. "named layout, 4 rules"
     entry: str | None = None  # the file starting the workflow, in `folder`
     run: str = ""  # how to run it; "{entry}" stands for the entry file's path
     details: Mapping[str, str | int] = field(default_factory=dict)
+    batching: tuple[str, ...] = ()  # per task type sized automatically: size, and its origin
+    notes: tuple[str, ...] = ()  # what the user should know before running it
 
     @property
     def entry_path(self) -> Path | None:
@@ -52,8 +56,14 @@ class ExportResult:
             f"Exported {self.jobs} job{'s' if self.jobs != 1 else ''} ({self.tasks} tasks"
             f"{shape}) to {self.folder}: {changed}."
         )
+        for line in self.batching:
+            text += f"\nBatches: {line}"
+        for note in self.notes:
+            text += f"\nNote: {note}"
         if self.run:
             text += f"\nRun: {self.run.format(entry=self.entry_path)}"
+        for line in self.refused:
+            text += f"\n{line}."
         return text
 
 
@@ -79,7 +89,8 @@ def export(
     outdir: str | Path = "build",
     *,
     backend: str = "snakemake",
-    batch: int | Mapping[str, int] | None = None,
+    batch: BatchRequest = None,
+    durations: Mapping[str, TaskDuration] | None = None,
     force: bool = False,
     **options: object,
 ) -> ExportResult:
@@ -87,15 +98,26 @@ def export(
 
     Recorded tasks become jobs (``smttask run TASKFILE``); memoized tasks run inside the jobs
     that use them. `batch`: run up to N independent tasks of one type per job (an int for
-    every type, or ``{"task_name": N}``). `options` go to the backend, which checks them
-    (``smttask.compile.backend.get_backend(backend).validate_options``) before anything is
-    traced. Nothing is written unless every job's task file loads back into the same task.
+    every type, or ``{"task_name": N}``); ``"auto"`` or ``("auto", minutes)`` for N chooses
+    it so that a job runs about that many minutes (default 10), from the median duration of
+    the task's finished records (`durations`, ``{"module.task": TaskDuration}``, if given;
+    else read from the project's record store). `options` go to the backend, which checks
+    them (``smttask.compile.backend.get_backend(backend).validate_options``) before anything
+    is traced. Nothing is written unless every job's task file loads back into the same task.
     """
     engine = get_backend(backend)
     backend_options = engine.validate_options(options)
+    sizes = batch_sizes(batch)
     graph = trace(tasks)
     check_modules(graph)
-    plan = plan_export(graph, outdir, batch=batch)
+    notes: list[str] = []
+    if durations is None:
+        wanted = auto_tasknames(((n.task.name, n.task.taskname) for n in graph.jobs()), sizes)
+        found = recorded_durations(wanted, config.project_root())
+        durations = found.found
+        if found.problem:
+            notes.append(f"batch sizes without records: {found.problem}.")
+    plan = plan_export(graph, outdir, batch=batch, durations=durations)
     check_plan(plan, graph)
     files = engine.render(plan, backend_options)
     described = engine.describe(plan, backend_options)
@@ -109,10 +131,13 @@ def export(
         written=report.written,
         unchanged=report.unchanged,
         removed=report.removed,
+        refused=report.refused,
         description=described.text,
         entry=described.entry,
         run=described.run,
         details=dict(described.details),
+        batching=batching_lines(plan),
+        notes=(*notes, *described.notes),
     )
 
 
@@ -121,7 +146,8 @@ def export_snakemake(
     outdir: str | Path = "build",
     *,
     layout: str = "auto",
-    batch: int | Mapping[str, int] | None = None,
+    batch: BatchRequest = None,
+    durations: Mapping[str, TaskDuration] | None = None,
     slurm_account: str | None = None,
     slurm_partition: str | None = None,
     slurm_status_command: str | None = None,
@@ -132,16 +158,18 @@ def export_snakemake(
     Recorded tasks become jobs (``smttask run TASKFILE``); memoized tasks run inside the jobs
     that use them. `layout`: ``"named"`` (one rule per job), ``"wildcard"`` (one rule per task
     type) or ``"auto"`` (named up to 500 rules). `batch`: run up to N independent tasks of
-    one type per job (an int for every type, or ``{"task_name": N}``). The ``slurm_*``
-    options go into ``profiles/slurm``; use ``slurm_status_command="squeue"`` on clusters
-    without accounting (sacct). The same as ``export(tasks, outdir, backend="snakemake",
-    ...)``.
+    one type per job (an int for every type, or ``{"task_name": N}``; ``"auto"`` or
+    ``("auto", minutes)``: about that many minutes per job, from the records, see
+    ``export``). The ``slurm_*`` options go into ``profiles/slurm``; use
+    ``slurm_status_command="squeue"`` on clusters without accounting (sacct). The same as
+    ``export(tasks, outdir, backend="snakemake", ...)``.
     """
     result = export(
         tasks,
         outdir,
         backend="snakemake",
         batch=batch,
+        durations=durations,
         force=force,
         layout=layout,
         slurm_account=slurm_account,
@@ -152,10 +180,26 @@ def export_snakemake(
 
 
 def plan_export(
-    graph: TaskGraph, outdir: str | Path, *, batch: int | Mapping[str, int] | None = None
+    graph: TaskGraph,
+    outdir: str | Path,
+    *,
+    batch: BatchRequest = None,
+    durations: Mapping[str, TaskDuration] | None = None,
 ) -> Plan:
     """The plan of `graph`, to be written into `outdir` of the current project."""
-    return make_plan(graph, root=config.project_root(), outdir=Path(outdir), batch=batch)
+    root = config.project_root()
+    return make_plan(graph, root=root, outdir=Path(outdir), batch=batch, durations=durations)
+
+
+def batching_lines(plan: Plan) -> tuple[str, ...]:
+    """For each task type with an automatic batch size: the size and where it came from."""
+    lines = []
+    for task_type in plan.task_types:
+        size = task_type.batch_size
+        if size is not None and size.source != "given":
+            jobs = len(task_type.batches) or len(task_type.keys)
+            lines.append(f"{task_type.name}: {size.describe()} -> {jobs} job(s)")
+    return tuple(lines)
 
 
 def check_modules(graph: TaskGraph) -> None:

@@ -60,9 +60,12 @@ class Recorder(Protocol):
         """Raise if `task` must not run now (e.g. uncommitted code). Called before a task runs
         that gets no record of its own (memoized tasks)."""
 
-    def begin(self, task: Task, *, reason: str | None) -> RecordHandle:
+    def begin(
+        self, task: Task, *, reason: str | None, resumed_from: Task | None = None
+    ) -> RecordHandle:
         """Check as `guard` does, then open a record for `task`, just before its function is
-        called."""
+        called. `resumed_from`: the earlier iteration whose stored results an iterative task
+        starts from (the record lists them among the results it read)."""
 
 
 class _NoRecorder:
@@ -71,7 +74,9 @@ class _NoRecorder:
     def guard(self, task: Task) -> None:
         return None
 
-    def begin(self, task: Task, *, reason: str | None) -> RecordHandle:
+    def begin(
+        self, task: Task, *, reason: str | None, resumed_from: Task | None = None
+    ) -> RecordHandle:
         return _NoRecord()
 
 

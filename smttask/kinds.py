@@ -58,8 +58,10 @@ class RecordedTask(Task):
         *,
         recompute: bool,
         reason: str | None,
+        resumed_from: Task | None = None,
     ) -> Any:
-        handle = session.recorder.begin(self, reason=reason)  # checks the code is committed
+        # Checks the code is committed; the record lists the stored results the call reads.
+        handle = session.recorder.begin(self, reason=reason, resumed_from=resumed_from)
         try:
             result, outcome = self._call(inputs)
             paths = session.outputs.save(self, result, recompute=recompute)
@@ -169,6 +171,7 @@ class RecordedIterativeTask(RecordedTask):
         inputs = self.resolved_inputs()
         n = self.iteration
         earlier = [m for m in store.iterations(self) if m < n]
+        resumed_from = None
         if earlier:
             previous = type(self)(**{**self.inputs, self.iteration_param: max(earlier)})
             saved = store.load(previous)
@@ -176,7 +179,10 @@ class RecordedIterativeTask(RecordedTask):
                 outputs = self._spec.output.split(saved)
                 for out_name, in_name in self.iteration_map.items():
                     inputs[in_name] = self._spec.validate(in_name, outputs[out_name])
-        return self._execute(session, inputs, recompute=recompute, reason=reason)
+                resumed_from = previous
+        return self._execute(
+            session, inputs, recompute=recompute, reason=reason, resumed_from=resumed_from
+        )
 
 
 def _check_iteration(spec: TaskSpec, param: str, mapping: Mapping[str, str]) -> None:

@@ -6,19 +6,21 @@ Every file runs independently: a failing task never stops the others. The caller
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import os
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import config, hooks
 from .errors import SmttaskError, TaskFileError
+from .recording.fields import ATTEMPT_ENV
 from .session import open_session
 from .task import Task
 
@@ -49,6 +51,7 @@ class RunOptions:
     record: bool = True
     reason: str | None = None
     clean: bool = False  # delete a task file once its task succeeded
+    attempt: int | None = None  # which attempt this run is (a retried job): in the records
 
     def session(self) -> hooks.Session:
         """A session for these options, with ``smttask.config.settings`` for the rest."""
@@ -126,7 +129,17 @@ def run_files(
     every process (workers included) are in the record store when this returns (unless the
     setting ``flush_records`` is off: then they wait in journals for the next command that
     opens the store). `on_error` (only with one process) sees each failure's exception.
+    With ``options.attempt``, every record gets the tag ``attempt:<n>``.
     """
+    if options.attempt is not None:
+        with _attempt(options.attempt):
+            return run_files(
+                files,
+                dataclasses.replace(options, attempt=None),
+                cores=cores,
+                on_done=on_done,
+                on_error=on_error,
+            )
     session = options.session()
     if cores <= 1 or len(files) <= 1:
         outcomes = []
@@ -143,6 +156,22 @@ def run_files(
     if options.record and session.settings.flush_records:
         store_records(session.root)
     return outcomes
+
+
+@contextlib.contextmanager
+def _attempt(number: int) -> Iterator[None]:
+    """Name the attempt in the environment, where the recorder (and worker processes) read it."""
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise SmttaskError(f"An attempt is numbered 1, 2, ..., not {number!r}.")
+    before = os.environ.get(ATTEMPT_ENV)
+    os.environ[ATTEMPT_ENV] = str(number)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ATTEMPT_ENV, None)
+        else:
+            os.environ[ATTEMPT_ENV] = before
 
 
 def _record_label(root: Path) -> str:

@@ -11,6 +11,8 @@ It provides
 * ``postgres_server`` (session): a :class:`PostgresServer` for a running server;
 * ``postgres_dsn`` (function): the DSN of a new, empty database, dropped after
   the test;
+* ``postgres_password_dsn`` (function): the DSN (without password) and the password
+  of a new, empty database whose owner must give that password;
 
 and registers the ``slurm`` and ``postgres`` markers; tests using these fixtures
 get the marker automatically, so ``-m "not slurm"`` deselects them.
@@ -69,6 +71,7 @@ _MARK_BY_FIXTURE = {
     "slurm_cluster": "slurm",
     "postgres_server": "postgres",
     "postgres_dsn": "postgres",
+    "postgres_password_dsn": "postgres",
 }
 
 
@@ -91,9 +94,10 @@ def services_required() -> bool:
 
 
 def run_script(
-    script: Path, *args: str, timeout: float = COMMAND_TIMEOUT
+    script: Path, *args: str, timeout: float = COMMAND_TIMEOUT, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run a service script; never raises for a non-zero exit or a timeout."""
+    """Run a service script (`env`: variables added to the environment); never raises for a
+    non-zero exit or a timeout."""
     try:
         return subprocess.run(
             [str(script), *args],
@@ -101,6 +105,7 @@ def run_script(
             text=True,
             timeout=timeout,
             stdin=subprocess.DEVNULL,
+            env={**os.environ, **env} if env else None,
         )
     except subprocess.TimeoutExpired as exc:
 
@@ -288,6 +293,20 @@ class PostgresServer:
             )
         return result.stdout.strip().splitlines()[-1]
 
+    def password_db(self, password: str, name: str | None = None) -> str:
+        """Create a new empty database owned by role ``smttask_pw``, which must log in with
+        `password` (scram-sha-256, set on the role); return its DSN, without the password."""
+        name = name or f"p_{uuid.uuid4().hex[:20]}"
+        result = run_script(
+            self.script, "password-db", name, env={"SMTTASK_POSTGRES_PASSWORD": password}
+        )
+        if result.returncode != 0:
+            pytest.fail(
+                f"creating database {name} failed:\n{(result.stderr + result.stdout).strip()}",
+                pytrace=False,
+            )
+        return result.stdout.strip().splitlines()[-1]
+
     def dropdb(self, name: str) -> None:
         result = run_script(self.script, "dropdb", name)
         if result.returncode != 0:
@@ -323,4 +342,14 @@ def postgres_dsn(postgres_server: PostgresServer) -> Iterator[str]:
     """DSN of a new, empty database for this test; dropped afterwards."""
     dsn = postgres_server.createdb()
     yield dsn
+    postgres_server.dropdb(dsn.rsplit("/", 1)[1])
+
+
+@pytest.fixture
+def postgres_password_dsn(postgres_server: PostgresServer) -> Iterator[tuple[str, str]]:
+    """(DSN without the password, password) of a new, empty database for this test, whose
+    owner must log in with that password; dropped afterwards."""
+    password = f"pw-{uuid.uuid4().hex}"
+    dsn = postgres_server.password_db(password)
+    yield dsn, password
     postgres_server.dropdb(dsn.rsplit("/", 1)[1])

@@ -56,7 +56,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "sweeps": ("smttask.params", "smttask.workflows"),
     "storage": ("smttask.storage",),
     "provenance": ("smttask.recording",),
-    "execution": ("smttask.session", "smttask.runner", "smttask.targets"),
+    "execution": ("smttask.session", "smttask.runner", "smttask.targets", "smttask.reproduce"),
     "graph": ("smttask.graph",),
     "compile": ("smttask.compile", "smttask.export"),
     "view": ("smttask.view",),

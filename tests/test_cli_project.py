@@ -36,16 +36,51 @@ def test_init_yes_uses_the_checked_defaults(project) -> None:  # type: ignore[no
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
     assert "django_store_record" in tables
     assert "records*" in (project.root / ".smt" / ".gitignore").read_text()
-    assert project.git("status", "--porcelain", "--untracked-files=no") == ""
+    # The project's .gitignore (tracked) only gained the lines it lacked: data/ was there.
+    assert project.git("status", "--porcelain", "--untracked-files=no") == " M .gitignore\n"
+    assert (project.root / ".gitignore").read_text().splitlines()[:2] == ["data/", "__pycache__/"]
+    assert (project.root / ".gitignore").read_text().splitlines()[-2:] == [
+        "/build/",
+        "/.snakemake/",
+    ]
+    assert "Added to" in result.output and "Commit it: recorded runs refuse" in result.output
+
+
+def in_terminal(root: Path, args: list[str], answers: str) -> tuple[int, str]:
+    """Run `smttask ARGS` with a terminal as its stdin/stdout, typing `answers` into it."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([SMTTASK, *args], cwd=root, stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    os.write(master, answers.encode())
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closed: the process ended
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    return proc.wait(timeout=60), out.decode(errors="replace").replace("\r\n", "\n")
 
 
 def test_init_asks_for_each_value_and_data_roots_follow_the_project(project) -> None:  # type: ignore[no-untyped-def]
     answers = "deathstar\ninputs\ninputs/archive\n\ny\n"
-    result = invoke("project", "init", input=answers)
-    assert result.exit_code == 0, result.output
-    assert "Project name [project]:" in result.output
-    assert "Create this project?" in result.output
+    code, output = in_terminal(project.root, ["project", "init"], answers)
+    assert code == 0, output
+    assert "Project name [project]:" in output
+    assert "Record store (SQLite file or postgresql:// URI) [.smt/records]:" in output
+    assert "[]" not in output
+    assert "Create this project?" in output
+    config.forget_project_root()
     assert hooks.current().data_roots == (project.root / "inputs", project.root / "inputs/archive")
+    data = json.loads((project.root / ".smt" / "project").read_text())
+    assert data["record_store"]["db_file"] == str(project.root / ".smt" / "records")
+    project.commit(".gitignore")
     tasks = project.write_module(
         "itasks",
         "from smttask import RecordedTask\n@RecordedTask\ndef f(x: int) -> int:\n    return x\n",
@@ -57,10 +92,44 @@ def test_init_asks_for_each_value_and_data_roots_follow_the_project(project) -> 
 
 
 def test_init_asks_only_for_what_options_do_not_give(project) -> None:  # type: ignore[no-untyped-def]
-    result = invoke("project", "init", "--name", "x1", "--store", "", input="\n\ny\n")
-    assert result.exit_code == 0, result.output
-    assert "Project name" not in result.output and "Record store" not in result.output
+    code, output = in_terminal(
+        project.root, ["project", "init", "--name", "x1", "--store", ""], "\n\ny\n"
+    )
+    assert code == 0, output
+    assert "Project name" not in output and "Record store" not in output
+    assert "Input data store" in output
     assert json.loads((project.root / ".smt" / "project").read_text())["name"] == "x1"
+
+
+def test_init_without_a_terminal_takes_the_defaults_and_says_so(project) -> None:  # type: ignore[no-untyped-def]
+    done = subprocess.run(
+        [SMTTASK, "project", "init", "--name", "nt"], cwd=project.root, capture_output=True,
+        text=True, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Aborted" not in done.stderr and "not a terminal" in done.stderr
+    assert "--yes" in done.stderr
+    data = json.loads((project.root / ".smt" / "project").read_text())
+    assert (data["name"], data["data_store"]["root"]) == ("nt", str(project.root / "data/run_dump"))
+
+
+def test_init_extends_the_gitignore_once_and_keeps_the_users_lines(project) -> None:  # type: ignore[no-untyped-def]
+    mine = "# mine\n/data\nnotes/*.tmp\n.snakemake/\n!keep.me"  # no newline at the end
+    project.write(".gitignore", mine)
+    project.commit(".gitignore")
+    result = invoke("project", "init", "--yes", "--output", "results")
+    assert result.exit_code == 0, result.output
+    text = (project.root / ".gitignore").read_text()
+    assert text.startswith(mine + "\n")
+    added = text[len(mine) + 1 :].splitlines()
+    assert added == ["", "# smttask: results, workflow builds and Snakemake's state are not code",
+                     "/results/", "/build/"]  # fmt: skip
+    assert "Added to" in result.output and "/results/, /build/" in result.output
+    from smttask.recording.projectfile import require_project
+    from smttask.recording.projectinit import ignore_in_git
+
+    assert ignore_in_git(require_project(project.root)) == []  # nothing twice
+    assert (project.root / ".gitignore").read_text() == text
 
 
 def test_init_refuses_outside_git_twice_or_with_a_bad_name(project, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -95,6 +164,7 @@ def test_init_with_a_postgresql_store(project, postgres_dsn) -> None:  # type: i
     result = invoke("project", "init", "--yes", "--store", postgres_dsn)
     assert result.exit_code == 0, result.output
     assert postgres_dsn in result.output
+    project.commit(".gitignore")
     tasks = project.write_module(
         "pgi",
         "from smttask import RecordedTask\n@RecordedTask\ndef f(x: int) -> int:\n    return x\n",
@@ -113,6 +183,7 @@ def test_init_refuses_an_unreachable_store_and_leaves_nothing(project) -> None: 
 
 def test_dirty_dirs_info_and_help(project) -> None:  # type: ignore[no-untyped-def]
     assert invoke("project", "init", "--yes", "--dirty-dir", "reports").exit_code == 0
+    project.commit(".gitignore")
     result = invoke("project", "dirty-dirs", "--add", "notes", "--remove", "reports")
     assert result.output.split() == ["notes"]
     tasks = project.write_module(

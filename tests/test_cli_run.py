@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -167,3 +168,53 @@ def test_32_processes_with_5_tasks_each_into_one_store(smt_project) -> None:  # 
     outputs = list((smt_project.root / "data" / "run_dump" / "square").glob("*.json"))
     assert len(outputs) == 160
     assert not list(journal_dir(smt_project.root).glob("*.jsonl"))
+
+
+def test_attempt_is_a_tag_of_every_record_of_the_run(smt_project, taskdir) -> None:  # type: ignore[no-untyped-def]
+    tasks = sys.modules["run_tasks"]
+    bad = tasks.fail(x=4).save(smt_project.root / "bad")
+    assert invoke("run", "--attempt", "2", str(taskdir)).exit_code == 0
+    assert invoke("run", "--attempt", "3", str(bad)).exit_code == 1
+    assert invoke("run", str(bad)).exit_code == 1  # no attempt given: no attempt tag
+    tags = sorted(tuple(sorted(r.tags)) for r in open_store().records())
+    assert tags == [
+        ("_crashed_",),
+        ("_crashed_", "attempt:3"),
+        *[("_finished_", "attempt:2")] * 3,
+    ]
+    refused = invoke("run", "--attempt", "0", str(bad))
+    assert refused.exit_code == 2 and "--attempt" in refused.output
+
+
+def test_attempt_reaches_worker_processes_and_killed_records(smt_project, taskdir) -> None:  # type: ignore[no-untyped-def]
+    smt_project.write_module(
+        "die_tasks",
+        "import os, signal\nfrom smttask import RecordedTask\n\n@RecordedTask\n"
+        "def die(x: int) -> int:\n    os.kill(os.getpid(), signal.SIGKILL)\n    return x\n",
+    )
+    sys.modules["die_tasks"].die(x=1).save(smt_project.root / "die")
+    done = subprocess.run(
+        [SMTTASK, "run", "-n", "2", "--attempt", "2", str(taskdir)],
+        cwd=smt_project.root,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    killed = subprocess.run([SMTTASK, "run", "--attempt", "4", "die"], cwd=smt_project.root)
+    assert killed.returncode == -9  # SIGKILL: the record is completed from the journal
+    records = open_store().records()
+    assert sorted(tuple(sorted(r.tags)) for r in records) == [
+        ("_finished_", "attempt:2"),
+        ("_finished_", "attempt:2"),
+        ("_finished_", "attempt:2"),
+        ("_killed_", "attempt:4"),
+    ]
+    environment = {**os.environ, "SMTTASK_ATTEMPT": "two"}
+    bad = subprocess.run(
+        [SMTTASK, "run", "--recompute", str(taskdir)],
+        cwd=smt_project.root,
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    assert bad.returncode == 1 and "SMTTASK_ATTEMPT='two' is not an attempt number" in bad.stderr

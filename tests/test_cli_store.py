@@ -219,3 +219,41 @@ def test_store_help_explains_each_command(smt_project) -> None:  # type: ignore[
     for command in ("find-output", "rebuild", "create-surrogates", "merge", "delete", "flush"):
         result = invoke("store", command, "--help")
         assert result.exit_code == 0 and len(result.output.splitlines()) > 5, command
+
+
+CHAIN = """
+from smttask import RecordedTask
+
+@RecordedTask
+def base(x: int) -> int:
+    return x + 1
+
+@RecordedTask
+def double(y: int) -> int:
+    return 2 * y
+"""
+
+
+def test_smt_tag_and_comment_work_on_records_with_equal_parameters_and_inputs(smt_project) -> None:  # type: ignore[no-untyped-def]
+    tasks = smt_project.write_module("chain", CHAIN)
+    task = tasks.double(y=tasks.base(x=1))
+    task.run()
+    task.run(recompute=True)  # same parameters, same input file: two records
+    store = open_store()
+    twins = [r.label for r in store.records() if "double" in r.label]
+    assert len(twins) == 2
+    smttask = str(Path(sys.executable).with_name("smttask"))
+
+    def smt(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([smttask, "smt", *args], cwd=smt_project.root, capture_output=True,
+                              text=True, stdin=subprocess.DEVNULL)  # fmt: skip
+
+    done = smt("tag", "checked", *twins)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stdout + done.stderr
+    done = smt("comment", twins[0], "looks right")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stdout + done.stderr
+    assert sorted(smt("list", "checked").stdout.split()) == sorted(twins)
+    again = {r.label: r for r in open_store().records(twins)}
+    assert all("checked" in r.tags for r in again.values())
+    assert "looks right" in again[twins[0]].outcome
+    assert [len(r.input_data) for r in again.values()] == [1, 1]

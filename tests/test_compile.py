@@ -113,6 +113,7 @@ def test_files_of_the_output_folder(project, mod):
         "README.md",
         "profiles/local/config.yaml",
         "profiles/slurm/config.yaml",
+        "profiles/slurm/logs/README.md",
     }
     expected |= {f"tasks/{j.name}/{k}.json" for k, j in jobs.items()}
     assert set(files) == expected
@@ -127,7 +128,8 @@ def test_rules_carry_threads_resources_retries(project, mod):
     text = files["Snakefile"]
     sim = text[text.index("rule simulate_") :]
     sim = sim[: sim.index("shell:")]
-    assert "threads: 2" in sim and "retries: 2" in sim
+    assert "threads: 2" in sim and "retries: scheduled_retries(2)" in sim
+    assert "smttask_attempt=job_attempt," in sim
     assert "mem_mb=lambda wildcards, attempt: 800 * attempt" in sim
     assert 'runtime="10m"' in sim
     measure = text[text.index("rule measure_") :]
@@ -143,12 +145,11 @@ def test_rule_inputs_are_task_file_and_upstream_outputs(project, mod):
     for up in collect.upstream:
         assert f'"data/run_dump/measure/{up}.json"' in rule
     assert f'"build/logs/collect/{collect.key}.log"' in rule
-    assert (
-        text.count(
-            'RUN = "SMTTASK_FLUSH_RECORDS=0 smttask run --quiet {input.task:q} > {log:q} 2>&1"'
-        )
-        == 1
+    run = (
+        '    "SMTTASK_FLUSH_RECORDS=0 smttask run --quiet --attempt {resources.smttask_attempt} "\n'
+        '    "{input.task:q} > {log:q} 2>&1"\n'
     )
+    assert text.count(run) == 1
 
 
 def test_auto_layout_picks_by_size(project, mod):

@@ -232,9 +232,13 @@ def test_the_snakemake_backend_describes_what_it_renders(project, tasks):  # typ
         assert about == Description(
             text=f"{about.details['layout']} layout, {rules} rules",
             entry="Snakefile",
-            run="snakemake -s {entry} --cores 4",
+            run="snakemake -s {entry} --cores 4 --rerun-triggers mtime",
             details={"layout": about.details["layout"], "rules": rules},
+            notes=about.notes,
         )
+        assert len(about.notes) == 1 and "--slurm-account" in about.notes[0]
+    with_account = backend.validate_options({"slurm_account": "lab"})
+    assert backend.describe(plan, with_account).notes == ()
 
 
 def test_the_export_command_reads_its_choices_without_jinja2_or_networkx():

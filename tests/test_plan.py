@@ -10,7 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from smttask.compile.plan import Batch, Job, Plan, TaskType, make_plan
+from smttask.compile.plan import (
+    FALLBACK_SIZE,
+    MAX_AUTO_SIZE,
+    Batch,
+    BatchSize,
+    Job,
+    Plan,
+    TaskDuration,
+    TaskType,
+    make_plan,
+)
 from smttask.errors import CompileError
 from smttask.graph import trace
 
@@ -241,3 +251,66 @@ def test_snakemake_accepts_the_batches_of_interleaved_types(project, mod):  # ty
     )
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert "Cyclic" not in dry.stdout + dry.stderr
+
+
+def test_auto_batches_take_about_the_minutes_asked_for(project, mod):  # type: ignore[no-untyped-def]
+    squares = [mod.square(x=float(i)) for i in range(50)]
+    cubes = [mod.cube(x=float(i)) for i in range(7)]
+    splits = [mod.split(x=float(i)) for i in range(3)]
+    durations = {
+        "plan_tasks.square": TaskDuration(seconds=30.0, records=12),  # 20 per 10 minutes
+        "plan_tasks.cube": TaskDuration(seconds=0.001, records=3),  # all of them at once
+        "plan_tasks.split": TaskDuration(seconds=3600.0, records=1),  # longer than asked for
+    }
+    tasks = [*squares, *cubes, *splits]
+    plan = make_plan(
+        trace(tasks),
+        root=project.root,
+        outdir=project.root / "b",
+        batch="auto",
+        durations=durations,
+    )
+    types = {t.name: t for t in plan.task_types}
+    assert [len(b.keys) for b in types["square"].batches] == [20, 20, 10]
+    assert types["square"].batch_size == BatchSize(20, "records", 10.0, 30.0, 12)
+    assert [len(b.keys) for b in types["cube"].batches] == [7]
+    assert types["cube"].batch_size is not None and types["cube"].batch_size.size == MAX_AUTO_SIZE
+    assert types["split"].batches == ()  # one task per job: no batch rules at all
+    assert types["split"].batch_size == BatchSize(1, "records", 10.0, 3600.0, 1)
+    described = types["square"].batch_size.describe()
+    assert (
+        described
+        == "20 per process, ~10.0 min each (median 30 s of 12 finished records; aiming at 10 min)"
+    )
+    five = make_plan(
+        trace(squares), root=project.root, outdir=project.root / "b", batch=("auto", 5),
+        durations=durations,
+    )  # fmt: skip
+    assert [len(b.keys) for b in five.batches] == [10] * 5
+
+
+def test_auto_batches_without_records(project, mod):  # type: ignore[no-untyped-def]
+    tasks = [*(mod.square(x=float(i)) for i in range(5)), *(mod.cube(x=float(i)) for i in range(3))]
+    plan = plan_of(project, tasks, batch={"*": "auto", "cube": 2})
+    types = {t.name: t for t in plan.task_types}
+    # square declares runtime=3 (minutes): 3 per 10 minutes; cube keeps the size asked for
+    assert types["square"].batch_size == BatchSize(3, "runtime", 10.0, 180.0, 0)
+    assert [len(b.keys) for b in types["square"].batches] == [3, 2]
+    assert types["cube"].batch_size == BatchSize(2, "given")
+    alone = plan_of(project, [mod.cube(x=float(i)) for i in range(3)], batch="auto")
+    (cube,) = alone.task_types
+    assert cube.batches == () and cube.batch_size == BatchSize(FALLBACK_SIZE, "default", 10.0)
+    assert "no finished record and no declared runtime" in cube.batch_size.describe()
+    assert types["square"].batch_size.describe() == (
+        "3 per process, ~9.0 min each (no finished record; declared runtime 180 s; aiming at 10 min)"
+    )
+    for bad in ("soon", ("auto", 0), ("auto", "10"), ("fast", 3)):
+        with pytest.raises(CompileError, match=r"must be a positive integer|positive number"):
+            plan_of(project, tasks, batch={"square": bad})
+
+
+def test_the_plan_never_reads_records():
+    from test_architecture import PACKAGE, imports, within
+
+    found = [i for i in imports(PACKAGE) if within(i.module, ("smttask.compile.plan",))]
+    assert found and not [str(i) for i in found if within(i.target, ("smttask.recording",))]

@@ -42,6 +42,7 @@ class Impl:
     listed_tags: Callable[[str], set[str]]  # a record's tags, as the store's own tools list them
     tag_natively: Callable[[str, str], None]  # add a tag, as the store's own tools do
     concurrency: str  # what the implementation promises: "processes" or "threads"
+    listed_text: Callable[[str, str], str]  # a record's text field, as the store's tools show it
 
 
 def _info(tmp_path: Path, kind: str, address: str) -> ProjectInfo:
@@ -60,7 +61,12 @@ def _django(info: ProjectInfo) -> Impl:
         found.tags.add(tag)
         sumatra.save(info.name, found)
 
-    return Impl(store, lambda label: set(store.store_record(label).tags), smt_tag, "processes")
+    def smt_text(label: str, field: str) -> str:  # what `smt list -l` shows
+        return str(getattr(store.store_record(label), field))
+
+    return Impl(
+        store, lambda label: set(store.store_record(label).tags), smt_tag, "processes", smt_text
+    )
 
 
 KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres), "memory"]
@@ -76,7 +82,10 @@ def _impl(kind: str, folder: Path, dsn: Callable[[], str]) -> Impl:
     def tag(label: str, tag: str) -> None:
         store.edit_tags([label], add=[tag])
 
-    return Impl(store, lambda label: set(store.store_record(label)["tags"]), tag, "threads")
+    def text(label: str, field: str) -> str:
+        return str(store.store_record(label)[field])
+
+    return Impl(store, lambda label: set(store.store_record(label)["tags"]), tag, "threads", text)
 
 
 @pytest.fixture(params=KINDS)
@@ -281,15 +290,110 @@ def test_tags_added_by_the_stores_own_tools_are_read_too(impl: Impl) -> None:
     assert impl.listed_tags("r0") == {"_finished_"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the batch writer gives each record its own parameter-set row; Sumatra's own save "
-    "(smt tag, smt comment, smtweb edits) then finds two rows with the same content",
-)
-def test_sumatras_own_save_of_records_with_equal_parameters(tmp_path: Path) -> None:
-    impl = _django(_info(tmp_path, "sqlite", str(tmp_path / "records")))
-    impl.store.write([record("r0", T0), record("r1", T0 + HOUR)])
-    impl.tag_natively("r0", "checked")
+def test_sumatras_own_save_of_records_with_equal_parameters_and_inputs(impl: Impl) -> None:
+    """Records of one task computed twice share their parameters and inputs: Sumatra's own
+    save (``smt tag``, ``smt comment``, smtweb edits) finds one row for each, as it expects."""
+    params = {"task": "square", "inputs": {"x": 1}}
+    inputs = [key("up/77e1.json", "ef" * 20)]
+    twins = [
+        record("r0", T0, parameters=params, input_data=inputs, output_data=[key("sq/a.json")]),
+        record("r1", T0 + HOUR, parameters=params, input_data=inputs,
+               output_data=[key("sq/a.1.json", "cd" * 20)]),
+    ]  # fmt: skip
+    impl.store.write(twins[:1])
+    impl.store.write(twins[1:])  # another batch, later
+    impl.store.write([record("r2", T0 + 2 * HOUR, parameters=params, input_data=inputs * 2)])
+    for label in ("r0", "r1", "r2"):
+        impl.tag_natively(label, "checked")
+        assert "checked" in impl.listed_tags(label)
+    assert labels(find(impl.store, [Where("tags", "has", "checked")])) == ["r2", "r1", "r0"]
+    for label in ("r0", "r1"):
+        got = impl.store.record(label)
+        assert got is not None and (got["parameters"], got["input_data"]) == (params, inputs)
+
+
+def test_outcome_and_reason_are_changed_where_queries_and_the_stores_tools_see_them(
+    impl: Impl,
+) -> None:
+    store = impl.store
+    store.write([
+        record("r0", T0, outcome="done", reason="first look", tags=["_finished_"],
+               output_data=[key("t/a.json")]),
+        record("r1", T0 + HOUR, outcome="", reason=""),
+    ])  # fmt: skip
+    before = store.record("r0")
+    assert store.update_fields("r0", outcome="done\nchecked") == {"outcome": "done\nchecked"}
+    assert store.update_fields("r0", reason=lambda old: "[rerun] " + old) == {
+        "reason": "[rerun] first look"
+    }
+    both = store.update_fields("r1", outcome=lambda old: old + "ok", reason="why")
+    assert both == {"outcome": "ok", "reason": "why"}
+    assert store.record("r0") == {
+        **before,
+        "outcome": "done\nchecked",
+        "reason": "[rerun] first look",
+    }
+    assert (impl.listed_text("r0", "outcome"), impl.listed_text("r0", "reason")) == (
+        "done\nchecked",
+        "[rerun] first look",
+    )
+    assert store.text("r0", "outcome") == "done\nchecked"
+    assert labels(find(store, [Where("outcome", "contains", "checked")])) == ["r0"]
+    assert labels(find(store, [Where("reason", "eq", "why")])) == ["r1"]
+    [row] = store.query([Where("label", "eq", "r0")])
+    assert (row.outcome, row.reason, row.tags) == (
+        "done\nchecked",
+        "[rerun] first look",
+        frozenset({"_finished_"}),
+    )
+    assert store.update_fields("missing", outcome="x") is None
+    assert store.update_fields("r1") == {}  # nothing to change
+    assert store.update_fields("r1", outcome="ok") == {"outcome": "ok"}  # the same text again
+    with pytest.raises(RecordingError, match="reason is text"):
+        store.update_fields("r0", outcome="changed?", reason=lambda old: 3)  # type: ignore[arg-type,return-value]
+    with pytest.raises(ZeroDivisionError):  # the function's own error
+        store.update_fields("r0", outcome=lambda old: str(1 / 0))
+    assert store.text("r0", "outcome") == "done\nchecked"  # nothing changed
+
+
+FIELD_WRITER = """
+import sys
+from pathlib import Path
+from smttask.recording.django import DjangoStore
+from smttask.recording.projectfile import ProjectInfo
+kind, address, name, worker = sys.argv[1:]
+here = Path(".")
+store = DjangoStore(ProjectInfo(here, name, address, kind, here, here, ()))
+for i in range(5):
+    store.update_fields("shared", reason=lambda old: old + f"<{worker}-{i}>")
+"""
+
+
+def test_concurrent_changes_of_one_field_lose_none(impl: Impl) -> None:
+    store, info = impl.store, impl.store.info
+    store.write([record("shared", T0)])
+    if impl.concurrency == "processes":
+        args = [info.kind, info.store, info.name]
+        procs = [
+            subprocess.Popen([sys.executable, "-c", FIELD_WRITER, *args, str(w)]) for w in range(4)
+        ]
+        assert [p.wait() for p in procs] == [0] * 4
+        workers, each = 4, 5
+    else:
+        workers, each = 8, 50
+
+        def change(worker: int) -> None:
+            for i in range(each):
+                store.update_fields("shared", reason=lambda old, i=i: old + f"<{worker}-{i}>")
+
+        threads = [threading.Thread(target=change, args=(w,)) for w in range(workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    reason = store.text("shared", "reason")
+    pieces = sorted(reason.strip("<>").split("><"))
+    assert pieces == sorted(f"{w}-{i}" for w in range(workers) for i in range(each))
 
 
 #: Five records, newest last, for the condition tests (labelled 1 to 5 by their prefix).
@@ -427,6 +531,25 @@ def test_outputs_of_a_record_and_the_index_of_every_output(impl: Impl) -> None:
     shared = [(label, k.digest) for label, k in store.output_index(["t/k_b.json", "t/x.json"])]
     assert shared == [("new", "ee" * 20), ("old", "ab" * 20)]
     assert list(store.output_index([])) == []
+
+
+def test_the_index_of_every_input_by_content_digest(impl: Impl) -> None:
+    store = impl.store
+    up, other = "ab" * 20, "cd" * 20
+    store.write([
+        record("old", T0, input_data=[key("t/a.json", up, "a"), key("t/b.json", other)]),
+        record("new", T0 + HOUR, input_data=[key("t/a.json", up, "a")]),
+        record("none", T0 + 2 * HOUR, output_data=[key("t/a.json", up)]),
+    ])  # fmt: skip
+    index = [(label, k.path, k.digest) for label, k in store.input_index()]
+    assert index == [
+        ("new", "t/a.json", up),
+        ("old", "t/a.json", up),
+        ("old", "t/b.json", other),
+    ]  # newest record first, a record's inputs in the order written; outputs are not inputs
+    found = [(label, k.path, k.metadata["output"]) for label, k in store.input_index([up])]
+    assert found == [("new", "t/a.json", "a"), ("old", "t/a.json", "a")]
+    assert list(store.input_index([])) == [] and list(store.input_index(["ee" * 20])) == []
 
 
 def test_deleting_records_removes_them_with_their_outputs_and_tags(impl: Impl) -> None:

@@ -117,6 +117,21 @@ def test_upstream_results_are_recorded_as_input_data(smt_project) -> None:  # ty
     [key] = recs["up_tasks.total"].input_data
     assert key.path == f"square/{first.key}.json"
     assert key.digest == recs["up_tasks.square"].output_data[0].digest
+    assert key.metadata["role"] == "upstream" and key.metadata["output"] == ""
+    assert key.metadata["archive"] == recs["up_tasks.square"].output_data[0].path
+
+
+def test_an_upstream_result_read_from_its_archive_is_listed_too(smt_project) -> None:  # type: ignore[no-untyped-def]
+    tasks = smt_project.write_module("arch_tasks", TASKS)
+    first = tasks.square(x=6)
+    first.run()
+    link = Path(first.output_paths[""])
+    link.unlink()  # the task now reads the archive itself
+    tasks.total(a=first, b=1).run()
+    recs = {r.script_arguments: r for r in _records()}
+    [key] = recs["arch_tasks.total"].input_data
+    assert key.path == f"run_dump/square/{first.key}.json"
+    assert key.digest == recs["arch_tasks.square"].output_data[0].digest
 
 
 def test_a_crash_is_recorded_with_the_exception_and_output(smt_project) -> None:  # type: ignore[no-untyped-def]
@@ -259,9 +274,13 @@ def test_iterative_tasks_are_recorded_per_iteration(smt_project) -> None:  # typ
     assert [r.parameters.as_dict()["inputs"]["n"] for r in records] == [2, 5]
     paths = sorted(k.path for k in records[1].output_data)
     assert all("__n5" in p for p in paths) and len(paths) == 2
-    assert [
-        k.path for k in records[1].input_data
-    ] == []  # its own earlier iteration is not an input
+    # The earlier iteration it resumed from is listed among the results it read.
+    resumed = sorted(records[1].input_data, key=lambda k: k.path)
+    assert [k.metadata["role"] for k in resumed] == ["resumed", "resumed"]
+    assert all("__n2" in k.path for k in resumed)
+    first = {k.path: k.digest for k in records[0].output_data}
+    assert {k.metadata["archive"]: k.digest for k in resumed} == first
+    assert {k.metadata["output"] for k in resumed} == {"n", "x"}
 
 
 def test_without_flushing_a_process_writes_only_its_journal(smt_project) -> None:  # type: ignore[no-untyped-def]

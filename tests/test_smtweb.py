@@ -90,3 +90,38 @@ def test_smtweb_lists_and_shows_the_records(smt_project) -> None:  # type: ignor
     finally:
         server.terminate()
         server.communicate(timeout=30)
+
+
+def test_smtweb_serves_a_postgresql_store_with_the_password_from_the_environment(
+    project, postgres_password_dsn, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Django maps Sumatra's old backend name (`postgresql_psycopg2`) to its current one, so
+    `smtweb` opens a PostgreSQL store; libpq reads the password from PGPASSWORD."""
+    dsn, password = postgres_password_dsn
+    monkeypatch.setenv("PGPASSWORD", password)
+    result = CliRunner().invoke(cli, ["project", "init", "--yes", "--name", "pg", "--store", dsn])
+    assert result.exit_code == 0, result.output
+    project.commit(".gitignore")
+    tasks = project.write_module("pg_web_tasks", TASKS)
+    tasks.scale(x=2.0, factor=1.5).run()
+    assert CliRunner().invoke(cli, ["store", "flush"]).exit_code == 0
+    [label] = RSView().list_labels()
+
+    port = free_port()
+    server = subprocess.Popen(
+        [SMTWEB, "--no-browser", "--port", str(port)],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert "/pg/" in fetch(f"{base}/", server)
+        assert label in fetch(f"{base}/pg/", server)
+        page = html.unescape(fetch(f"{base}/pg/{label}/", server))
+        assert label in page and "factor: 1.5" in page
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=30)
+    assert password not in out + err

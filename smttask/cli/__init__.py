@@ -23,6 +23,7 @@ COMMANDS = {
     "smt": "smt:smt",
     "export-snakemake": "export:export_snakemake",
     "graph": "graph:graph",
+    "reproduce": "reproduce:reproduce",
 }
 
 

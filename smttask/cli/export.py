@@ -3,24 +3,56 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..compile.snakemake.options import LAYOUTS, STATUS_COMMANDS
 
+if TYPE_CHECKING:
+    from ..compile.plan import BatchSpec
 
-def _parse_batch(values: tuple[str, ...]) -> dict[str, int] | None:
-    sizes: dict[str, int] = {}
+
+def _parse_batch(values: tuple[str, ...]) -> dict[str, BatchSpec] | None:
+    """{task name or "*": N, "auto" or ("auto", minutes)} from the --batch values."""
+    sizes: dict[str, BatchSpec] = {}
+    minutes: float | None = None
     for value in values:
         name, sep, size = value.rpartition("=")
-        if not size.isdigit() or int(size) < 1 or (sep and not name):
+        if name == "auto" and not _is_name(size):  # auto=MINUTES: every type, that long
+            minutes = _minutes(value, size)
+            sizes["*"] = ("auto", minutes)
+        elif size == "auto":
+            sizes[name if sep else "*"] = "auto"
+        elif not size.isdigit() or int(size) < 1 or (sep and not name):
             raise click.BadParameter(
-                f"{value!r}: give a positive number of tasks per job (N, for every task type) "
-                f"or TASK=N (for one task type, e.g. simulate=50).",
+                f"{value!r}: give a positive number of tasks per job (N, for every task type), "
+                f"TASK=N (for one task type, e.g. simulate=50), or auto[=MINUTES] / TASK=auto "
+                f"(sizes from the tasks' recorded durations).",
                 param_hint="--batch",
             )
-        sizes[name if sep else "*"] = int(size)
+        else:
+            sizes[name if sep else "*"] = int(size)
+    if minutes is not None:  # TASK=auto takes the minutes of auto=MINUTES too
+        sizes = {k: ("auto", minutes) if v == "auto" else v for k, v in sizes.items()}
     return sizes or None
+
+
+def _is_name(text: str) -> bool:
+    return text.isidentifier()
+
+
+def _minutes(value: str, text: str) -> float:
+    try:
+        minutes = float(text)
+    except ValueError:
+        minutes = -1.0
+    if not minutes > 0 or minutes == float("inf"):
+        raise click.BadParameter(
+            f"{value!r}: auto=MINUTES needs a positive number of minutes per job (e.g. auto=10).",
+            param_hint="--batch",
+        )
+    return minutes
 
 
 @click.command()
@@ -45,10 +77,17 @@ def _parse_batch(values: tuple[str, ...]) -> dict[str, int] | None:
 @click.option(
     "--batch",
     multiple=True,
-    metavar="N | TASK=N",
-    help="Run up to N independent tasks of one type in one job (one process). Repeatable.",
+    metavar="N | TASK=N | auto[=MINUTES] | TASK=auto",
+    help="Run up to N independent tasks of one type in one job (one process). auto: choose N "
+    "so that a job runs about MINUTES (default 10), from the median duration of the task's "
+    "finished records (no record: its declared runtime, else 1 per job). Repeatable.",
 )
-@click.option("--slurm-account", default=None, help="SLURM account (sbatch -A) in profiles/slurm.")
+@click.option(
+    "--slurm-account",
+    default=None,
+    help="SLURM account (sbatch -A) in profiles/slurm. Without it the SLURM plugin guesses one "
+    "(sacct) at every run, or submits without -A.",
+)
 @click.option(
     "--slurm-partition", default=None, help="SLURM partition (sbatch -p) in profiles/slurm."
 )
@@ -77,8 +116,8 @@ def export_snakemake(
 
     \b
     Examples:
-      smttask export-snakemake pipeline.py:tasks -o build/
-      snakemake -s build/Snakefile --cores 4
+      smttask export-snakemake pipeline.py:tasks -o build/ --batch auto
+      snakemake -s build/Snakefile --cores 4 --rerun-triggers mtime
       snakemake -s build/Snakefile --profile build/profiles/slurm
     """
     from ..export import export_snakemake as export

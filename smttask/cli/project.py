@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -59,7 +60,13 @@ def init(
     `data/`, output data store `data/run_dump/`, record store SQLite in `.smt/records`
     (safe for many processes writing at once), or PostgreSQL with --store. The store's
     tables are created at once. Without --yes, you are asked for each value not given
-    as an option.
+    as an option; when standard input is not a terminal (a script, a pipe), nothing is
+    asked: the defaults are taken, and a line on stderr says so.
+
+    The project's .gitignore gets the lines it lacks for the data stores, build/ and
+    .snakemake/ (and .smt/project if the store address holds a password); your own lines
+    stay as they are. Keep a PostgreSQL password out of the address: PGPASSWORD or
+    ~/.pgpass give it to the server.
 
     \b
     Examples:
@@ -68,39 +75,80 @@ def init(
       smttask project init --yes --store postgresql://me@dbhost:5432/records
       smttask project init --yes --dirty-dir reports --dirty-dir notes
     """
-    from ..recording.projectinit import InitOptions, check_can_init, default_name, init_project
+    from ..recording.address import masked
+    from ..recording.projectinit import (
+        DEFAULT_STORE,
+        InitOptions,
+        check_can_init,
+        default_name,
+        ignore_in_git,
+        init_project,
+    )
 
     root = folder.resolve()
     check_can_init(root)  # fail before asking anything
-    ask = not yes
+    ask = not yes and sys.stdin.isatty()
+    if not yes and not ask:
+        click.echo(
+            "Standard input is not a terminal: taking the defaults for the values not given "
+            "as options (--yes does so without this note).",
+            err=True,
+        )
 
     def value(given: str | None, prompt: str, default: str) -> str:
         if given is not None or not ask:
             return given if given is not None else default
         return str(click.prompt(prompt, default=default))
 
+    name = value(name, "Project name", default_name(root))
+    input_dir = value(input_dir, "Input data store (results are read from here)", "data")
+    output_dir = value(output_dir, "Output data store (results are archived here)", "data/run_dump")
+    store = value(store, "Record store (SQLite file or postgresql:// URI)", DEFAULT_STORE)
     options = InitOptions(
-        name=value(name, "Project name", default_name(root)),
-        input_dir=value(input_dir, "Input data store (results are read from here)", "data"),
-        output_dir=value(
-            output_dir, "Output data store (results are archived here)", "data/run_dump"
-        ),
-        store=value(store, "Record store (SQLite file or postgresql:// URI)", "") or None,
+        name=name,
+        input_dir=input_dir,
+        output_dir=output_dir,
+        store=None if store in ("", DEFAULT_STORE) else store,
         dirty_dirs=dirty_dirs,
     )
     if ask:
         click.echo(
-            _summary(root, options.name, options.input_dir, options.output_dir, options.store)
-        )
+            _summary(
+                root, options.name, options.input_dir, options.output_dir,
+                masked(options.store) if options.store else None,
+            )
+        )  # fmt: skip
         click.confirm("Create this project?", default=True, abort=True)
     info = init_project(root, options)
     click.echo(
         f"Created Sumatra project {info.name!r} in {info.root}\n"
-        f"  records: {info.store}\n  results: {info.output_root} (links in {info.input_root})"
+        f"  records: {info.shown_store}\n  results: {info.output_root} (links in {info.input_root})"
     )
+    added = ignore_in_git(info)
+    if added:
+        tracked = _tracked(root / ".gitignore")
+        click.echo(
+            f"Added to {root / '.gitignore'}: {', '.join(added)}"
+            + (
+                ". Commit it: recorded runs refuse uncommitted changes."
+                if tracked
+                else ". Commit it with your code."
+            )
+        )
+
+
+def _tracked(path: Path) -> bool:
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "ls-files", "--error-unmatch", path.name],
+        cwd=path.parent, capture_output=True, check=False,
+    )  # fmt: skip
+    return done.returncode == 0
 
 
 def _summary(root: Path, name: str, inputs: str, outputs: str, store: str | None) -> str:
+    """What will be created (`store`: the address as shown, its password masked)."""
     return (
         f"Project {name!r} in {root}\n  input data store:  {root / inputs}\n"
         f"  output data store: {root / outputs}\n"
@@ -120,7 +168,7 @@ def info() -> None:
     dirty = ", ".join(proj.dirty_dirs) or "(none)"
     click.echo(
         f"project:           {proj.name}\nfolder:            {proj.root}\n"
-        f"record store:      {proj.store} ({proj.kind})\n"
+        f"record store:      {proj.shown_store} ({proj.kind})\n"
         f"input data store:  {inputs}\noutput data store: {outputs}\n"
         f"dirty directories: {dirty}\n"
         f"journals waiting:  {len(pending_journals(proj.root))}"

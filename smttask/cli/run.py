@@ -40,6 +40,13 @@ from ..runner import Outcome, RunOptions, collect_task_files, run_files
     help="Keep task files after they ran, or delete those that succeeded.",
 )
 @click.option(
+    "--attempt",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Which attempt at these tasks this run is (a workflow engine retrying a failed job: "
+    "1, 2, ...); each record gets the tag attempt:N.",
+)
+@click.option(
     "--pdb",
     "use_pdb",
     is_flag=True,
@@ -54,6 +61,7 @@ def run(
     recompute: bool,
     reason: str | None,
     keep: bool,
+    attempt: int | None,
     use_pdb: bool,
     verbose: int,
     quiet: bool,
@@ -77,7 +85,9 @@ def run(
     files = collect_task_files(paths)
     if not files:
         raise click.UsageError(f"No task files (*.json) found in {', '.join(map(str, paths))}.")
-    options = RunOptions(recompute=recompute, record=record, reason=reason, clean=not keep)
+    options = RunOptions(
+        recompute=recompute, record=record, reason=reason, clean=not keep, attempt=attempt
+    )
     if use_pdb:
         outcomes = _run_with_pdb(files, options)
     else:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .lineage import lineage
+
 if TYPE_CHECKING:
     from ..recording.api import RecordStore
 
@@ -25,6 +27,9 @@ def store() -> None:
     Every command first moves the records still waiting in journals (left by worker
     processes, cluster jobs or killed runs) into the record store.
     """
+
+
+store.add_command(lineage)
 
 
 @store.command()
@@ -86,7 +91,11 @@ def rebuild(dry_run: bool) -> None:
         click.echo(f"{verb} {link}")
     for missing in report.missing:
         click.echo(f"Missing output (recorded, not on disk): {missing}", err=True)
+    for line in report.refused:
+        click.echo(line, err=True)
     click.echo(f"{verb} {len(report.created)} link(s); {len(report.missing)} output(s) missing.")
+    if report.refused:
+        raise SystemExit(1)
 
 
 @store.command("create-surrogates")
@@ -108,6 +117,8 @@ def create_surrogates(taskfiles: tuple[Path, ...], dry_run: bool) -> None:
     verb = "Would add" if dry_run else "Added"
     for label in report.labels:
         click.echo(f"{verb} {label}")
+    for line in report.refused:
+        click.echo(f"{line}.", err=True)
     click.echo(f"{verb} {len(report.labels)} surrogate record(s) for {len(report.files)} file(s).")
 
 
@@ -120,7 +131,9 @@ def merge(source: str, project_name: str | None, dry_run: bool) -> None:
 
     SOURCE is another project folder, an SQLite record store file, or a postgresql:// URI.
     Records whose label is already here are skipped: as identical when they describe the
-    same run, as collisions (listed) otherwise. Exit code 1 if there were collisions.
+    same run, as collisions (listed) otherwise. Records holding text that Sumatra would run
+    as Python code are never read (listed). Exit code 1 if there were collisions or such
+    records.
     """
     from ..recording.maintenance import merge as merge_stores
 
@@ -132,7 +145,9 @@ def merge(source: str, project_name: str | None, dry_run: bool) -> None:
     )
     for label in report.collisions:
         click.echo(f"Collision (same label, different record; not merged): {label}", err=True)
-    if report.collisions:
+    for line in report.refused:
+        click.echo(f"Not merged: {line}.", err=True)
+    if report.collisions or report.refused:
         raise SystemExit(1)
 
 
@@ -168,6 +183,8 @@ def delete(
         click.echo(f"record {label}")
     for path in [*plan.files, *plan.links]:
         click.echo(f"file   {os.path.relpath(path, here)}")
+    for line in plan.refused:
+        click.echo(line, err=True)
     summary = f"{len(plan.labels)} record(s), {len(plan.files) + len(plan.links)} file(s)"
     if dry_run or not plan.labels:
         click.echo(f"Would delete {summary}." if plan.labels else "No record selected.")
@@ -178,5 +195,5 @@ def delete(
     for line in failed:
         click.echo(f"Could not delete {line}", err=True)
     click.echo(f"Deleted {summary}.")
-    if failed:
+    if failed or plan.refused:
         raise SystemExit(1)

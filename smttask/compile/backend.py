@@ -36,6 +36,7 @@ class Description:
     entry: str | None = None  # the file that starts the workflow, in the output folder
     run: str = ""  # a shell command running it; "{entry}" stands for the entry file's path
     details: Mapping[str, str | int] = field(default_factory=dict)  # e.g. {"rules": 4}
+    notes: tuple[str, ...] = ()  # what a user must know before running it, said once
 
 
 @runtime_checkable

@@ -7,6 +7,9 @@
   points at missing task files.
 * Files written by the previous export that the new one no longer has are removed; the list
   lives in ``.smttask-export``. Files that smttask did not write are never overwritten.
+* Every path stays inside the folder: a manifest entry leading out of it (``..``, an absolute
+  path, a symbolic link on the way) is never removed, only reported; a file to write whose
+  path would lead out of it stops the export before anything is written.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class WriteReport:
     written: tuple[str, ...]
     unchanged: tuple[str, ...]
     removed: tuple[str, ...]
+    refused: tuple[str, ...] = ()  # manifest entries outside the folder: one sentence each
 
 
 def write_files(folder: Path, files: Mapping[str, str], *, force: bool = False) -> WriteReport:
@@ -43,6 +47,20 @@ def write_files(folder: Path, files: Mapping[str, str], *, force: bool = False) 
                 f"{clashes[0]}). Export into a new or empty folder (e.g. -o build/), or pass "
                 f"--force to overwrite them."
             )
+    outside = [rel for rel in files if not _inside(folder, rel)]
+    if outside:
+        raise CompileError(
+            f"Cannot write {outside[0]!r} into {folder}: it leads to "
+            f"{os.path.realpath(folder / outside[0])}, outside the folder (a symbolic link "
+            f"in {folder}?). Export into a new folder, or remove the link."
+        )
+    refused = [
+        f"{folder / MANIFEST} lists {rel!r}, which leads to {os.path.realpath(folder / rel)}, "
+        f"outside {folder}: it was not removed (the manifest was edited; it is rewritten now)"
+        for rel in previous or ()
+        if not _inside(folder, rel)
+    ]
+    previous = [rel for rel in previous or () if _inside(folder, rel)]
     written, unchanged = [], []
     order = sorted(files, key=lambda p: (p in _LAST, _LAST.index(p) if p in _LAST else 0, p))
     for rel in order:
@@ -54,7 +72,7 @@ def write_files(folder: Path, files: Mapping[str, str], *, force: bool = False) 
         write_atomic(path, data, fsync=False)
         written.append(rel)
     removed = []
-    for rel in sorted(set(previous or ()) - set(files)):
+    for rel in sorted(set(previous) - set(files)):
         path = folder / rel
         if path.is_file():
             path.unlink()
@@ -63,7 +81,7 @@ def write_files(folder: Path, files: Mapping[str, str], *, force: bool = False) 
     manifest = json.dumps(sorted(files), indent=0) + "\n"
     if not _same(folder / MANIFEST, manifest.encode()):
         write_atomic(folder / MANIFEST, manifest.encode(), fsync=False)
-    return WriteReport(folder, tuple(written), tuple(unchanged), tuple(removed))
+    return WriteReport(folder, tuple(written), tuple(unchanged), tuple(removed), tuple(refused))
 
 
 def _read_manifest(folder: Path) -> list[str] | None:
@@ -73,7 +91,14 @@ def _read_manifest(folder: Path) -> list[str] | None:
         return None
     except (OSError, ValueError):
         return []
-    return [n for n in names if isinstance(n, str) and ".." not in Path(n).parts]
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+
+def _inside(folder: Path, rel: str) -> bool:
+    """Whether `folder`/`rel` lies inside `folder` once both are resolved (``..``, absolute
+    paths and symbolic links followed)."""
+    top = os.path.realpath(folder).rstrip(os.sep) + os.sep
+    return os.path.realpath(folder / rel).startswith(top)
 
 
 def _same(path: Path, data: bytes) -> bool:

@@ -5,6 +5,10 @@ An address is a path to an SQLite file (no ``scheme://``), a PostgreSQL URI
 (``postgresql://`` or ``postgres://``) or a MySQL/MariaDB URI (``mysql://``, ``mariadb://``);
 a driver after ``+`` (``postgresql+psycopg2://``) is allowed. Anything else is refused with
 one message, wherever it was given.
+
+A password in an address is never shown: every message and command output prints addresses
+through `masked`. Better still, keep it out of the address: PostgreSQL's client library reads
+it from ``PGPASSWORD`` or ``~/.pgpass`` (``PGPASSFILE``) when the address has none.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 from ..errors import ProjectError
 
@@ -50,7 +55,59 @@ def classify(address: str, base: Path | None = None) -> StoreAddress:
     return StoreAddress(kind, address)
 
 
+#: What `masked` shows instead of a password.
+MASK = "***"
+_SECRET_KEYS = frozenset({"password", "passwd", "pwd"})
+
+
+def masked(address: str) -> str:
+    """`address` with its password (in ``user:password@`` or a ``password=`` query
+    parameter) replaced by ``***``; any other text as it is."""
+    if _SCHEME.match(address) is None:
+        return address
+    try:
+        parts = urlsplit(address)
+    except ValueError:
+        return re.sub(r"(://[^/@:]*:)[^/]*@", rf"\g<1>{MASK}@", address)
+    netloc = parts.netloc
+    user, at, host = netloc.rpartition("@")
+    if at and ":" in user:
+        netloc = f"{user.split(':', 1)[0]}:{MASK}@{host}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(k.lower() in _SECRET_KEYS for k, _ in pairs):
+            query = "&".join(
+                f"{quote(k)}={MASK if k.lower() in _SECRET_KEYS else quote(v)}" for k, v in pairs
+            )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def passwords_in(address: str) -> list[str]:
+    """The password texts of `address` (as written, and percent-decoded), for masking them
+    in text that quotes them alone; none shorter than 4 characters (too common to mask)."""
+    if _SCHEME.match(address) is None:
+        return []
+    try:
+        parts = urlsplit(address)
+        found = [parts.password or ""]
+        found += [v for k, v in parse_qsl(parts.query) if k.lower() in _SECRET_KEYS]
+    except ValueError:
+        return []
+    user = parts.netloc.rpartition("@")[0]
+    if ":" in user:
+        found.append(user.split(":", 1)[1])
+    found += [unquote(f) for f in found]
+    return sorted({f for f in found if len(f) >= 4}, key=len, reverse=True)
+
+
+def has_password(address: str) -> bool:
+    """Whether `address` holds a password (which `masked` hides)."""
+    return masked(address) != address
+
+
 def unsupported_message(address: str) -> str:
+    address = masked(address)
     return (
         f"Unsupported record store {address!r}. Give nothing (SQLite in .smt/records), a path "
         f"to an SQLite file, or a PostgreSQL URI such as postgresql://user@host:5432/dbname."
@@ -59,7 +116,7 @@ def unsupported_message(address: str) -> str:
 
 def require_database(info: ProjectInfo) -> None:
     """Raise ProjectError unless the project's store is one smttask reads and writes."""
-    kind, address = info.kind, info.store
+    kind, address = info.kind, masked(info.store)
     if kind in DATABASE_KINDS:
         return
     if kind == UNSUPPORTED:

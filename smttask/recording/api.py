@@ -214,6 +214,23 @@ def check_tag(tag: str) -> str:
     return tag
 
 
+#: A change of one text field: the new text, or a function of the stored text giving it.
+TextChange = str | Callable[[str], str]
+
+
+def changed_text(field: str, change: TextChange, current: str) -> str:
+    """The new text of `field` (outcome or reason, see `RecordSink.update_fields`), now
+    `current`, after `change`; RecordingError if it is not text."""
+    new = change(current) if callable(change) else change
+    if not isinstance(new, str):
+        shown = "the function given returned" if callable(change) else "got"
+        raise RecordingError(
+            f"A record's {field} is text; {shown} {new!r}. Give a string, or a function of "
+            f"the current {field} returning one."
+        )
+    return new
+
+
 class RecordSink(Protocol):
     """Where records are written."""
 
@@ -233,6 +250,15 @@ class RecordSink(Protocol):
 
     def delete(self, labels: Iterable[str]) -> int:
         """Delete the records with these labels (not their files); return how many."""
+
+    def update_fields(
+        self, label: str, *, outcome: TextChange | None = None, reason: TextChange | None = None
+    ) -> dict[str, str] | None:
+        """Change the outcome and/or the reason of the record `label` (None: left as it is).
+        A change is the new text, or a function of the stored text returning it, called
+        while this store writes nothing else (so that concurrent changes are never lost; it
+        may be called again if the write is retried). Return the new text of each field
+        given, or None if no record has that label."""
 
 
 class RecordSource(Protocol):
@@ -261,6 +287,10 @@ class RecordSource(Protocol):
     def output_index(self, paths: Iterable[str] | None = None) -> Iterator[tuple[str, OutputRow]]:
         """(label, output) for every output of every record, newest record first; with
         `paths`, only the outputs with these paths."""
+
+    def input_index(self, digests: Iterable[str] | None = None) -> Iterator[tuple[str, OutputRow]]:
+        """(label, input) for every stored result every record read (its ``input_data``),
+        newest record first; with `digests`, only the inputs with these content digests."""
 
     def text(self, label: str, field: str) -> str:
         """One text field (TEXT_FIELDS or LONG_TEXT_FIELDS) of one record ("" if none)."""

@@ -18,12 +18,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import hooks
+from ..errors import RecordingError
+
 if TYPE_CHECKING:
     from ..task import Task
 
 #: The tag of each status (Sumatra's `_status_` convention).
 RUNNING, FINISHED, CRASHED, KILLED = "_running_", "_finished_", "_crashed_", "_killed_"
 SURROGATE = "_surrogate_"
+
+#: Environment variable naming the attempt (1, 2, ...) of the run being recorded: a workflow
+#: engine that retries a failed job sets it (``smttask run --attempt N`` does).
+ATTEMPT_ENV = "SMTTASK_ATTEMPT"
+
+
+def attempt_tags() -> list[str]:
+    """``["attempt:<n>"]`` if ``SMTTASK_ATTEMPT`` names the attempt of this run, else ``[]``."""
+    raw = os.environ.get(ATTEMPT_ENV, "").strip()
+    if not raw:
+        return []
+    if not raw.isdigit() or int(raw) < 1:
+        raise RecordingError(
+            f"{ATTEMPT_ENV}={raw!r} is not an attempt number: set it to 1 for a first run, 2 "
+            f"for its first retry, and so on (or unset it)."
+        )
+    return [f"attempt:{int(raw)}"]
 
 
 def new_label(task_name: str, when: datetime) -> str:
@@ -70,8 +90,14 @@ def sha1_of(path: str) -> tuple[str, os.stat_result]:
     return digest, st
 
 
-def data_key(path: str | Path, root: str | Path, output: str | None = None) -> dict[str, Any]:
-    """Sumatra's DataKey for file `path`, named relative to the data store `root`."""
+def data_key(
+    path: str | Path,
+    root: str | Path,
+    output: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Sumatra's DataKey for file `path`, named relative to the data store `root`; `extra`
+    goes into its metadata."""
     path = str(path)
     digest, st = sha1_of(path)
     rel = os.path.relpath(path, root)
@@ -81,6 +107,7 @@ def data_key(path: str | Path, root: str | Path, output: str | None = None) -> d
     metadata: dict[str, Any] = {"encoding": encoding, "mimetype": mimetype, "size": st.st_size}
     if output is not None:
         metadata["output"] = output
+    metadata.update(extra or {})
     created = datetime.fromtimestamp(int(st.st_mtime), tz=UTC)
     return {
         "path": Path(rel).as_posix(),
@@ -94,17 +121,46 @@ def output_keys(outputs: Mapping[str, Path], output_root: str) -> list[dict[str,
     return [data_key(p, output_root, name) for name, p in outputs.items()]
 
 
-def input_keys(task: Task, input_root: str) -> list[dict[str, Any]]:
-    """Keys of the stored results of the recorded tasks `task` reads (through memoized ones)."""
-    keys = []
-    for upstream in _recorded_upstream(task):
-        for path in upstream.output_paths.values():
-            if os.path.exists(path):
-                keys.append(data_key(path, input_root))
+#: The ``role`` of an input key: a result of a recorded task upstream, or the earlier
+#: iteration an iterative task resumed from.
+UPSTREAM, RESUMED = "upstream", "resumed"
+
+
+def input_keys(
+    task: Task, input_root: str, output_root: str | None = None, resumed_from: Task | None = None
+) -> list[dict[str, Any]]:
+    """Keys of the stored results an execution of `task` reads: those of the recorded tasks
+    upstream of it (directly or through memoized ones), then those of the earlier iteration
+    `resumed_from`. Each names the file as the task reads it (its link, else its archive),
+    relative to the input store, with metadata ``output`` (the producing task's output name),
+    ``role`` (`UPSTREAM` or `RESUMED`) and ``archive`` (the archived file it resolves to,
+    relative to `output_root`, when it lies there)."""
+    store = hooks.current().outputs
+    sources = [(t, UPSTREAM) for t in recorded_upstream(task)]
+    if resumed_from is not None:
+        sources.append((resumed_from, RESUMED))
+    keys, seen = [], set()
+    for source, role in sources:
+        archives = store.archive_paths(source)
+        for name, link in store.paths(source).items():
+            path = link if os.path.exists(link) else archives.get(name)  # what load() reads
+            if path is None or not os.path.exists(path):
+                continue
+            real = os.path.realpath(path)
+            if real in seen:
+                continue
+            seen.add(real)
+            extra: dict[str, Any] = {"role": role}
+            if output_root is not None:
+                archive = os.path.relpath(real, os.path.realpath(output_root))
+                if not archive.startswith(".." + os.sep) and archive != "..":
+                    extra["archive"] = Path(archive).as_posix()
+            keys.append(data_key(path, input_root, name, extra))
     return keys
 
 
-def _recorded_upstream(task: Task) -> Iterable[Task]:
+def recorded_upstream(task: Task) -> Iterable[Task]:
+    """The recorded tasks upstream of `task`, directly or through memoized ones (each once)."""
     seen: set[int] = set()
     stack = list(reversed(task.upstream()))
     while stack:

@@ -46,7 +46,8 @@ def flush(root: Path | None = None, *, strict: bool = True) -> FlushReport:
             report.errors.append(f"records of this process: {type(exc).__name__}: {exc}")
         if own._journal is not None:
             skip.add(own._journal.path)
-    for path, fd in claim_orphans(journal_dir(info.root), skip):
+    refused: list[str] = []
+    for path, fd in claim_orphans(journal_dir(info.root), skip, refused):
         try:
             moved, killed = _move(info, path, fd)
         except RecordingError as exc:
@@ -57,6 +58,9 @@ def flush(root: Path | None = None, *, strict: bool = True) -> FlushReport:
         report.records += moved
         report.killed += killed
         report.journals += 1
+    if refused and strict:
+        raise RecordingError(refused[0] + ".")
+    report.errors.extend(refused)
     return report
 
 

@@ -40,6 +40,8 @@ except ImportError:  # pragma: no cover - Windows: each process moves only its o
 
 FORMAT = 1
 SUFFIX = ".jsonl"
+#: Journals are opened and created without following a symbolic link.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 KILLED_OUTCOME = (
     "The process running this task ended before the task finished (killed, crashed or out "
@@ -59,7 +61,7 @@ class Journal:
         host = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname())[:40] or "host"
         name = f"{host}-{os.getpid()}-{secrets.token_hex(4)}"
         tmp = folder / f".{name}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | _NOFOLLOW, 0o644)
         try:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -114,11 +116,14 @@ def _write(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def claim_orphans(folder: Path, skip: set[Path]) -> Iterator[tuple[Path, int]]:
+def claim_orphans(
+    folder: Path, skip: set[Path], refused: list[str] | None = None
+) -> Iterator[tuple[Path, int]]:
     """Lock and yield (path, fd) of each journal whose process is gone.
 
     The caller deletes the file once its records are stored; the lock is released when the
-    loop moves on. A journal left in place is taken again by a later call.
+    loop moves on. A journal left in place is taken again by a later call. A symbolic link
+    among the journals is never read: it is listed in `refused` (one sentence each).
     """
     if fcntl is None:  # pragma: no cover - no way to tell a live journal from a dead one
         return
@@ -131,8 +136,17 @@ def claim_orphans(folder: Path, skip: set[Path]) -> Iterator[tuple[Path, int]]:
         if not name.endswith(SUFFIX) or name.startswith(".") or path in skip:
             continue
         try:
-            fd = os.open(path, os.O_RDONLY)
+            fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
         except FileNotFoundError:
+            continue
+        except OSError:
+            if not path.is_symlink():
+                raise
+            if refused is not None:
+                refused.append(
+                    f"{path} is a symbolic link (to {os.readlink(path)!r}), not a journal "
+                    f"smttask wrote: its records are not read; remove it (rm {path})"
+                )
             continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -192,8 +206,8 @@ def assemble(entries: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], set[s
             flushed.update(entry.get("labels", ()))
     done = []
     for record in records.values():
-        if not record.pop("_ended", False):
-            record["tags"] = ["_killed_"]
+        if not record.pop("_ended", False):  # keeps the tags it began with (its attempt)
+            record["tags"] = ["_killed_", *(t for t in record.get("tags", ()) if t != "_running_")]
             record["outcome"] = KILLED_OUTCOME
         done.append(record)
     return done, flushed

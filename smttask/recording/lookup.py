@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import RecordingError
-from ..storage import DataRoots, archive_at, link_at
+from ..storage import DataRoots, PathOutside, archive_at, link_at
 from .api import Where, find, task_condition
 from .fields import sha1_of
 
@@ -30,7 +30,7 @@ def select(
     for label in labels:
         if label not in known:
             raise RecordingError(
-                f"No record labelled {label!r} in {store.info.store}. List the labels with "
+                f"No record labelled {label!r} in {store.info.shown_store}. List the labels with "
                 f"`smttask smt list`."
             )
         chosen[label] = None
@@ -91,6 +91,7 @@ class DeletePlan:
     labels: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)  # archived outputs
     links: list[Path] = field(default_factory=list)  # input-store links to them
+    refused: list[str] = field(default_factory=list)  # outputs outside the data stores, kept
 
 
 def plan_delete(store: RecordStore, labels: Sequence[str], *, outputs: bool = True) -> DeletePlan:
@@ -101,14 +102,23 @@ def plan_delete(store: RecordStore, labels: Sequence[str], *, outputs: bool = Tr
     if not outputs:
         return plan
     gone = set(labels)
-    paths = {key.path for label in plan.labels for key in store.outputs(label)}
+    named: dict[str, str] = {}  # path -> the first record naming it
+    for label in plan.labels:
+        for key in store.outputs(label):
+            named.setdefault(key.path, label)
     # Files that records kept are also pointing to (two processes computed the same task).
-    shared = {key.path for label, key in store.output_index(paths) if label not in gone}
-    for key_path in sorted(paths - shared):
-        archive = archive_at(DataRoots(info.input_root, info.output_root), key_path)
+    shared = {key.path for label, key in store.output_index(named) if label not in gone}
+    roots = DataRoots(info.input_root, info.output_root)
+    for key_path in sorted(set(named) - shared):
+        try:
+            archive = archive_at(roots, key_path)
+            link = link_at(roots, key_path)
+        except PathOutside as exc:
+            who = f"Record {named[key_path]} names the output"
+            plan.refused.append(exc.sentence(who, "it is not deleted"))
+            continue
         if archive.exists():
             plan.files.append(archive)
-        link = link_at(DataRoots(info.input_root, info.output_root), key_path)
         same = link is not None and os.path.realpath(link) == os.path.realpath(archive)
         if link is not None and link.is_symlink() and same:
             plan.links.append(link)

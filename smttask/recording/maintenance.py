@@ -3,6 +3,7 @@ records for outputs that have none, merge another store into this one."""
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ProjectError, RecordingError
 from ..fileio import replace_symlink
-from ..storage import DataRoots, archive_at, link_at, parse
+from ..storage import DataRoots, PathOutside, archive_at, link_at, parse
 from . import fields
-from .address import SQLITE, classify
+from .address import SQLITE, classify, masked
 from .context import executable
 from .projectfile import ProjectInfo, find_project, store_info
 
@@ -25,20 +26,27 @@ if TYPE_CHECKING:
 class RebuildReport:
     created: list[Path] = field(default_factory=list)  # links made (or to make, dry run)
     missing: list[Path] = field(default_factory=list)  # recorded outputs not on disk
+    refused: list[str] = field(default_factory=list)  # outputs outside the data stores
 
 
 def rebuild(store: RecordStore, *, dry_run: bool = False) -> RebuildReport:
-    """Recreate missing input-store links from the records (newest record wins); idempotent."""
+    """Recreate missing input-store links from the records (newest record wins); idempotent.
+    A recorded path leading outside the data stores is reported, never linked."""
     info = store.info
+    roots = DataRoots(info.input_root, info.output_root)
     report = RebuildReport()
     done: set[Path] = set()
-    for _, key in store.output_index():
-        archive = archive_at(DataRoots(info.input_root, info.output_root), key.path)
+    for label, key in store.output_index():
+        try:
+            archive = archive_at(roots, key.path)
+            link = link_at(roots, key.path)
+        except PathOutside as exc:
+            report.refused.append(exc.sentence(f"Record {label} names the output", "not linked"))
+            continue
         if not archive.exists():
             if archive not in report.missing:
                 report.missing.append(archive)
             continue
-        link = link_at(DataRoots(info.input_root, info.output_root), key.path)
         if link is None or link in done:
             continue
         done.add(link)
@@ -54,6 +62,7 @@ def rebuild(store: RecordStore, *, dry_run: bool = False) -> RebuildReport:
 class SurrogateReport:
     labels: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # symbolic links in the output store
 
 
 def create_surrogates(
@@ -68,15 +77,28 @@ def create_surrogates(
     known = {key.path for _, key in store.output_index()}
     groups: dict[tuple[str, str, int], list[tuple[Path, str]]] = defaultdict(list)
     root = store.info.output_root
+    links = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else ():
+        if folder.is_symlink():
+            links.append(folder)
+            continue
         for path in sorted(folder.iterdir()):
             parsed = parse(path.name)
             rel = path.relative_to(root).as_posix()
-            if parsed is None or parsed.invalidated or not path.is_file() or rel in known:
+            if parsed is None or parsed.invalidated or rel in known:
+                continue
+            if path.is_symlink():  # archives are files: a link here was put by someone else
+                links.append(path)
+                continue
+            if not path.is_file():
                 continue
             groups[(folder.name, parsed.key, parsed.number)].append((path, parsed.output))
     descs = _descriptions(task_files)
-    report = SurrogateReport()
+    report = SurrogateReport(refused=[
+        f"{p} is a symbolic link to {os.readlink(p)}, not an archived result: no record is "
+        f"made for it (remove it if smttask did not make it)"
+        for p in links
+    ])  # fmt: skip
     records = []
     for (name, key, _), files in sorted(groups.items()):
         desc = descs.get((name, key))
@@ -147,6 +169,7 @@ class MergeReport:
     added: list[str] = field(default_factory=list)
     identical: list[str] = field(default_factory=list)  # already here, same content
     collisions: list[str] = field(default_factory=list)  # same label, different record
+    refused: list[str] = field(default_factory=list)  # records holding code: not read
 
 
 def other_project(source: str) -> tuple[ProjectInfo, str | None]:
@@ -172,7 +195,9 @@ def merge(store: RecordStore, source: str, *, project: str | None = None,
     """Copy the records of another store into this one, reporting label collisions."""
     other, name = other_project(source)
     if (other.kind, other.store) == (store.info.kind, store.info.store):
-        raise ProjectError(f"{source} is this project's own record store: nothing to merge.")
+        raise ProjectError(
+            f"{masked(source)} is this project's own record store: nothing to merge."
+        )
     from .django import DjangoStore
     from .django.merge import merge_records
 

@@ -26,6 +26,8 @@ from .api import (
     Condition,
     OutputRow,
     RecordRow,
+    TextChange,
+    changed_text,
     check_tag,
     keep,
     parameters_text,
@@ -108,6 +110,22 @@ class MemoryStore:
         with self._lock:
             return sum(self._stored.pop(label, None) is not None for label in set(labels))
 
+    def update_fields(
+        self, label: str, *, outcome: TextChange | None = None, reason: TextChange | None = None
+    ) -> dict[str, str] | None:
+        changes = {f: c for f, c in (("outcome", outcome), ("reason", reason)) if c is not None}
+        with self._lock:
+            stored = self._stored.get(label)
+            if stored is None:
+                return None
+            new = {f: changed_text(f, c, stored.record[f]) for f, c in changes.items()}
+            stored.record.update(new)
+            row = stored.row
+            stored.row = row._replace(
+                outcome=new.get("outcome", row.outcome), reason=new.get("reason", row.reason)
+            )
+            return new
+
     # -- RecordSource ---------------------------------------------------------------------------
 
     def native(self, condition: Condition) -> bool:
@@ -143,6 +161,16 @@ class MemoryStore:
             for stored in self._in_order():
                 for key in stored.record["output_data"]:
                     if wanted is None or key["path"] in wanted:
+                        found.append((stored.row.label, _output(key)))
+        return iter(found)
+
+    def input_index(self, digests: Iterable[str] | None = None) -> Iterator[tuple[str, OutputRow]]:
+        wanted = None if digests is None else set(digests)
+        found = []
+        with self._lock:
+            for stored in self._in_order():
+                for key in stored.record["input_data"]:
+                    if wanted is None or key["digest"] in wanted:
                         found.append((stored.row.label, _output(key)))
         return iter(found)
 

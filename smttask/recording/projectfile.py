@@ -12,6 +12,8 @@ smttask kept it; Sumatra drops unknown keys from that file when it rewrites it.)
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from typing import Any
 from .. import config
 from ..errors import ProjectError
 from ..fileio import write_atomic
-from .address import OTHER, SHELVE, SQLITE, UNSUPPORTED, classify
+from .address import OTHER, SHELVE, SQLITE, UNSUPPORTED, classify, has_password, masked
 
 SETTINGS_FILE = "smttask.json"
 DIRTY_KEY = "dirty_directories"
@@ -34,6 +36,11 @@ class ProjectInfo:
     input_root: Path
     output_root: Path
     project_dirty_dirs: tuple[str, ...]  # from the project files (not from config)
+
+    @property
+    def shown_store(self) -> str:
+        """The record store's address as messages show it: its password masked."""
+        return masked(self.store)
 
     @property
     def smt_dir(self) -> Path:
@@ -80,6 +87,30 @@ def require_project(root: Path | None = None) -> ProjectInfo:
             f"(in the git repository holding your code), or change to the project folder."
         )
     return info
+
+
+#: The project's own .gitignore line for Sumatra's project file, when it holds a password.
+PROJECT_FILE_LINE = "/.smt/project"
+
+
+def keep_secret(root: Path) -> bool:
+    """If the project in `root` names its record store with a password: make ``.smt/project``
+    (and Sumatra's exports of it, ``.smt/*_export.json``) readable by their owner only, and
+    list ``.smt/project`` in the project's ``.gitignore``. Return whether it has a password."""
+    info = find_project(root)
+    if info is None or not has_password(info.store):
+        return False
+    for path in [root / ".smt" / "project", *(root / ".smt").glob("*_export.json")]:
+        try:
+            st = os.lstat(path)
+            if stat.S_ISREG(st.st_mode) and st.st_mode & 0o077:
+                os.chmod(path, 0o600)
+        except FileNotFoundError:
+            continue
+    from .gitignore import add_lines
+
+    add_lines(root, [PROJECT_FILE_LINE])
+    return True
 
 
 def _mtime(path: Path) -> int:

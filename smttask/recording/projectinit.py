@@ -19,14 +19,25 @@ from pathlib import Path
 
 from .. import config
 from ..errors import ProjectError
-from .address import SQLITE, classify
+from ..fileio import write_atomic
+from .address import SQLITE, classify, has_password
+from .gitignore import add_lines, relative_folder
 from .gitstate import locate
-from .projectfile import DIRTY_KEY, ProjectInfo, find_project, write_settings
+from .projectfile import (
+    DIRTY_KEY,
+    PROJECT_FILE_LINE,
+    ProjectInfo,
+    find_project,
+    keep_secret,
+    write_settings,
+)
 
 NAME_PATTERN = re.compile(r"^\w[\w\- ]*$")
 #: Written to .smt/.gitignore: the record store and journals must never be committed
 #: (each record would make the repository "dirty").
 SMT_GITIGNORE = "records*\njournal/\n.records.lock\nlabels\n*_export.json\n"
+#: The default record store, as `smttask project init` shows it (relative to the project).
+DEFAULT_STORE = ".smt/records"
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,7 @@ def default_name(root: Path) -> str:
 
 def check_can_init(root: Path) -> Path:
     """Raise ProjectError if a project cannot be created in `root`; return the git root."""
-    if (root / ".smt" / "project").exists():
+    if os.path.lexists(root / ".smt" / "project"):
         raise ProjectError(
             f"{root} already holds a Sumatra project ({root / '.smt' / 'project'}). Change its "
             f"settings with `smttask smt configure`, or move .smt aside to start over."
@@ -73,7 +84,7 @@ def init_project(root: Path, options: InitOptions) -> ProjectInfo:
     info = ProjectInfo(root, options.name, store, address.kind, inputs, outputs, options.dirty_dirs)
     try:
         (root / ".smt").mkdir(exist_ok=True)
-        (root / ".smt" / ".gitignore").write_text(SMT_GITIGNORE)
+        write_atomic(root / ".smt" / ".gitignore", SMT_GITIGNORE.encode(), fsync=False)
         from .store import backend
 
         backend(info)  # fails early if the store is unreachable; creates its tables
@@ -87,7 +98,22 @@ def init_project(root: Path, options: InitOptions) -> ProjectInfo:
     config.forget_project_root()
     found = find_project(root)
     assert found is not None
+    keep_secret(root)  # a password in the address: .smt/project for its owner only, ignored
     return found
+
+
+def ignore_in_git(info: ProjectInfo) -> list[str]:
+    """Add to the project's ``.gitignore`` the lines it lacks (its data stores, those inside
+    it; ``/build/``; ``/.snakemake/``; ``/.smt/project`` if the store address holds a
+    password), keeping the user's own lines; return the lines added."""
+    root = info.root
+    lines = [relative_folder(root, info.input_root)]
+    if not Path(info.output_root).is_relative_to(info.input_root):
+        lines.append(relative_folder(root, info.output_root))
+    wanted = [x for x in lines if x] + ["/build/", "/.snakemake/"]
+    if has_password(info.store):
+        wanted.append(PROJECT_FILE_LINE)
+    return add_lines(root, wanted)
 
 
 def _write_project(root: Path, repo_root: Path, info: ProjectInfo) -> None:

@@ -128,8 +128,14 @@ class ProjectRecorder:
     # -- records ------------------------------------------------------------------------------
 
     def begin(
-        self, task: Task, reason: str | None, settings: Settings, roots: tuple[Path, Path]
+        self,
+        task: Task,
+        reason: str | None,
+        settings: Settings,
+        roots: tuple[Path, Path],
+        resumed_from: Task | None = None,
     ) -> RecordHandle:
+        extra_tags = fields.attempt_tags()
         with self.lock:
             state = self.check(task, settings)
             self.settings = settings
@@ -144,8 +150,10 @@ class ProjectRecorder:
                 "main_file": fields.main_file(fields.module_file(task), state.root),
                 "script_arguments": task.taskname,
                 "parameters": task.desc,
-                "input_data": fields.input_keys(task, ctx["input_datastore"]),
-                "tags": [fields.RUNNING],
+                "input_data": fields.input_keys(
+                    task, ctx["input_datastore"], ctx["datastore"], resumed_from
+                ),
+                "tags": [fields.RUNNING, *extra_tags],
                 "outcome": "",
                 "duration": None,
                 "output_data": [],
@@ -155,7 +163,7 @@ class ProjectRecorder:
             journal.append({"kind": "begin", "ctx": ctx_id, **record}, sync=False)
             self.running += 1
         capture = Capture().start() if settings.capture_output else None
-        return RecordHandle(self, {**ctx, **record}, capture, settings)
+        return RecordHandle(self, {**ctx, **record}, capture, settings, extra_tags)
 
     def end(self, record: dict[str, Any], end: dict[str, Any], settings: Settings) -> None:
         with self.lock:
@@ -213,7 +221,7 @@ class ProjectRecorder:
 def _unflushed(rec: ProjectRecorder, exc: BaseException) -> str:
     return (
         f"{len(rec.pending)} record(s) could not be moved into the record store "
-        f"{rec.info.store} yet: {type(exc).__name__}: {exc}. They are safe in "
+        f"{rec.info.shown_store} yet: {type(exc).__name__}: {exc}. They are safe in "
         f"{journal_dir(rec.info.root)} and move on the next try, or with `smttask store flush`."
     )
 
@@ -227,11 +235,13 @@ class RecordHandle:
         record: dict[str, Any],
         capture: Capture | None,
         settings: Settings,
+        extra_tags: list[str] | None = None,
     ) -> None:
         self.owner = owner
         self.record = record
         self.capture = capture
         self.settings = settings
+        self.extra_tags = list(extra_tags or ())  # kept beside the status tag (the attempt)
         self.start = time.perf_counter()
 
     def _stop(self) -> tuple[float, str]:
@@ -241,7 +251,7 @@ class RecordHandle:
     def finished(self, outputs: Mapping[str, Path], outcome: str) -> None:
         duration, text = self._stop()
         end = {
-            "tags": [fields.FINISHED],
+            "tags": [fields.FINISHED, *self.extra_tags],
             "duration": duration,
             "outcome": outcome or "",
             "output_data": fields.output_keys(outputs, self.record["datastore"]),
@@ -255,7 +265,7 @@ class RecordHandle:
         trace = "".join(traceback.format_exception(original))
         killed = isinstance(error, KeyboardInterrupt | SystemExit)
         end = {
-            "tags": [fields.KILLED if killed else fields.CRASHED],
+            "tags": [fields.KILLED if killed else fields.CRASHED, *self.extra_tags],
             "duration": duration,
             "outcome": fields.error_text(error),
             "stdout_stderr": f"{text}{'' if not text or text.endswith(chr(10)) else chr(10)}{trace}",
@@ -325,11 +335,13 @@ class SessionRecorder:
         if rec is not None:
             rec.check(task, self.settings)
 
-    def begin(self, task: Task, *, reason: str | None) -> hooks.RecordHandle:
+    def begin(
+        self, task: Task, *, reason: str | None, resumed_from: Task | None = None
+    ) -> hooks.RecordHandle:
         rec = self.project()
         if rec is None:
             return hooks.NO_RECORDER.begin(task, reason=reason)
-        return rec.begin(task, reason, self.settings, self.roots)
+        return rec.begin(task, reason, self.settings, self.roots, resumed_from)
 
 
 RECORDER = SumatraRecorder()

@@ -18,11 +18,15 @@ from .formats import (
     unregister_format,
 )
 from .layout import (
+    INPUT_STORE,
+    OUTPUT_STORE,
     DataRoots,
+    PathOutside,
     ResultName,
     archive_at,
     archive_dir,
     file_name,
+    inside,
     invalidated_name,
     is_invalidated,
     iteration_key,
@@ -36,11 +40,14 @@ from .layout import (
 from .store import FileOutputStore, decode_output
 
 __all__ = [
+    "INPUT_STORE",
+    "OUTPUT_STORE",
     "DataRoots",
     "FileOutputStore",
     "JsonFormat",
     "NpyFormat",
     "OutputFormat",
+    "PathOutside",
     "ResultName",
     "archive_at",
     "archive_dir",
@@ -48,6 +55,7 @@ __all__ = [
     "file_name",
     "format_for",
     "format_with_extension",
+    "inside",
     "invalidated_name",
     "is_invalidated",
     "iteration_key",

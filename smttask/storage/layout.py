@@ -92,6 +92,9 @@ def is_invalidated(filename: str) -> bool:
 # -- paths --------------------------------------------------------------------------------------
 
 
+OUTPUT_STORE, INPUT_STORE = "output data store", "input data store"
+
+
 def archive_dir(roots: DataRoots, task_name: str) -> Path:
     return Path(roots.output, task_name)
 
@@ -121,21 +124,53 @@ def link_name(archive_name: str) -> str | None:
     return file_name(name.key, name.output, name.ext)
 
 
+class PathOutside(OutputError):
+    """A path read from a record, a journal or a manifest leads outside the folder it
+    belongs to (``..``, an absolute path, or a symlink on the way): nothing is done with it."""
+
+    def __init__(self, path: str, real: str, root: str | Path, folder: str) -> None:
+        self.path, self.real, self.root, self.folder = path, real, str(root), folder
+        super().__init__(self.sentence("A path", "it was not used"))
+
+    def sentence(self, who: str, what_was_done: str) -> str:
+        """One sentence: `who` (e.g. "Record X names the output") names the path, where it
+        leads, and `what_was_done` about it."""
+        leads = "" if self.real == self.path else f", which leads to {self.real}"
+        return (
+            f"{who} {self.path!r}{leads}, outside the {self.folder} {self.root}: {what_was_done}."
+        )
+
+
+def inside(root: str | Path, path: str | Path, folder: str) -> Path:
+    """`root`/`path` (as named) if it lies inside `root` once both are resolved (``..``,
+    absolute paths and symlinks followed); else PathOutside. `folder` names `root` in the
+    message (e.g. "output data store")."""
+    named = Path(root, path)
+    real, top = os.path.realpath(named), os.path.realpath(root)
+    if not real.startswith(top.rstrip(os.sep) + os.sep):
+        raise PathOutside(str(path), real, root, folder)
+    return named
+
+
 def archive_at(roots: DataRoots, relpath: str) -> Path:
-    """The archive a record names (path relative to the output store, or absolute)."""
-    return Path(roots.output, relpath)
+    """The archive a record names (its path relative to the output store). PathOutside if it
+    leads outside the output store: a record's path is never followed out of it."""
+    return inside(roots.output, relpath, OUTPUT_STORE)
 
 
 def link_at(roots: DataRoots, relpath: str) -> Path | None:
     """The input-store link of the archive a record names; None if it has none (the two
-    stores are one folder, the archive lies outside the output store, or it is invalidated)."""
+    stores are one folder, the path is absolute, or the archive is invalidated).
+    PathOutside if the link's folder lies outside the input store."""
     if Path(relpath).is_absolute() or Path(roots.input) == Path(roots.output):
         return None
     folder, _, name = relpath.rpartition("/")
     link = link_name(name)
     if link is None:
         return None
-    return Path(roots.input, folder, link) if folder else Path(roots.input, link)
+    if not folder:
+        return Path(roots.input, link)
+    return inside(roots.input, folder, INPUT_STORE) / link
 
 
 # -- invalidated results ------------------------------------------------------------------------

@@ -3,7 +3,10 @@
 One file per output, named and placed by ``layout``, encoded by the output's ``formats``
 entry, written by ``smttask.fileio``: a killed process never leaves a file a later run would load,
 and two processes computing the same task both end with one complete file. Results are read
-through the link (falling back to the unnumbered archive).
+through the link (falling back to the unnumbered archive), and only if the file opened lies
+where results are kept: an archive of the task in the output store (or a plain file at the
+link's place in the input store). A symbolic link leading anywhere else is reported, never
+loaded.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class FileOutputStore:
         self._roots = DataRoots(Path(roots[0]), Path(roots[1]))
         self._text_roots = (str(self._roots[0]), str(self._roots[1]))  # for the hot path
         self._fsync = fsync
+        self._real_roots = _real(self._text_roots)
         self._outputs_of: dict[type, tuple[_Output, ...]] = {}
         self._generation = formats.generation()
 
@@ -81,16 +85,31 @@ class FileOutputStore:
         key, name = task.key, task.name
         values = {}
         for o in self._outputs(task):
-            link, archive = layout.read_order(roots, name, key + o.suffix)
+            filename = key + o.suffix
+            link, archive = layout.read_order(roots, name, filename)
             try:
-                data, path = _read(link), link
+                data, path = self._read(link, name, filename), link
             except FileNotFoundError:
                 try:
-                    data, path = _read(archive), archive
+                    data, path = self._read(archive, name, filename), archive
                 except FileNotFoundError:
                     return None
             values[o.name] = _decode(data, o, path, task)
         return task._spec.output.join(values)
+
+    def _read(self, path: str, task_name: str, filename: str) -> bytes:
+        """The bytes of the result file `path` (a link or an archive of `filename`), if the
+        file it opens is one of the task's archives or a plain file at the link's place."""
+        fd = os.open(path, os.O_RDONLY | _CLOEXEC)
+        try:
+            real = os.readlink(f"/proc/self/fd/{fd}") if _PROC_FD else os.path.realpath(path)
+            if not _is_result(self._real_roots, real, task_name, filename):
+                self._real_roots = _real(self._text_roots)  # the roots may have moved since
+                if not _is_result(self._real_roots, real, task_name, filename):
+                    raise _planted(path, real, self._text_roots[1])
+            return _read_all(fd)
+        finally:
+            os.close(fd)
 
     def iterations(self, task: Task) -> list[int]:
         param = getattr(task, "iteration_param", None)
@@ -154,9 +173,42 @@ def decode_output(task: Task, output: str, data: bytes, origin: str | Path) -> A
     return _decode(data, _output(output, annotation, fmt), str(origin), task)
 
 
-def _read(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()
+_PROC_FD = os.path.isdir("/proc/self/fd")  # Linux: the real path of an open file
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def _real(roots: tuple[str, str]) -> tuple[str, str]:
+    return os.path.realpath(roots[0]), os.path.realpath(roots[1])
+
+
+def _read_all(fd: int) -> bytes:
+    size = os.fstat(fd).st_size
+    parts = []
+    while chunk := os.read(fd, max(size + 1, 1 << 16)):
+        parts.append(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _is_result(real_roots: tuple[str, str], real: str, task_name: str, filename: str) -> bool:
+    """Whether `real` (a resolved path) is an archive of `filename` (``<output root>/<task>/
+    <filename or a numbered one>``) or the plain file ``<input root>/<task>/<filename>``."""
+    folder, _, name = real.rpartition("/")
+    if folder == f"{real_roots[1]}/{task_name}":
+        return name == filename or layout.link_name(name) == filename
+    return real == f"{real_roots[0]}/{task_name}/{filename}"
+
+
+def _planted(path: str, real: str, output_root: str) -> OutputError:
+    try:
+        target = f"a symbolic link to {os.readlink(path)!r}, which leads to {real}"
+    except OSError:  # a folder on the way is the link
+        target = f"reached through a symbolic link, at {real}"
+    return OutputError(
+        f"The result file {path} is {target}, not an archive of this task in the output "
+        f"data store {output_root}: smttask does not load it. smttask did not make this link; "
+        f"remove it (rm {path}) and run `smttask store rebuild` to link the recorded result "
+        f"again, or run the task with recompute=True."
+    )
 
 
 def _encode(value: Any, output: _Output, task: Task) -> bytes:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import html
+import json
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -169,3 +172,69 @@ def html_table(title: str, records: Sequence[Record]) -> str:
     header = "".join(f"<th style='text-align:left'>{c}</th>" for c in cells)
     table = f"<table><thead><tr>{header}</tr></thead><tbody>{body}{more}</tbody></table>"
     return f"<div><p>{head}</p>{table if records else ''}</div>"
+
+
+def describe(record: Record) -> str:
+    """`record` as text, one field a line (long values wrapped), then its parameters under
+    their dotted keys and its output files."""
+    head = [
+        ("label", record.label),
+        ("task", record.taskname),
+        ("status", record.status),
+        ("tags", ", ".join(sorted(record.user_tags))),
+        ("timestamp", f"{_when(record)} UTC"),
+        ("duration", _duration(record)),
+        ("reason", record.reason),
+        ("outcome", record.outcome),
+        ("version", record.version),
+        ("main file", record.main_file),
+        ("user", record.user),
+    ]
+    params = [(f"  {k}", _value(v)) for k, v in keys.flatten(record.params).items()]
+    outputs = [
+        (f"  {k.output or '(the output)'}", f"{k.path} (SHA-1 {k.digest})")
+        for k in record.output_data
+    ]
+    rows = [
+        *head,
+        ("parameters", "" if params else "(none)"),
+        *params,
+        ("outputs", "" if outputs else "(none)"),
+        *outputs,
+    ]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(line for name, value in rows for line in _field(name, value, width))
+
+
+def _value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=repr)
+
+
+def _field(name: str, value: str, width: int) -> list[str]:
+    text = value.splitlines() or [""]
+    wrapped = [part for line in text for part in (textwrap.wrap(line, 100) or [""])]
+    pad = " " * (width + 2)
+    return [f"{name:<{width}}: {wrapped[0]}".rstrip()] + [pad + w for w in wrapped[1:]]
+
+
+def not_found(
+    where: str, label: str, labels: list[str], starting: list[str], left_out: bool
+) -> str:
+    """Why `label` names no record of the view `where` (`labels`: the view's labels,
+    `starting`: those starting with `label`; `left_out`: the store has it, the filters
+    leave it out)."""
+    if starting:
+        shown = ", ".join(starting[:5]) + (" …" if len(starting) > 5 else "")
+        return (
+            f"{len(starting)} records in {where} have labels starting with {label!r} "
+            f"({shown}). Give more of the label."
+        )
+    text = f"No record labelled {label!r} in {where}."
+    if left_out:
+        text += " The store has it, but the view's filters leave it out."
+    close = difflib.get_close_matches(label, labels, n=5, cutoff=0.6)
+    if close:
+        text += f" Close matches: {', '.join(close)}."
+    else:
+        text += " List the labels with rs.list_labels() (or `smttask smt list`)."
+    return text

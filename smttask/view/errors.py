@@ -11,3 +11,8 @@ class FilterError(SmttaskError, ValueError):
 
 class RecordNotFoundError(RecordingError, LookupError):
     """No record has that label, or a view holds no record where one is needed."""
+
+
+class CodeNotFoundError(RecordingError, LookupError):
+    """The code a record ran cannot be read back: its commit or file is gone, or the task's
+    function is not in it."""

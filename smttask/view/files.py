@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OutputError, TaskFileError, short_repr
-from ..storage import decode_output, parse
+from ..storage import OUTPUT_STORE, PathOutside, decode_output, inside, parse
 from . import keys
 
 if TYPE_CHECKING:
@@ -85,8 +86,30 @@ def load_output(
                 f"Record {label} names no file for output {out!r} of {task._spec.name} "
                 f"(it names {[k.path for k in stored]})."
             )
-        values[out] = _read(task, label, output_root / key.path, key.digest, out)
+        values[out] = _read(task, label, stored_at(label, output_root, key.path), key.digest, out)
     return values[name] if name is not None else task._spec.output.join(values)
+
+
+def stored_at(label: str, output_root: Path, path: str) -> Path:
+    """The file record `label` names by `path`; OutputError if it leads outside the output
+    store (a record's path is never followed out of it)."""
+    try:
+        return inside(output_root, path, OUTPUT_STORE)
+    except PathOutside as exc:
+        who = f"Record {label} names the output"
+        raise OutputError(exc.sentence(who, "it is not read")) from None
+
+
+def output_paths(label: str, stored: list[OutputKey], output_root: Path) -> dict[str, Path]:
+    """{output name: file} of the files record `label` names; those leading outside the output
+    store are left out, with a warning."""
+    found = {}
+    for key in stored:
+        try:
+            found[key.output] = stored_at(label, output_root, key.path)
+        except OutputError as exc:
+            warnings.warn(str(exc), stacklevel=3)
+    return found
 
 
 def _read(task: Task, label: str, path: Path, recorded: str, output: str) -> Any:

@@ -1,85 +1,29 @@
 """The filters of a view: ``rs.filter.task("analyze").filter.after(20261101)``.
 
-Each filter returns a new view with one more *step*: an exact test of a record, and, when it
-can be said in the store-neutral conditions of ``smttask.recording.api``, conditions selecting
-a superset of the records that pass it (the test then drops the rest). Nothing is read until
-a view's records are needed; the conditions of all steps go into one query, and the store
-evaluates those it can.
+Each filter returns a new view with one more *step* (``smttask.view.steps``): an exact test
+of a record, and, when it can be said in the store-neutral conditions of
+``smttask.recording.api``, conditions selecting a superset of the records that pass it (the
+test then drops the rest). Nothing is read until a view's records are needed; the conditions
+of all steps go into one query, and the store evaluates those it can.
 """
 
 from __future__ import annotations
 
-import json
-import operator
-import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..recording.api import AnyOf, Condition, Where, task_condition
+from ..recording.api import AnyOf, Where, task_condition
 from . import dates, keys
 from .errors import FilterError
+from .paramsteps import ATOL, RTOL, match_step, params_step
 from .record import STATUS_TAGS, Record
+from .steps import STORE, Step, args, has_any_tag, tag_set, text_step
 
 if TYPE_CHECKING:
     from .rsview import RSView
 
 
-@dataclass(frozen=True)
-class Step:
-    text: str  # how the step reads: task('analyze')
-    keep: Callable[[Record], bool]  # the exact test
-    conditions: tuple[Condition, ...] = ()  # selecting a superset of what `keep` keeps
-
-
 _STATUSES = {status: tag for tag, status in STATUS_TAGS.items()}
-
-
-def _args(*values: Any, **named: Any) -> str:
-    shown = [repr(v) for v in values] + [f"{k}={v!r}" for k, v in named.items() if v]
-    return ", ".join(shown)
-
-
-def _regex(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise FilterError(f"Invalid regular expression {pattern!r}: {exc}.") from None
-
-
-def _compare(op: Callable[[Any, Any], Any], value: Any, other: Any) -> bool:
-    try:
-        return bool(op(value, other))
-    except (TypeError, ValueError):  # values of different kinds (or arrays) never match
-        return False
-
-
-def _isin(value: Any, options: Any) -> bool:
-    return any(_compare(operator.eq, value, o) for o in options)
-
-
-_PARAM_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": lambda v, x: _compare(operator.eq, v, x),
-    "ne": lambda v, x: not _compare(operator.eq, v, x),
-    "lt": lambda v, x: _compare(operator.lt, v, x),
-    "le": lambda v, x: _compare(operator.le, v, x),
-    "gt": lambda v, x: _compare(operator.gt, v, x),
-    "ge": lambda v, x: _compare(operator.ge, v, x),
-    "isin": _isin,
-    "notin": lambda v, x: not _isin(v, x),
-    "contains": lambda v, x: _compare(operator.contains, v, x),
-}
-
-
-def _stored_text(key: keys.Key, value: Any) -> str | None:
-    """Text that the stored parameters (JSON, ``"name": value``) hold wherever `key` equals
-    `value`, for values equal only to themselves in JSON (strings, non-integral floats)."""
-    last = keys.parts(key)[-1]
-    if last.lstrip("-").isdigit():
-        return None  # a list index: not written in the JSON
-    if isinstance(value, str) or (isinstance(value, float) and not value.is_integer()):
-        return f"{json.dumps(last)}: {json.dumps(value)}"
-    return None
 
 
 class Filters:
@@ -100,7 +44,7 @@ class Filters:
         if not callable(predicate):
             raise FilterError(f"where() takes a function of a record, not {predicate!r}.")
         name = text or getattr(predicate, "__name__", "predicate")
-        return self._then(Step(f"where({name})", lambda r: bool(predicate(r))))
+        return self._then(Step(f"where({name})", lambda r: bool(predicate(r)), cost=STORE))
 
     # -- task, status, tags ---------------------------------------------------------------------
 
@@ -114,7 +58,7 @@ class Filters:
         def keep(r: Record) -> bool:
             return r.taskname in wanted or r.taskname.endswith(tails)
 
-        step = Step(f"task({_args(*wanted)})", keep, (task_condition(*wanted),))
+        step = Step(f"task({args(*wanted)})", keep, (task_condition(*wanted),))
         return self._then(step)
 
     def status(self, *statuses: str) -> RSView:
@@ -127,8 +71,8 @@ class Filters:
             tags.append(tag)
         if not tags:
             raise FilterError("status() needs a status, e.g. status('finished').")
-        found = AnyOf(tuple(Where("tags", "has", t) for t in tags))
-        text = f"status({_args(*statuses)})"
+        found = has_any_tag(set(tags))
+        text = f"status({args(*statuses)})"
         return self._then(Step(text, lambda r: any(t in r.tags for t in tags), (found,)))
 
     def tags(self, *has: str, lacks: str | Iterable[str] = ()) -> RSView:
@@ -142,8 +86,18 @@ class Filters:
         def keep(r: Record) -> bool:
             return wanted <= r.tags and not (lacking & r.tags)
 
-        text = f"tags({_args(*sorted(wanted), lacks=sorted(lacking))})"
+        text = f"tags({args(*sorted(wanted), lacks=sorted(lacking))})"
         return self._then(Step(text, keep, db))
+
+    def tags_or(self, *tags: str | Iterable[str]) -> RSView:
+        """Records with at least one of these tags (each a tag, or a collection of tags)."""
+        wanted = tag_set("tags_or", tags)
+        text = f"tags_or({args(*sorted(wanted))})"
+        return self._then(Step(text, lambda r: bool(wanted & r.tags), (has_any_tag(wanted),)))
+
+    def tags_not(self, *tags: str | Iterable[str]) -> RSView:
+        """Records with none of these tags (``tags(lacks=...)``)."""
+        return self.tags(lacks=tag_set("tags_not", tags))
 
     # -- dates ----------------------------------------------------------------------------------
 
@@ -185,51 +139,97 @@ class Filters:
         return self.after(start).filter.before(end)
 
     # -- text fields ----------------------------------------------------------------------------
+    # Each takes the whole text, contains=... or regex=... (searched); the _not forms keep
+    # the records that do not match.
 
     def label(
         self, label: str | None = None, *, contains: str | None = None, regex: str | None = None
     ) -> RSView:
         """Records whose label is `label`, contains `contains`, or matches `regex`."""
-        return self._text("label", label, contains, regex)
+        return self._then(text_step("label", "label", label, contains, regex))
 
     def outcome(
         self, text: str | None = None, *, contains: str | None = None, regex: str | None = None
     ) -> RSView:
         """Records whose outcome is `text`, contains `contains`, or matches `regex`."""
-        return self._text("outcome", text, contains, regex)
+        return self._then(text_step("outcome", "outcome", text, contains, regex))
+
+    def outcome_not(
+        self, text: str | None = None, *, contains: str | None = None, regex: str | None = None
+    ) -> RSView:
+        """Records whose outcome is not `text`, does not contain `contains`, or does not
+        match `regex`."""
+        step = text_step("outcome_not", "outcome", text, contains, regex, negate=True)
+        return self._then(step)
 
     def reason(
         self, text: str | None = None, *, contains: str | None = None, regex: str | None = None
     ) -> RSView:
         """Records whose reason is `text`, contains `contains`, or matches `regex`."""
-        return self._text("reason", text, contains, regex)
+        return self._then(text_step("reason", "reason", text, contains, regex))
 
-    def _text(
-        self, column: str, exact: str | None, contains: str | None, regex: str | None
+    def reason_not(
+        self, text: str | None = None, *, contains: str | None = None, regex: str | None = None
     ) -> RSView:
-        given = [
-            (k, v)
-            for k, v in (("", exact), ("contains", contains), ("regex", regex))
-            if v is not None
-        ]
-        if len(given) != 1:
+        """Records whose reason is not `text`, does not contain `contains`, or does not
+        match `regex`."""
+        return self._then(text_step("reason_not", "reason", text, contains, regex, negate=True))
+
+    def user(
+        self, text: str | None = None, *, contains: str | None = None, regex: str | None = None
+    ) -> RSView:
+        """Records made by the user (git's ``Name <email>``) `text`, containing `contains`,
+        or matching `regex`."""
+        return self._then(text_step("user", "user", text, contains, regex))
+
+    def main_file(
+        self, path: str | None = None, *, contains: str | None = None, regex: str | None = None
+    ) -> RSView:
+        """Records whose task module's file (relative to the repository) is `path`,
+        contains `contains`, or matches `regex`."""
+        return self._then(text_step("main_file", "main_file", path, contains, regex))
+
+    def stdout_stderr(
+        self, text: str | None = None, *, contains: str | None = None, regex: str | None = None
+    ) -> RSView:
+        """Records whose captured output is `text`, contains `contains`, or matches `regex`
+        (read for each record that the other filters keep)."""
+        step = text_step("stdout_stderr", "stdout_stderr", text, contains, regex, read=_captured)
+        return self._then(step)
+
+    def version(self, *prefixes: str) -> RSView:
+        """Records made at a commit starting with one of `prefixes` (``version("3f2a9c")``)."""
+        if not prefixes or not all(isinstance(p, str) and p for p in prefixes):
             raise FilterError(
-                f"{column}() takes exactly one of: the text, contains=..., regex=... "
-                f"(got {len(given)})."
+                f"version() takes commit ids or their start, e.g. version('3f2a9c'); got "
+                f"{prefixes!r}."
             )
-        how, value = given[0]
-        if not isinstance(value, str):
-            raise FilterError(f"{column}() compares text, not {value!r}.")
-        text = f"{column}({_args(value) if not how else _args(**{how: value})})"
-        if how == "regex":
-            pattern = _regex(value)
-            db = (Where(column, "regex", value),)
-            return self._then(Step(text, lambda r: bool(pattern.search(getattr(r, column))), db))
-        if how == "contains":
-            db = (Where(column, "contains", value),)
-            return self._then(Step(text, lambda r: value in getattr(r, column), db))
-        db = (Where(column, "eq", value),)
-        return self._then(Step(text, lambda r: getattr(r, column) == value, db))
+        wanted = tuple(prefixes)
+        db = (AnyOf(tuple(Where("version", "contains", p) for p in wanted)),)
+        text = f"version({args(*wanted)})"
+        return self._then(Step(text, lambda r: r.version.startswith(wanted), db))
+
+    # -- outputs --------------------------------------------------------------------------------
+
+    def output(self, minimum: int | None = 1, maximum: int | None = None) -> RSView:
+        """Records naming at least `minimum` and at most `maximum` output files (by default:
+        records with outputs); None for no bound."""
+        for bound in (minimum, maximum):
+            if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool)):
+                raise FilterError(f"output() counts files: give whole numbers, not {bound!r}.")
+        low, high = (0 if minimum is None else minimum), maximum
+        if high is not None and high < low:
+            raise FilterError(
+                f"output(minimum={minimum}, maximum={maximum}) keeps no record (the minimum is "
+                f"1 unless given). For records without outputs: output(minimum=0, maximum=0)."
+            )
+
+        def keep(r: Record) -> bool:
+            n = len(r.output_data)
+            return n >= low and (high is None or n <= high)
+
+        text = f"output({args(minimum=minimum, maximum=maximum)})"
+        return self._then(Step(text, keep, (), STORE))
 
     # -- parameters -----------------------------------------------------------------------------
 
@@ -245,44 +245,53 @@ class Filters:
         isin: Mapping[keys.Key, Iterable[Any]] | None = None,
         notin: Mapping[keys.Key, Iterable[Any]] | None = None,
         contains: Mapping[keys.Key, Any] | None = None,
+        isclose: Mapping[keys.Key, Any] | None = None,
         has: Iterable[keys.Key] = (),
         lacks: Iterable[keys.Key] = (),
+        rtol: float = RTOL,
+        atol: float = ATOL,
     ) -> RSView:
         """Records whose parameters (task inputs) compare as given: ``eq={"dt": 0.5}``,
-        ``gt={"arr.n": 3}``, ``isin={"method": ["a", "b"]}``; keys are dotted paths (see
-        ``smttask.view.keys``). A record without the key never matches a comparison;
-        `has` / `lacks` test whether keys are present."""
+        ``gt={"arr.n": 3}``, ``isin={"method": ["a", "b"]}``, ``isclose={"dt": 0.1}``
+        (numbers, or lists of them, equal within ``atol + rtol * |value|``, as
+        ``numpy.isclose``); keys are dotted paths (see ``smttask.view.keys``). A record
+        without the key never matches a comparison; `has` / `lacks` test whether keys are
+        present."""
         given = {"eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge}
-        given |= {"isin": isin, "notin": notin, "contains": contains}
-        tests: list[tuple[keys.Key, Callable[[Any, Any], bool], Any]] = []
-        shown: list[str] = []
-        db: list[Condition] = []
-        for op, mapping in given.items():
-            for key, value in (mapping or {}).items():
-                if op in ("isin", "notin"):
-                    value = list(value)
-                tests.append((key, _PARAM_OPS[op], value))
-                shown.append(f"{op}={{{keys.show(key)!r}: {value!r}}}")
-                pushed = _stored_text(key, value) if op == "eq" else None
-                if pushed is not None:
-                    db.append(Where("parameters", "contains", pushed))
-        present, absent = list(has), list(lacks)
-        shown += [f"has={[keys.show(k) for k in present]}"] if present else []
-        shown += [f"lacks={[keys.show(k) for k in absent]}"] if absent else []
-        if not tests and not present and not absent:
-            raise FilterError("params() needs a comparison, e.g. params(eq={'dt': 0.5}).")
+        given |= {"isin": isin, "notin": notin, "contains": contains, "isclose": isclose}
+        return self._then(params_step(given, has, lacks, rtol, atol))
 
-        def keep(r: Record) -> bool:
-            p = r.params
-            for key, test, value in tests:
-                found = keys.resolve(p, key)
-                if found is keys.MISSING or not test(found, value):
-                    return False
-            return all(keys.resolve(p, k) is not keys.MISSING for k in present) and all(
-                keys.resolve(p, k) is keys.MISSING for k in absent
+    def match(
+        self,
+        reference: Any,
+        eq: Iterable[keys.Key] | None = None,
+        *,
+        ne: Iterable[keys.Key] | None = None,
+        lt: Iterable[keys.Key] | None = None,
+        le: Iterable[keys.Key] | None = None,
+        gt: Iterable[keys.Key] | None = None,
+        ge: Iterable[keys.Key] | None = None,
+        isclose: Iterable[keys.Key] | None = None,
+        rtol: float = RTOL,
+        atol: float = ATOL,
+        include_reference: bool = True,
+    ) -> RSView:
+        """Records whose parameters compare with those of `reference` (a record, a task, or
+        a mapping of parameters), as ``params()`` does with the reference's values: ``eq``,
+        ``isclose``... each a list of keys (``match(rec, ["dt"], isclose=["tau"])``). With
+        no keys, every input of the reference must be equal, and no other input present.
+        ``include_reference=False`` leaves the reference record out."""
+        given = {"eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "isclose": isclose}
+        if any(isinstance(k, str | Mapping) for k in given.values()):
+            raise FilterError(
+                "match() takes lists of keys (the values come from the reference), e.g. "
+                "match(record, ['dt'], isclose=['tau'])."
             )
+        return self._then(match_step(reference, given, rtol, atol, include_reference))
 
-        return self._then(Step(f"params({', '.join(shown)})", keep, tuple(db)))
+
+def _captured(record: Record) -> str:
+    return record.stdout_stderr
 
 
 def _task_name(name: Any) -> str:

@@ -2,14 +2,16 @@
 
 The common fields come from one row read with the whole view; the rest (outputs, captured
 output, Sumatra's full ``Record``) is read when first asked for. The wrapper adds what a task
-user needs: the task behind the record (``task``), its stored results (``get_output``), tag
-editing and ``invalidate()`` (both made by ``smttask.recording.edit``).
+user needs: the task behind the record (``task``) and its code at the record's commit
+(``task_code``), its stored results (``get_output``), how it differs from another record
+(``difference``), tag editing and ``invalidate()`` (both made by ``smttask.recording.edit``).
 """
 
 from __future__ import annotations
 
 import html
 import json
+import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +23,10 @@ from .errors import RecordNotFoundError
 
 if TYPE_CHECKING:
     from ..recording.api import RecordRow
+    from ..recording.lineage import Node
+    from ..reproduce import Reproduction, Tolerance
     from ..task import Task
+    from .difference import Difference
     from .source import Source
 
 #: Status tags, the first one present giving the status.
@@ -56,6 +61,7 @@ class Record:
         self._params_text: str = row.parameters
         self._params: Any = None
         self._outputs: list[files.OutputKey] | None = None
+        self._captured: str | None = None
         self._task: Task | None = None
 
     # -- what the row holds ---------------------------------------------------------------------
@@ -89,6 +95,11 @@ class Record:
             self._params = params if isinstance(params, dict) else {"value": params}
         return self._params
 
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The record's parameters (``params``; Sumatra's name)."""
+        return self.params
+
     def param(self, key: keys.Key, default: Any = keys.MISSING) -> Any:
         """The parameter at `key` (dotted, see ``smttask.view.keys``); `default` if absent."""
         value = keys.resolve(self.params, key)
@@ -113,13 +124,20 @@ class Record:
     @property
     def outputs(self) -> dict[str, Path]:
         """{output name: archived file} (name ``""`` for a task's single unnamed output)."""
+        return files.output_paths(self.label, self.output_data, self._source.info.output_root)
+
+    @property
+    def outputpaths(self) -> list[Path]:
+        """The archived files the record names, in the order it names them."""
         root = self._source.info.output_root
-        return {key.output: root / key.path for key in self.output_data}
+        return [root / key.path for key in self.output_data]
 
     @property
     def stdout_stderr(self) -> str:
         """What the task printed (and the traceback of a crash)."""
-        return self._source.text(self.label, "stdout_stderr")
+        if self._captured is None:
+            self._captured = self._source.text(self.label, "stdout_stderr")
+        return self._captured
 
     @property
     def sumatra(self) -> Any:
@@ -136,6 +154,30 @@ class Record:
             self._task = files.rebuild_task(self, check_digest=True)
         return self._task
 
+    @property
+    def task_code(self) -> str:
+        """The source of the task's function (with its decorators) as it was at the record's
+        commit, read from git (``git cat-file blob <version>:<main_file>``), never from the
+        working tree; CodeNotFoundError if the commit or the file is gone."""
+        from .taskcode import task_code
+
+        return task_code(self)
+
+    def difference(self, other: Record) -> Difference:
+        """What differs between this record and `other`: parameters (dotted keys, through
+        upstream tasks), task, digest, commit, main file, output hashes."""
+        from .difference import difference
+
+        if not isinstance(other, Record):
+            raise TypeError(f"difference() compares two records, not a record and {other!r}.")
+        return difference(self, other)
+
+    def describe(self) -> str:
+        """The record as text: its fields, parameters (dotted keys) and output files."""
+        from .display import describe
+
+        return describe(self)
+
     def get_output(self, name: str | None = None) -> Any:
         """The result this record stored (or its output `name`), read from the files the
         record names after checking their recorded SHA-1 — not from the task's current link."""
@@ -150,6 +192,44 @@ class Record:
             self._task if self._task is not None else files.rebuild_task(self, check_digest=False)
         )
         return files.load_output(self.label, task, stored, self._source.info.output_root, name)
+
+    # -- lineage and reproduction ---------------------------------------------------------------
+
+    @property
+    def parents(self) -> list[Record]:
+        """The records that produced the stored results this record read (its upstream
+        tasks' records, and the earlier iteration an iterative task resumed from)."""
+        from ..recording.lineage import parents
+
+        return self._source.records(parents(self._source.store, self.label))
+
+    @property
+    def children(self) -> list[Record]:
+        """The records that read a result this record produced, newest first."""
+        from ..recording.lineage import children
+
+        return self._source.records(children(self._source.store, self.label))
+
+    def lineage(self) -> Node:
+        """The tree of records from this one back to the raw inputs (see
+        ``smttask.recording.lineage``; ``smttask store lineage`` prints it)."""
+        from ..recording.lineage import lineage
+
+        return lineage(self._source.store, self.label)
+
+    def reproduce(
+        self, *, tolerance: Tolerance | None = None, use_recorded_inputs: bool = False
+    ) -> Reproduction:
+        """Re-run this record's task from its commit and compare its outputs with the
+        recorded ones (``smttask.reproduce``; ``smttask reproduce LABEL`` does the same)."""
+        from ..reproduce import reproduce_record
+
+        return reproduce_record(
+            self._source.store,
+            self.label,
+            tolerance=tolerance,
+            use_recorded_inputs=use_recorded_inputs,
+        )
 
     # -- editing --------------------------------------------------------------------------------
 
@@ -170,7 +250,7 @@ class Record:
     def _took(self, tags: frozenset[str] | None) -> None:
         if tags is None:
             raise RecordNotFoundError(
-                f"Record {self.label} is no longer in the store {self._source.info.store}; "
+                f"Record {self.label} is no longer in the store {self._source.info.shown_store}; "
                 f"it was deleted or replaced. Read the records again (RSView())."
             )
         self.tags = tags
@@ -190,6 +270,8 @@ class Record:
         )
         self._outputs = None
         self._took(done.tags)
+        for refused in done.refused:
+            warnings.warn(refused, stacklevel=2)
         return done.files
 
     # -- display --------------------------------------------------------------------------------

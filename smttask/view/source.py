@@ -18,6 +18,7 @@ from ..recording.projectfile import ProjectInfo, require_project
 
 if TYPE_CHECKING:
     from ..recording.api import Condition, OutputRow, RecordRow, RecordStore
+    from .record import Record
 
 
 class Source:
@@ -53,6 +54,13 @@ class Source:
 
             move_waiting(self.info)
         return find(self.store, conditions, newest_first=newest_first)
+
+    def records(self, labels: Sequence[str]) -> list[Record]:
+        """The records with these labels, in that order (those still in the store)."""
+        from .record import Record
+
+        rows = {r.label: r for r in self.rows([Where("label", "in", labels)], flush=False)}
+        return [Record(rows[x], self) for x in labels if x in rows]
 
     def exists(self, label: str) -> bool:
         return next(self.rows([Where("label", "eq", label)], flush=False), None) is not None

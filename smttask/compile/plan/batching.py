@@ -11,59 +11,52 @@ processes (batches and single jobs) never wait on each other in a cycle.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 
 from ...errors import CompileError
-from .model import Batch, Job, ResourceValue, TaskType
-
-_RUNTIME_UNITS = {"s": 1 / 60, "m": 1, "min": 1, "h": 60, "d": 1440}
-
-
-def batch_sizes(batch: int | Mapping[str, int] | None) -> dict[str, int]:
-    """{task name ("*": every task type): jobs per batch}, checked."""
-    if batch is None:
-        return {}
-    sizes = {"*": batch} if isinstance(batch, int) else dict(batch)
-    for name, size in sizes.items():
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise CompileError(
-                f"Batch size {size!r} for {name!r} must be a positive integer (tasks per job)."
-            )
-    return sizes
+from .model import Batch, BatchSize, Job, ResourceValue, TaskDuration, TaskType
+from .sizing import Request, choose, request_for, runtime_minutes
 
 
-def task_types(jobs: Sequence[Job], sizes: Mapping[str, int]) -> tuple[TaskType, ...]:
-    """The task types of `jobs` (in plan order), each with its batches if `sizes` asks."""
+def task_types(
+    jobs: Sequence[Job],
+    sizes: Mapping[str, Request],
+    durations: Mapping[str, TaskDuration] | None = None,
+) -> tuple[TaskType, ...]:
+    """The task types of `jobs` (in plan order), each with its batches if `sizes` asks
+    (automatic sizes from `durations`, {module.task: recorded duration})."""
     groups: dict[tuple[str, tuple[str, ...] | None, str], list[Job]] = defaultdict(list)
     for job in jobs:
         pattern = output_pattern(job)
         # Jobs without a key-based pattern cannot share a type: keep them apart.
         groups[(job.name, pattern, "" if pattern else job.key)].append(job)
     ordered = [groups[k] for k in sorted(groups, key=lambda k: (k[0], k[1] or (), k[2]))]
-    types = _types(ordered, sizes, _type_depth)
+    chosen = [choose(g, request_for(sizes, g[0].name), durations or {}) for g in ordered]
+    types = _types(ordered, chosen, _type_depth)
     if any(t.batches for t in types) and _processes_wait_in_a_cycle(jobs, types):
         depth = _graph_depth(jobs)
-        types = _types(ordered, sizes, lambda group: depth)
+        types = _types(ordered, chosen, lambda group: depth)
     return types
 
 
 def _types(
     groups: list[list[Job]],
-    sizes: Mapping[str, int],
+    chosen: list[BatchSize | None],
     depth_of: Callable[[list[Job]], Mapping[str, int]],
 ) -> tuple[TaskType, ...]:
     types = []
-    for group in groups:
+    for group, size in zip(groups, chosen, strict=True):
         first = group[0]
-        size = sizes.get(first.name, sizes.get("*", 0))
+        # An automatic size of 1 leaves the jobs as they are; a size asked for is kept.
+        cut = size is not None and (size.source == "given" or size.size > 1)
         types.append(
             TaskType(
                 name=first.name,
                 outputs=output_pattern(first),
                 keys=tuple(j.key for j in group),
-                batches=_cut(group, size, depth_of(group)) if size else (),
+                batches=_cut(group, size.size, depth_of(group)) if size and cut else (),
+                batch_size=size,
             )
         )
     return tuple(types)
@@ -160,13 +153,12 @@ def _batch(jobs: list[Job]) -> Batch:
 
 def scale_runtime(value: ResourceValue, n: int, job: Job) -> int:
     """The runtime of `n` runs of `job` one after another (minutes)."""
-    if isinstance(value, int):
-        return value * n
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)\s*", value)
-    if not match:
+    minutes = runtime_minutes(value)
+    if minutes is None:
         raise CompileError(
             f"{job.taskname}: cannot batch it with runtime={value!r}: give the runtime in "
             f"minutes (an integer) or with a unit s, m, h or d (e.g. '90m', '2h')."
         )
-    minutes = float(match.group(1)) * _RUNTIME_UNITS[match.group(2)] * n
-    return max(1, round(minutes + 0.4999))
+    if isinstance(value, int):
+        return value * n
+    return max(1, round(minutes * n + 0.4999))

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...errors import CompileError
-from .batching import batch_sizes, task_types
-from .model import Job, Plan, ResourceValue
+from .batching import task_types
+from .model import Job, Plan, ResourceValue, TaskDuration
+from .sizing import BatchRequest, batch_sizes
 
 if TYPE_CHECKING:  # the plan reads a graph; importing the graph module (networkx) is not needed
     from ...graph import Node, TaskGraph
@@ -33,12 +34,16 @@ def make_plan(
     *,
     root: Path,
     outdir: Path,
-    batch: int | Mapping[str, int] | None = None,
+    batch: BatchRequest = None,
+    durations: Mapping[str, TaskDuration] | None = None,
 ) -> Plan:
     """The plan for the recorded tasks of `graph`, written to `outdir` in project `root`.
 
     `batch`: run up to N independent jobs of one task type in one process (an int for every
-    type, or ``{"task_name": N}``, ``"*"`` standing for every other type).
+    type, or ``{"task_name": N}``, ``"*"`` standing for every other type); ``"auto"`` or
+    ``("auto", minutes)`` instead of N sizes the batches from `durations` ({``module.task``:
+    TaskDuration}, e.g. read from the records) to about that many minutes per process (see
+    ``sizing``).
     """
     sizes = batch_sizes(batch)
     root = Path(os.path.abspath(root))
@@ -55,7 +60,7 @@ def make_plan(
         outdir=stub.outdir,
         root_from_outdir=stub.root_from_outdir,
         jobs=jobs,
-        task_types=task_types(jobs, sizes),
+        task_types=task_types(jobs, sizes, durations),
     )
 
 

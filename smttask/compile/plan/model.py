@@ -48,6 +48,60 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class AutoBatch:
+    """Ask for batches sized from recorded durations: about `minutes` of work per process."""
+
+    minutes: float = 10.0
+
+
+@dataclass(frozen=True)
+class TaskDuration:
+    """What the records say of one task's run time (``module.task``): median seconds, and how
+    many finished records that median comes from."""
+
+    seconds: float
+    records: int
+
+
+@dataclass(frozen=True)
+class BatchSize:
+    """How many jobs of a task type share a process, and where that number comes from.
+
+    `source`: ``"given"`` (a number asked for), ``"records"`` (`seconds` is the median
+    duration of `records` finished records), ``"runtime"`` (`seconds` from the declared
+    ``runtime`` resource) or ``"default"`` (nothing known: one job per process). `minutes`:
+    the work aimed at per process (automatic sizes only).
+    """
+
+    size: int
+    source: str
+    minutes: float | None = None
+    seconds: float | None = None
+    records: int = 0
+
+    def describe(self) -> str:
+        """E.g. ``"120 per process, ~10 min each (median 4.9 s of 12 finished records; aiming
+        at 10 min)"``."""
+        per = f"{self.size} per process"
+        if self.source == "given":
+            return f"{per} (given)"
+        if self.source == "default":
+            return f"{per} (no finished record and no declared runtime to size batches by)"
+        about = f"~{_duration(self.size * (self.seconds or 0.0))} each"
+        aim = f"aiming at {self.minutes:g} min"
+        if self.source == "records":
+            s = "s" if self.records != 1 else ""
+            why = f"median {self.seconds:.3g} s of {self.records} finished record{s}"
+        else:
+            why = f"no finished record; declared runtime {self.seconds:g} s"
+        return f"{per}, {about} ({why}; {aim})"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+@dataclass(frozen=True)
 class TaskType:
     """Jobs of one task name whose output files differ only by the job's key.
 
@@ -60,6 +114,7 @@ class TaskType:
     outputs: tuple[str, ...] | None
     keys: tuple[str, ...]  # in plan order
     batches: tuple[Batch, ...] = ()  # empty: each job runs in a process of its own
+    batch_size: BatchSize | None = None  # None: no batching asked for this type
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import keyword
 import re
 from dataclasses import dataclass
 
+from ...errors import CompileError
 from ..plan import Job, Plan, ResourceValue
 
 
@@ -38,6 +39,20 @@ def identifier(name: str) -> str:
     if keyword.iskeyword(ident) or ident == "all":
         ident += "_"
     return ident
+
+
+#: The resource every rule gets: the attempt, for ``smttask run --attempt`` (see the Snakefile).
+ATTEMPT_RESOURCE = "smttask_attempt"
+
+
+def check_resources(plan: Plan) -> None:
+    """CompileError if a job declares a resource the workflow sets itself."""
+    for job in plan.jobs:
+        if any(name == ATTEMPT_RESOURCE for name, _ in job.resources):
+            raise CompileError(
+                f"{job.taskname} declares the resource {ATTEMPT_RESOURCE!r}, which the "
+                f"exported workflow uses for the attempt number of each job. Rename it."
+            )
 
 
 def resource_source(job: Job, name: str, value: ResourceValue) -> str:

@@ -19,7 +19,7 @@ from ...errors import CompileError
 from ..plan import Job, Plan, TaskType
 from .batches import batch_rules
 from .options import LAYOUTS
-from .rule import Rule, escape, identifier, resource_source, upstream_files
+from .rule import Rule, check_resources, escape, identifier, resource_source, upstream_files
 from .wildcard import wildcard_rules
 
 #: Largest number of rules for which `--layout auto` picks the named layout.
@@ -52,6 +52,7 @@ def count_rules(plan: Plan, layout: str = "auto") -> int:
 
 
 def build_rules(plan: Plan, layout: str = "auto") -> RuleSet:
+    check_resources(plan)
     layout = choose_layout(plan, layout)
     batched = batch_rules(plan)
     rules: list[Rule] = list(batched)

@@ -8,13 +8,13 @@ interpreter paths, sorted tables. Files (relative to the output folder)::
     tasks/<task>/<key>.json       one task description per job
     profiles/local/config.yaml    Snakemake profile: this machine
     profiles/slurm/config.yaml    Snakemake profile: SLURM
-    README.md                     how to run it
+    profiles/slurm/logs/README.md the folder of SLURM's own job logs
+    README.md                     how to run it, what each task asks for
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,11 +22,17 @@ from ..backend import Description
 from ..plan import Plan
 from ..templates import render
 from .options import SnakemakeOptions, validate_options
+from .readme import task_rows
 from .rules import RuleSet, build_rules, choose_layout, count_rules
 
 #: Where files go, relative to the output folder.
 SNAKEFILE = "Snakefile"
 JOBS_TABLE = "jobs.json"
+#: The profile's ``slurm-logdir`` (``logs``, read relative to the profile folder while that
+#: folder exists: this file keeps it there).
+SLURM_LOGS = "profiles/slurm/logs/README.md"
+#: How to run the workflow: only a missing output makes a job run (see the Snakefile).
+RUN_COMMAND = "snakemake -s {entry} --cores 4 --rerun-triggers mtime"
 
 
 def compile_snakemake(
@@ -49,13 +55,14 @@ def compile_snakemake(
         "n_jobs": len(plan.jobs),
         "n_tasknames": len({j.taskname for j in plan.jobs}),
         "n_batches": sum(r.style == "batch" for r in ruleset.rules),
-        "counts": sorted(Counter(j.name for j in plan.jobs).items()),
+        "tasks": task_rows(plan),
         "slurm": options.slurm,
     }
     files = {
         SNAKEFILE: render("snakemake/Snakefile.j2", context),
         "profiles/local/config.yaml": render("snakemake/profiles/local/config.yaml.j2", context),
         "profiles/slurm/config.yaml": render("snakemake/profiles/slurm/config.yaml.j2", context),
+        SLURM_LOGS: render("snakemake/profiles/slurm/logs/README.md.j2", context),
         "README.md": render("snakemake/README.md.j2", context),
     }
     if ruleset.layout == "wildcard":
@@ -79,11 +86,19 @@ class SnakemakeBackend:
     def describe(self, plan: Plan, options: SnakemakeOptions) -> Description:
         layout = choose_layout(plan, options.layout)
         rules = count_rules(plan, options.layout)
+        notes = []
+        if options.slurm.account is None:
+            notes.append(
+                "profiles/slurm sets no SLURM account. On a cluster that needs one, export "
+                "with --slurm-account ACCOUNT (slurm_account=...); without it, every run of "
+                "the SLURM profile lets the plugin guess one with sacct (or submit without -A)."
+            )
         return Description(
             text=f"{layout} layout, {rules} rule{'s' if rules != 1 else ''}",
             entry=SNAKEFILE,
-            run="snakemake -s {entry} --cores 4",
+            run=RUN_COMMAND,
             details={"layout": layout, "rules": rules},
+            notes=tuple(notes),
         )
 
     def __repr__(self) -> str:

@@ -4,8 +4,8 @@ Django's ORM and Sumatra's tables.
 Modules: ``setup`` (Django settings, tables, locks), ``writer`` (batch writes), ``query``
 (store-neutral conditions as Django conditions), ``store`` (``DjangoStore``, the
 ``RecordSink``/``RecordSource`` of ``smttask.recording.api``), ``tags`` (tag edits, moved
-outputs, deleting), ``readback`` (whole records; other databases), ``merge`` (copying another
-store's records).
+outputs, deleting), ``textfields`` (outcome and reason edits), ``readback`` (whole records;
+other databases), ``merge`` (copying another store's records).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import ProjectError
+from ..address import masked
 from ..maintenance import MergeReport
 from ..projectfile import ProjectInfo
 from .readback import read_records
@@ -22,9 +23,9 @@ def merge_records(
 
     alias = add_database("merge_source", other)
     name = project or _only_project(store, alias, source)
-    theirs = read_records(alias, name)
-    ours = {r.label: r for r in store.records(r.label for r in theirs)}
     report = MergeReport()
+    theirs = read_records(alias, name, report.refused)
+    ours = {r.label: r for r in store.records(r.label for r in theirs)}
     new = []
     for record in theirs:
         mine = ours.get(record.label)
@@ -47,7 +48,7 @@ def _only_project(store: DjangoStore, alias: str, source: str) -> str:
     names = list(store.models.Project.objects.using(alias).values_list("id", flat=True))
     if len(names) != 1:
         raise ProjectError(
-            f"{source} holds the records of {len(names)} projects ({', '.join(names) or 'none'}); "
+            f"{masked(source)} holds the records of {len(names)} projects ({', '.join(names) or 'none'}); "
             f"choose one with --project NAME."
         )
     return str(names[0])

@@ -11,6 +11,7 @@ import ast
 import json
 from typing import Any
 
+from ...errors import short_repr
 from .tags import tag_names
 
 _PLATFORM_FIELDS = (
@@ -106,11 +107,14 @@ def _literal(text: str) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
-def read_records(alias: str, project_name: str) -> list[Any]:
+def read_records(alias: str, project_name: str, refused: list[str] | None = None) -> list[Any]:
     """Sumatra Record objects of `project_name` in database `alias`, newest first.
 
-    Sumatra's ``to_sumatra()`` reads a record's tags through the default database; for
-    another database the tags are read again from the right one.
+    Sumatra's ``to_sumatra()`` evaluates some stored text as Python (launch mode and data
+    store parameters, old data-key metadata, simple parameter sets): a record whose text is
+    not plain data there is left out and described in `refused`, never evaluated. Sumatra
+    reads a record's tags through the default database; for another database the tags are
+    read again from the right one.
     """
     from django.contrib.contenttypes.models import ContentType
     from sumatra.recordstore.django_store import models
@@ -119,6 +123,14 @@ def read_records(alias: str, project_name: str) -> list[Any]:
     ctype = ContentType.objects.db_manager(alias).get_for_model(models.Record)
     records = []
     for row in models.Record.objects.using(alias).filter(project__id=project_name):
+        code = _code_in(row)
+        if code is not None:
+            if refused is not None:
+                refused.append(
+                    f"Record {row.label} holds {code}, which Sumatra would run as Python code: "
+                    f"it is not read"
+                )
+            continue
         record = row.to_sumatra()
         if alias != "default":
             tags = Tag.objects.using(alias).filter(
@@ -127,3 +139,44 @@ def read_records(alias: str, project_name: str) -> list[Any]:
             record.tags = set(tags.values_list("name", flat=True))
         records.append(record)
     return records
+
+
+#: Parameter-set types Sumatra reads without evaluating their text.
+_DATA_PARAMETER_SETS = frozenset({"JSONParameterSet", "YAMLParameterSet"})
+
+
+def _code_in(row: Any) -> str | None:
+    """What in the stored `row` is not plain data where Sumatra evaluates text, or None."""
+    for what, text in (
+        ("launch mode parameters", row.launch_mode.parameters),
+        ("data store parameters", row.datastore.parameters),
+        ("input data store parameters", row.input_datastore.parameters),
+    ):
+        if not _is_literal(text):
+            return f"{what} {short_repr(text)}"
+    if row.parameters.type not in _DATA_PARAMETER_SETS and row.parameters.content not in (
+        "None",
+        "{}",
+    ):
+        return f"parameters of type {row.parameters.type!r}"
+    keys = [*row.input_data.all(), *row.output_data.all()]
+    for key in keys:
+        if key.metadata and not _is_json(key.metadata) and not _is_literal(key.metadata):
+            return f"data-key metadata {short_repr(key.metadata)}"
+    return None
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_literal(text: str) -> bool:
+    try:
+        ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+        return False
+    return True

@@ -97,10 +97,10 @@ def activate(info: ProjectInfo) -> None:
     except DatabaseError as exc:
         _active["key"] = None
         raise ProjectError(
-            f"Cannot open the record store {info.store}: {type(exc).__name__}: "
+            f"Cannot open the record store {info.shown_store}: {type(exc).__name__}: "
             f"{str(exc).strip()}. Check that the database server is running and that the URI "
-            f"(user, host, port, database name) is right; for SQLite, that the folder is "
-            f"writable."
+            f"(user, host, port, database name; the password, or PGPASSWORD / ~/.pgpass) is "
+            f"right; for SQLite, that the folder is writable."
         ) from None
     except BaseException:
         _active["key"] = None
@@ -148,8 +148,19 @@ def add_database(alias: str, info: ProjectInfo) -> str:
     configured = connections.configure_settings({"default": dict(db)})["default"]
     django_settings.DATABASES[alias] = configured
     connections.settings[alias] = configured
-    if "django_store_record" not in connections[alias].introspection.table_names():
-        raise ProjectError(f"{info.store} holds no Sumatra records (no Sumatra tables in it).")
+    try:
+        tables = connections[alias].introspection.table_names()
+    except DatabaseError as exc:
+        raise ProjectError(
+            f"Cannot open the record store {info.shown_store}: {type(exc).__name__}: "
+            f"{str(exc).strip()}. Check that the database server is running and that the URI "
+            f"(user, host, port, database name; the password, or PGPASSWORD / ~/.pgpass) is "
+            f"right."
+        ) from None
+    if "django_store_record" not in tables:
+        raise ProjectError(
+            f"{info.shown_store} holds no Sumatra records (no Sumatra tables in it)."
+        )
     return alias
 
 
@@ -182,7 +193,7 @@ def _creation_lock(info: ProjectInfo) -> Iterator[None]:
         return
     folder = Path(info.store).parent if info.kind == SQLITE else info.smt_dir
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".records.lock", "a+b") as f:
+    with open(open_lock_file(folder / ".records.lock"), "a+b") as f:
         try:
             import fcntl
         except ImportError:  # pragma: no cover - Windows: SQLite's own locking only
@@ -190,6 +201,20 @@ def _creation_lock(info: ProjectInfo) -> Iterator[None]:
             return
         fcntl.flock(f.fileno(), fcntl.LOCK_EX)
         yield
+
+
+def open_lock_file(path: Path) -> int:
+    """Open (creating it if needed) the lock file `path`, never through a symbolic link."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        return os.open(path, flags, 0o600)
+    except OSError as exc:
+        if not path.is_symlink():
+            raise
+        raise ProjectError(
+            f"The lock file {path} is a symbolic link (to {os.readlink(path)!r}): smttask never "
+            f"opens a lock file through a link. smttask did not make it; remove it (rm {path})."
+        ) from exc
 
 
 def write_lock(info: ProjectInfo) -> None:

@@ -12,10 +12,19 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ...errors import RecordingError
-from ..api import CHUNK, LONG_TEXT_FIELDS, TEXT_FIELDS, Condition, OutputRow, RecordRow, keep
+from ..api import (
+    CHUNK,
+    LONG_TEXT_FIELDS,
+    TEXT_FIELDS,
+    Condition,
+    OutputRow,
+    RecordRow,
+    TextChange,
+    keep,
+)
 from ..projectfile import ProjectInfo
 from . import query as conds
-from . import setup, tags
+from . import setup, tags, textfields
 from .readback import metadata, record_dict
 from .writer import write_records
 
@@ -83,6 +92,12 @@ class DjangoStore:
     def delete(self, labels: Iterable[str]) -> int:
         return tags.delete_records(self._info, labels)
 
+    def update_fields(
+        self, label: str, *, outcome: TextChange | None = None, reason: TextChange | None = None
+    ) -> dict[str, str] | None:
+        changes = {f: c for f, c in (("outcome", outcome), ("reason", reason)) if c is not None}
+        return textfields.update_fields(self._info, label, changes)
+
     # -- RecordSource ---------------------------------------------------------------------------
 
     def native(self, condition: Condition) -> bool:
@@ -136,6 +151,28 @@ class DjangoStore:
         for label, *key in (r[:-2] for r in found):
             yield label, _output(*key)
 
+    def input_index(self, digests: Iterable[str] | None = None) -> Iterator[tuple[str, OutputRow]]:
+        setup.activate(self._info)
+        links = self.models.Record.input_data.through.objects.using("default").filter(
+            record__project__id=self._info.name
+        )
+        order = [f"{c[0]}record__{c[1:]}" for c in _NEWEST_FIRST]
+        columns = ("record__label", *(f"datakey__{c}" for c in _KEY_COLUMNS))
+        if digests is None:
+            parts = [links]
+        else:
+            wanted = list(dict.fromkeys(digests))
+            parts = [
+                links.filter(datakey__digest__in=wanted[start : start + _CHUNK])
+                for start in range(0, len(wanted), _CHUNK)
+            ]
+        found: list[Any] = []
+        for part in parts:
+            found += part.order_by(*order, "pk").values_list(*columns, *(c[1:] for c in order))
+        found.sort(key=lambda r: (r[-2], r[-1]), reverse=True)  # newest record first
+        for label, *key in (r[:-2] for r in found):
+            yield label, _output(*key)
+
     def text(self, label: str, field: str) -> str:
         if field not in TEXT_FIELDS and field not in LONG_TEXT_FIELDS:
             raise RecordingError(
@@ -155,7 +192,7 @@ class DjangoStore:
         found = self.records([label])
         if not found:
             raise RecordingError(
-                f"No record labelled {label!r} in {self._info.store}. List the labels with "
+                f"No record labelled {label!r} in {self._info.shown_store}. List the labels with "
                 f"`smttask smt list`."
             )
         return found[0]
