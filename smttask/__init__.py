@@ -33,6 +33,15 @@ __version__ = "0.1.0.dev0"
 hooks.set_session_factory(default_session)
 
 
+def _explain(task: Task) -> object:
+    from .explain import explain  # lazy: networkx and the record store only when asked
+
+    return explain(task)
+
+
+hooks.set_explainer(_explain)
+
+
 def __getattr__(name: str) -> object:
     # Lazy: importing smttask must not import networkx and jinja2.
     if name == "export_snakemake":

@@ -59,6 +59,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "execution": ("smttask.session", "smttask.runner", "smttask.targets", "smttask.reproduce"),
     "graph": ("smttask.graph",),
     "compile": ("smttask.compile", "smttask.export"),
+    "explain": ("smttask.explain",),
     "view": ("smttask.view",),
     "interface": ("smttask.cli",),
 }

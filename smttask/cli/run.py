@@ -52,6 +52,11 @@ from ..runner import Outcome, RunOptions, collect_task_files, run_files
     is_flag=True,
     help="On a failure, open the Python debugger where it happened (implies -n1).",
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Say which tasks would run and which would load, and why; run nothing, write nothing.",
+)
 @click.option("-v", "--verbose", count=True, help="More output (-vv: debug logging, tracebacks).")
 @click.option("-q", "--quiet", is_flag=True, help="Only print failures and the summary.")
 def run(
@@ -63,6 +68,7 @@ def run(
     keep: bool,
     attempt: int | None,
     use_pdb: bool,
+    dry_run: bool,
     verbose: int,
     quiet: bool,
 ) -> None:
@@ -77,6 +83,7 @@ def run(
       smttask run taskdir/                 # every task file under taskdir/
       smttask run -n4 taskdir/*.json       # four at a time
       smttask run --no-record --pdb t.json # debug one task
+      smttask run --dry-run taskdir/       # what would run, and why
     """
     logging.basicConfig(
         level=logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING,
@@ -88,6 +95,10 @@ def run(
     options = RunOptions(
         recompute=recompute, record=record, reason=reason, clean=not keep, attempt=attempt
     )
+    if dry_run:
+        from .dryrun import dry_run as report
+
+        sys.exit(report(files, options, verbose=verbose))
     if use_pdb:
         outcomes = _run_with_pdb(files, options)
     else:
