@@ -34,7 +34,8 @@ def _libraries() -> tuple[str, ...]:
         with contextlib.suppress(AttributeError):  # missing in some virtualenv flavours
             roots.update(site.getsitepackages(prefixes))
         user_site = site.getusersitepackages()
-        roots.add(user_site if isinstance(user_site, str) else None)  # type: ignore[arg-type]
+        if isinstance(user_site, str):
+            roots.add(user_site)
         real = {os.path.realpath(r) for r in roots if r}
         _library_roots = tuple(sorted(r.rstrip(os.sep) + os.sep for r in real))
     return _library_roots

@@ -346,7 +346,12 @@ def test_a_virtual_environment_inside_the_project_is_not_the_project(project, mo
     (site / "vendored").mkdir(parents=True)
     (site / "vendored" / "__init__.py").write_text(PACKAGE_TASKS)
     monkeypatch.syspath_prepend(str(site))
-    desc = {"smttask_format": FORMAT_VERSION, "task": "double", "module": "vendored", "inputs": {"x": 1.0}}
+    desc = {
+        "smttask_format": FORMAT_VERSION,
+        "task": "double",
+        "module": "vendored",
+        "inputs": {"x": 1.0},
+    }
     with pytest.raises(UnsafeContentError, match=r"import module 'vendored'"):
         Task.from_desc(desc)
     assert "vendored" not in sys.modules

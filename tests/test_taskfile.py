@@ -168,8 +168,11 @@ def test_a_file_for_changed_code_is_refused(tasks, project) -> None:  # type: ig
     path = tasks.make(n=2).save(project.root / "taskdir")
     changed = TASKS.replace("scale: float = 1.0", "scale: float = 1.0, offset: float = 0.0")
     project.write_module("tasks", changed)
-    with pytest.raises(TaskFileError, match=r"written for other code of tasks.make: tasks.make "
-                       r"changed since.*Save or export the task again.*smttask explain"):
+    with pytest.raises(
+        TaskFileError,
+        match=r"written for other code of tasks.make: tasks.make "
+        r"changed since.*Save or export the task again.*smttask explain",
+    ):
         Task.from_desc(path)
     assert Task.from_desc(path, check_digest=False).inputs["offset"] == 0.0
 
@@ -177,7 +180,9 @@ def test_a_file_for_changed_code_is_refused(tasks, project) -> None:  # type: ig
 def test_a_file_whose_digest_differs_is_refused(tasks, project) -> None:  # type: ignore[no-untyped-def]
     desc = tasks.make(n=2).desc
     desc["digest"] = "0" * 20  # same code, another digest (written by other inputs' rules)
-    with pytest.raises(TaskFileError, match=r"written for digest 0{20}, but the current code .* gives"):
+    with pytest.raises(
+        TaskFileError, match=r"written for digest 0{20}, but the current code .* gives"
+    ):
         Task.from_desc(desc)
 
 

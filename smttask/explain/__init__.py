@@ -27,6 +27,9 @@ from .explainer import explain_graph, trace_tasks
 from .model import COMPUTE, LOAD, SKIP, Explanation, Reason, TaskExplanation
 from .sources import Sources
 
+#: A task file: (its path, its description if written for other code, why run refuses it).
+FileEntry = tuple[str, Earlier | None, str | None]
+
 __all__ = [
     "COMPUTE",
     "LOAD",
@@ -45,7 +48,7 @@ def explain(
     *,
     session: hooks.Session | None = None,
     flush: bool = True,
-    _files: dict[str, tuple[str, Earlier | None, str | None]] | None = None,
+    _files: dict[str, FileEntry] | None = None,
 ) -> Explanation:
     """What running `tasks` (and what they need) would do, task by task, and why."""
     session = session or hooks.current()
@@ -64,7 +67,7 @@ def explain_targets(
     from ..targets import load_targets
 
     tasks: dict[str, Task] = {}
-    files: dict[str, tuple[str, Earlier | None, str | None]] = {}
+    files: dict[str, FileEntry] = {}
     for target in targets:
         path = Path(target)
         if path.is_dir() or (path.suffix == ".json" and path.exists()):
@@ -77,14 +80,12 @@ def explain_targets(
     return explain(list(tasks.values()), session=session, flush=flush, _files=files)
 
 
-def load_files(
-    paths: Iterable[Path],
-) -> list[tuple[Task, tuple[str, Earlier | None, str | None]]]:
+def load_files(paths: Iterable[Path]) -> list[tuple[Task, FileEntry]]:
     """Load task files; one written for other code is loaded for the current code, with its
     description kept to compare with and a note saying why ``smttask run`` refuses it."""
     from ..taskfile import parse, read
 
-    out = []
+    out: list[tuple[Task, FileEntry]] = []
     for path in paths:
         try:
             out.append((Task.from_desc(path), (str(path), None, None)))

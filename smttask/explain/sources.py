@@ -113,7 +113,7 @@ def definition(text: str, qualname: str) -> str | None:
         if not matches:
             return None
         found = matches[-1]  # the last definition is the one the module keeps
-        scope = found.body  # type: ignore[attr-defined]
+        scope = found.body
     if found is None or not isinstance(found, _DEFS):
         return None
     start = min([d.lineno for d in found.decorator_list] + [found.lineno])
