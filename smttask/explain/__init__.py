@@ -21,9 +21,10 @@ from pathlib import Path
 
 from .. import hooks
 from ..errors import SmttaskError, TaskFileError
+from ..recording.api import RecordSource
 from ..task import Task
 from .earlier import Earlier, EarlierRecords
-from .explainer import explain_graph, trace_tasks
+from .explainer import explain_tasks
 from .model import COMPUTE, LOAD, SKIP, Explanation, Reason, TaskExplanation
 from .sources import Sources
 
@@ -51,11 +52,10 @@ def explain(
     _files: dict[str, FileEntry] | None = None,
 ) -> Explanation:
     """What running `tasks` (and what they need) would do, task by task, and why."""
-    session = session or hooks.current()
-    graph = trace_tasks(tasks, session)
-    records, notes = _records(session.root, flush)
-    sources = Sources(session.root)
-    return explain_graph(graph, session, records, sources, _files, notes)
+    current = session or hooks.current()
+    records = EarlierRecords(lambda: _open_store(current.root, flush))
+    found = explain_tasks(tasks, current, records, Sources(current.root), _files)
+    return Explanation(found.tasks, tuple(records.problems))
 
 
 def explain_targets(
@@ -108,13 +108,11 @@ def _first_sentence(text: str) -> str:
     return head + ("." if sep else "")
 
 
-def _records(root: Path, flush: bool) -> tuple[EarlierRecords, list[str]]:
+def _open_store(root: Path, flush: bool) -> RecordSource | None:
+    """The project's record store (None without a project), opened when a task computes."""
     from ..recording import find_project
     from ..recording.store import open_store
 
     if find_project(root) is None:
-        return EarlierRecords(None), []
-    try:
-        return EarlierRecords(open_store(root, flush_first=flush)), []
-    except SmttaskError as exc:
-        return EarlierRecords(None), [f"earlier records were not read: {exc}"]
+        return None
+    return open_store(root, flush_first=flush)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import SmttaskError
 from ..recording import fields
 from ..recording.api import RecordSource, Where, find
 from . import matching
@@ -81,10 +82,13 @@ class TypeIndex:
 
 
 class EarlierRecords:
-    """The records of a store, read per task type on first use."""
+    """The records of a store, read per task type on first use; the store is opened (by
+    `opener`, which may return None: no store) when the first type is asked for."""
 
-    def __init__(self, source: RecordSource | None) -> None:
-        self.source = source
+    def __init__(self, opener: Callable[[], RecordSource | None]) -> None:
+        self._opener: Callable[[], RecordSource | None] | None = opener
+        self.source: RecordSource | None = None
+        self.problems: list[str] = []
         self._types: dict[str, TypeIndex] = {}
 
     def of_type(self, taskname: str) -> TypeIndex:
@@ -95,6 +99,12 @@ class EarlierRecords:
         return found
 
     def _read(self, taskname: str) -> list[Earlier]:
+        if self._opener is not None:
+            opener, self._opener = self._opener, None
+            try:
+                self.source = opener()
+            except SmttaskError as exc:
+                self.problems.append(f"earlier records were not read: {exc}")
         if self.source is None:
             return []
         rows = itertools.islice(

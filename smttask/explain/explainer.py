@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from .. import hooks
-from ..graph import Node, TaskGraph, trace
 from ..recording.lineage import input_texts
 from ..task import Task
 from ..taskfile import _kind_name, describe
@@ -21,12 +20,51 @@ from .sources import Sources
 MAX_PARTS = 5
 
 
-def outputs_exist(task: Task, session: hooks.Session) -> bool:
-    """Whether every output of recorded `task` is on disk (its link or its archive, not
-    empty: an empty file is what an interrupted write leaves)."""
-    links = session.outputs.paths(task)
+class Node:
+    """A task of the explained graph, with the keys of its direct upstream tasks."""
+
+    __slots__ = ("key", "recorded", "task", "upstream")
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.key = task.key
+        self.recorded = bool(type(task).recorded)
+        self.upstream = list(dict.fromkeys(t.key for t in task.upstream()))
+
+
+def walk(tasks: Task | Iterable[Task]) -> tuple[list[Node], list[str]]:
+    """Every task `tasks` need, upstream tasks first (depth first, without recursion), and
+    the keys of `tasks`. (No cycle can occur: computing a digest refuses one.)"""
+    targets = [tasks] if isinstance(tasks, Task) else list(tasks)
+    order: list[Node] = []
+    seen: set[str] = set()
+    for target in targets:
+        if target.key in seen:
+            continue
+        seen.add(target.key)
+        stack: list[tuple[Task, Iterator[Task]]] = [(target, iter(target.upstream()))]
+        while stack:
+            task, ups = stack[-1]
+            for up in ups:
+                if up.key not in seen:
+                    seen.add(up.key)
+                    stack.append((up, iter(up.upstream())))
+                    break
+            else:
+                stack.pop()
+                order.append(Node(task))
+    return order, [t.key for t in targets]
+
+
+def outputs_exist(task: Task, session: hooks.Session) -> tuple[bool, tuple[str, ...]]:
+    """Whether every output of recorded `task` is on disk (its archive or its link, not
+    empty: an empty file is what an interrupted write leaves), and its archive files."""
     archives = session.outputs.archive_paths(task)
-    return all(_nonempty(links[name]) or _nonempty(archives.get(name)) for name in links)
+    files = tuple(str(p) for p in archives.values())
+    if all(_nonempty(p) for p in archives.values()):
+        return True, files
+    links = session.outputs.paths(task)
+    return all(_nonempty(links[n]) or _nonempty(archives.get(n)) for n in links), files
 
 
 def _nonempty(path: Path | None) -> bool:
@@ -43,30 +81,34 @@ class Explainer:
 
     def __init__(
         self,
-        graph: TaskGraph,
+        nodes: list[Node],
+        targets: list[str],
         session: hooks.Session,
         records: EarlierRecords,
         sources: Sources | None,
         files: Mapping[str, tuple[str, Earlier | None, str | None]] | None = None,
     ) -> None:
-        self.graph = graph
+        self.nodes = nodes
+        self.targets = targets
         self.session = session
         self.records = records
         self.sources = sources
         self.files = files or {}  # key -> (task file, its description if for other code, why)
         self.shapes = matching.TaskShapes()
         self.actions: dict[str, str] = {}
+        self.outputs: dict[str, tuple[str, ...]] = {}
+        self._changed: dict[tuple[str, str], list[str]] = {}
 
     def run(self) -> list[TaskExplanation]:
-        nodes = list(self.graph.nodes())
+        nodes = self.nodes
         downstream: dict[str, list[str]] = {n.key: [] for n in nodes}
         for n in nodes:
-            for up in self.graph.upstream(n.key):
+            for up in n.upstream:
                 downstream[up].append(n.key)
-        targets = set(self.graph.targets)
+        targets = set(self.targets)
         for n in reversed(nodes):  # the tasks using a task first
             if n.recorded:
-                exists = outputs_exist(n.task, self.session)
+                exists, self.outputs[n.key] = outputs_exist(n.task, self.session)
                 self.actions[n.key] = LOAD if exists else COMPUTE
             else:
                 needed = n.key in targets or any(
@@ -101,7 +143,7 @@ class Explainer:
             kind=_kind_name(type(task)),
             action=action,
             reasons=tuple(reasons),
-            outputs=tuple(str(p) for p in node.outputs),
+            outputs=self.outputs.get(node.key, ()),
             source=source,
         )
 
@@ -175,7 +217,10 @@ class Explainer:
             return reasons
         parts = code.get("parts")
         old_parts = {str(k): str(v) for k, v in parts.items()} if isinstance(parts, Mapping) else {}
-        changed = spec.code.changed_parts(old_parts)
+        memo = (task.taskname, str(code.get("digest")))
+        changed = self._changed.get(memo)
+        if changed is None:
+            changed = self._changed[memo] = spec.code.changed_parts(old_parts)
         for part in changed[:MAX_PARTS]:
             state = (
                 "is new"
@@ -269,19 +314,14 @@ def _encode_for_text(value: Any) -> Any:
     return serialization.encode(value, hook=lambda v: describe(v) if isinstance(v, Task) else None)
 
 
-def explain_graph(
-    graph: TaskGraph,
+def explain_tasks(
+    tasks: Task | Iterable[Task],
     session: hooks.Session,
     records: EarlierRecords,
     sources: Sources | None,
     files: Mapping[str, tuple[str, Earlier | None, str | None]] | None = None,
-    notes: Iterable[str] = (),
 ) -> Explanation:
     with hooks.using(session):
-        found = Explainer(graph, session, records, sources, files).run()
-    return Explanation(tuple(found), tuple(notes))
-
-
-def trace_tasks(tasks: Task | Iterable[Task], session: hooks.Session) -> TaskGraph:
-    with hooks.using(session):
-        return trace(tasks)
+        nodes, targets = walk(tasks)
+        found = Explainer(nodes, targets, session, records, sources, files).run()
+    return Explanation(tuple(found))

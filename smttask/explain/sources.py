@@ -27,6 +27,7 @@ class Sources:
         self.folder = folder
         self._top: Path | bool | None = False
         self._texts: dict[tuple[str, str], str | None] = {}
+        self._diffs: dict[tuple[str, str], str | None] = {}
 
     def top(self) -> Path | None:
         if self._top is False:
@@ -36,6 +37,12 @@ class Sources:
 
     def diff(self, part: str, commit: str) -> str | None:
         """A unified diff of part `part` from `commit` to now (None: a source is unknown)."""
+        key = (part, commit)
+        if key not in self._diffs:
+            self._diffs[key] = self._diff(part, commit)
+        return self._diffs[key]
+
+    def _diff(self, part: str, commit: str) -> str | None:
         found = _module_of(part)
         top = self.top()
         if found is None or top is None or not commit:
