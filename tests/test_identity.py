@@ -348,3 +348,36 @@ def test_a_task_file_of_format_1_is_refused_by_smttask_run(smt_project, mods) ->
     done = subprocess.run([SMTTASK, "run", str(path)], cwd=smt_project.root,
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 1 and "format version 1" in done.stderr
+
+
+@pytest.mark.slow
+def test_an_exported_workflow_reruns_exactly_the_changed_jobs_and_their_downstream(project) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from test_snakemake_e2e import EXPECTED_RUNS, TASKS as E2E, export, make_project, ok
+    from test_snakemake_e2e import runs, snakemake
+
+    root = make_project(project)
+    export(root)
+    mtime = ("--rerun-triggers", "mtime")
+    ok(snakemake(root, "-s", "build/Snakefile", "--cores", "2", *mtime))
+    assert runs(root) == EXPECTED_RUNS
+    before = {p: p.read_bytes() for p in (root / "data/run_dump").rglob("*") if p.is_file()}
+    project.write_module(
+        "e2e_tasks",
+        E2E.replace(
+            "return float(np.abs(data).mean() * scale)",
+            "return float(np.abs(data).mean() * scale + 1.0)",
+        ),
+    )
+    assert "4 stale removed" in export(root)  # 3 analyze + summary, exported again
+    dry = ok(snakemake(root, "-s", "build/Snakefile", "-n", *mtime)).stdout
+    jobs = sorted(re.sub(r"_[0-9a-f]{8}$", "", r) for r in re.findall(r"^rule (\w+):", dry, re.M))
+    assert jobs == ["all", "analyze", "analyze", "analyze", "summary"], dry
+    ok(snakemake(root, "-s", "build/Snakefile", "--cores", "2", *mtime))
+    assert runs(root) == sorted([*EXPECTED_RUNS, "analyze 3.0", "analyze 3.0", "analyze 3.0",
+                                 "factor 1.5", "factor 1.5", "factor 1.5", "summary"])  # fmt: skip
+    for path, data in before.items():  # nothing overwritten: the earlier results are intact
+        assert path.read_bytes() == data
+    after = [p for p in (root / "data/run_dump").rglob("*") if p.is_file()]
+    assert len(after) == len(before) + 4  # 3 analyze + 1 summary, under new names
