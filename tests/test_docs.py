@@ -43,3 +43,7 @@ def test_inputs_examples_run(project) -> None:  # type: ignore[no-untyped-def]
 def test_sweeps_howto_examples_run(project) -> None:  # type: ignore[no-untyped-def]
     namespace = run_doc("howto-sweeps.md", project)
     assert len(namespace["points"]) == 6  # type: ignore[arg-type]
+
+
+def test_identity_examples_run(project) -> None:  # type: ignore[no-untyped-def]
+    run_doc("identity.md", project)
