@@ -354,8 +354,8 @@ def test_a_task_file_of_format_1_is_refused_by_smttask_run(smt_project, mods) ->
 def test_an_exported_workflow_reruns_exactly_the_changed_jobs_and_their_downstream(project) -> None:  # type: ignore[no-untyped-def]
     import re
 
-    from test_snakemake_e2e import EXPECTED_RUNS, TASKS as E2E, export, make_project, ok
-    from test_snakemake_e2e import runs, snakemake
+    from test_snakemake_e2e import EXPECTED_RUNS, export, make_project, ok, runs, snakemake
+    from test_snakemake_e2e import TASKS as E2E
 
     root = make_project(project)
     export(root)
