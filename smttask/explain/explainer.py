@@ -10,7 +10,7 @@ from typing import Any
 from .. import hooks
 from ..recording.lineage import input_texts
 from ..task import Task
-from ..taskfile import _kind_name, describe
+from ..taskfile import _kind_name
 from . import matching
 from .earlier import Earlier, EarlierRecords
 from .model import COMPUTE, LOAD, SKIP, Explanation, Reason, TaskExplanation
@@ -250,8 +250,7 @@ class Explainer:
         old = input_texts(earlier.desc).get(name)
         new = None
         if name in task.inputs:
-            value = task.inputs[name]
-            encoded = _encode_for_text(value)
+            encoded = _encode_for_text(task.inputs[name])
             new = input_texts({"inputs": {name: encoded}}).get(name)
         if old is None:
             text = f"input {name} is new since {earlier.where} (now {new})"
@@ -309,9 +308,16 @@ def _version(value: Any) -> str:
 
 
 def _encode_for_text(value: Any) -> Any:
+    """`value` as JSON for its short text: an upstream task as ``<name>`` (recorded) or its
+    call (memoized), without describing it."""
     from .. import serialization
 
-    return serialization.encode(value, hook=lambda v: describe(v) if isinstance(v, Task) else None)
+    def hook(v: Any) -> Any:
+        if isinstance(v, Task):
+            return f"<{v.name}>" if type(v).recorded else repr(v)
+        return None
+
+    return serialization.encode(value, hook=hook)
 
 
 def explain_tasks(
