@@ -36,6 +36,15 @@ hooks.set_session_factory(default_session)
 hooks.set_progress_factory(_progress_display)
 
 
+def _explain(task: Task) -> object:
+    from .explain import explain  # lazy: networkx and the record store only when asked
+
+    return explain(task)
+
+
+hooks.set_explainer(_explain)
+
+
 def __getattr__(name: str) -> object:
     # Lazy: importing smttask must not import networkx and jinja2.
     if name == "export_snakemake":

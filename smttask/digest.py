@@ -241,8 +241,11 @@ _FAST: dict[type, Any] = {
 
 
 def compute_digest(name: str, inputs: Mapping[str, Any], extra: bytes = b"") -> str:
-    """Digest of a task: its qualified name, its inputs (by name) and optional extra bytes."""
-    parts = [b"smttask-digest-v1", name.encode(), extra]
+    """Digest of a task: its qualified name, its inputs (by name) and optional extra bytes
+    (for tasks: the kind and the code fingerprint or version, ``TaskSpec.digest_extra``).
+
+    Layout v2 (v1 had no code identity: its digests name no result of v2)."""
+    parts = [b"smttask-digest-v2", name.encode(), extra]
     for key in sorted(inputs):
         parts.append(key.encode())
         try:

@@ -42,20 +42,29 @@ class ExportResult:
     details: Mapping[str, str | int] = field(default_factory=dict)
     batching: tuple[str, ...] = ()  # per task type sized automatically: size, and its origin
     notes: tuple[str, ...] = ()  # what the user should know before running it
+    dry_run: bool = False  # nothing was written: `written` and `removed` say what would be
 
     @property
     def entry_path(self) -> Path | None:
         return None if self.entry is None else self.folder / self.entry
 
     def summary(self) -> str:
-        changed = f"{len(self.written)} written, {len(self.unchanged)} unchanged"
+        would = "would be " if self.dry_run else ""
+        changed = f"{len(self.written)} {would}written, {len(self.unchanged)} unchanged"
         if self.removed:
-            changed += f", {len(self.removed)} stale removed"
+            changed += f", {len(self.removed)} stale {would}removed"
         shape = f", {self.description}" if self.description else ""
+        verb = "Dry run: would export" if self.dry_run else "Exported"
         text = (
-            f"Exported {self.jobs} job{'s' if self.jobs != 1 else ''} ({self.tasks} tasks"
+            f"{verb} {self.jobs} job{'s' if self.jobs != 1 else ''} ({self.tasks} tasks"
             f"{shape}) to {self.folder}: {changed}."
         )
+        if self.dry_run:
+            for rel in self.written:
+                text += f"\n  would write {rel}"
+            for rel in self.removed:
+                text += f"\n  would remove {rel}"
+            return text
         for line in self.batching:
             text += f"\nBatches: {line}"
         for note in self.notes:
@@ -92,6 +101,7 @@ def export(
     batch: BatchRequest = None,
     durations: Mapping[str, TaskDuration] | None = None,
     force: bool = False,
+    dry_run: bool = False,
     **options: object,
 ) -> ExportResult:
     """Write a workflow running `tasks` (and all they need) into `outdir`, for `backend`.
@@ -104,9 +114,18 @@ def export(
     else read from the project's record store). `options` go to the backend, which checks
     them (``smttask.compile.backend.get_backend(backend).validate_options``) before anything
     is traced. Nothing is written unless every job's task file loads back into the same task.
+
+    When runs are recorded (a Sumatra project, ``settings.record``), uncommitted changes to
+    the project's code are refused first, with the message ``smttask run`` gives: every job
+    would fail on them. With `dry_run`, everything is checked and the result says what would
+    be written, unchanged and removed, but nothing on disk changes.
     """
     engine = get_backend(backend)
     backend_options = engine.validate_options(options)
+    if config.settings.record:
+        from .recording import check_committed
+
+        check_committed(config.project_root())
     sizes = batch_sizes(batch)
     graph = trace(tasks)
     check_modules(graph)
@@ -121,7 +140,7 @@ def export(
     check_plan(plan, graph)
     files = engine.render(plan, backend_options)
     described = engine.describe(plan, backend_options)
-    report = write_files(Path(outdir), files, force=force)
+    report = write_files(Path(outdir), files, force=force, dry_run=dry_run)
     return ExportResult(
         folder=Path(outdir),
         backend=engine.name,
@@ -138,6 +157,7 @@ def export(
         details=dict(described.details),
         batching=batching_lines(plan),
         notes=(*notes, *described.notes),
+        dry_run=dry_run,
     )
 
 
@@ -152,6 +172,7 @@ def export_snakemake(
     slurm_partition: str | None = None,
     slurm_status_command: str | None = None,
     force: bool = False,
+    dry_run: bool = False,
 ) -> SnakemakeExport:
     """Write a Snakemake workflow running `tasks` (and all they need) into `outdir`.
 
@@ -162,7 +183,7 @@ def export_snakemake(
     ``("auto", minutes)``: about that many minutes per job, from the records, see
     ``export``). The ``slurm_*`` options go into ``profiles/slurm``; use
     ``slurm_status_command="squeue"`` on clusters without accounting (sacct). The same as
-    ``export(tasks, outdir, backend="snakemake", ...)``.
+    ``export(tasks, outdir, backend="snakemake", ...)``; `dry_run`: nothing is written.
     """
     result = export(
         tasks,
@@ -171,6 +192,7 @@ def export_snakemake(
         batch=batch,
         durations=durations,
         force=force,
+        dry_run=dry_run,
         layout=layout,
         slurm_account=slurm_account,
         slurm_partition=slurm_partition,

@@ -172,6 +172,23 @@ def current() -> Session:
     return session
 
 
+_explainer: Callable[[Task], Any] | None = None
+
+
+def set_explainer(explainer: Callable[[Task], Any]) -> None:
+    """Install what ``task.explain()`` calls (``smttask/__init__.py`` installs
+    ``smttask.explain.explain``, imported on first use)."""
+    global _explainer
+    _explainer = explainer
+
+
+def explain(task: Task) -> Any:
+    """The explanation of `task` and what it needs, made by the installed explainer."""
+    if _explainer is None:  # pragma: no cover - smttask/__init__ always installs one
+        raise RuntimeError("No explainer installed; import smttask (the package) first.")
+    return _explainer(task)
+
+
 @contextlib.contextmanager
 def using(session: Session) -> Iterator[Session]:
     """Run the block's tasks in `session`."""

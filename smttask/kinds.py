@@ -27,8 +27,10 @@ class RecordedTask(Task):
     """Result written to disk, loaded on later runs; each execution gets a provenance record.
 
     Options: ``cache=True`` also keeps the result in memory; ``threads``, ``resources`` (dict)
-    and ``retries`` are passed to workflow engines; ``version`` (any string) enters the
-    digest: bump it when the function's code changes in a way that changes its results.
+    and ``retries`` are passed to workflow engines; ``uses=[f, ...]`` adds code the digest
+    covers besides what the function visibly uses; ``version`` (any string) enters the digest
+    *instead of* the code: then bump it yourself whenever a change changes results (see
+    ``docs/identity.md``).
     """
 
     _is_kind = True
@@ -162,6 +164,11 @@ class RecordedIterativeTask(RecordedTask):
             )
         options = dict(options, _iteration=(param, dict(mapping)))
         return lambda fn: cls._make_type(fn, options)
+
+    @classmethod
+    def _kind_identity(cls, kind_options: Mapping[str, Any]) -> str:
+        param, mapping = kind_options["_iteration"]
+        return f"iteration={param!r};map={sorted(mapping.items())!r}"
 
     @classmethod
     def _type_namespace(cls, spec: TaskSpec, kind_options: Mapping[str, Any]) -> dict[str, Any]:

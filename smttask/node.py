@@ -208,7 +208,7 @@ class TaskNode(metaclass=TaskKind):
     def _make_type(cls, fn: Callable[..., Any], options: Mapping[str, Any]) -> type[TaskNode]:
         options = dict(options)
         kind_options = {k: options.pop(k) for k in list(options) if k.startswith("_")}
-        spec = build_spec(fn, cls.__name__, options)
+        spec = build_spec(fn, cls.__name__, options, cls._kind_identity(kind_options))
         if spec.folder_param is not None and not getattr(cls, "recorded", False):
             raise TaskDefinitionError(
                 f"@{cls.__name__} {spec.taskname}: parameter {spec.folder_param!r} is an "
@@ -230,6 +230,12 @@ class TaskNode(metaclass=TaskKind):
     def _type_namespace(cls, spec: TaskSpec, kind_options: Mapping[str, Any]) -> dict[str, Any]:
         """Extra class attributes for a new task type (kinds with their own options)."""
         return {}
+
+    @classmethod
+    def _kind_identity(cls, kind_options: Mapping[str, Any]) -> str:
+        """What the kind's own options add to the identity of a task type (those that change
+        what its tasks compute)."""
+        return ""
 
     # -- creating tasks -----------------------------------------------------------------------
 
@@ -341,7 +347,8 @@ class TaskNode(metaclass=TaskKind):
 
     @property
     def digest(self) -> str:
-        """Hex digest of the task name and its inputs (upstream tasks by their digest).
+        """Hex digest of the task name, its kind, the fingerprint of its code (or its
+        ``version``) and its inputs (upstream tasks by their digest).
 
         Computed once: do not mutate a task's input values after creating it.
         """

@@ -133,6 +133,12 @@ class Task(TaskNode):
         """Where each output is (or will be) read from."""
         return hooks.current().outputs.paths(self)
 
+    def explain(self) -> Any:
+        """What running this task would do, for it and every task it needs: compute or load,
+        and why (an ``smttask.explain.Explanation``; print it, or ``.as_dict()`` for JSON).
+        ``smttask explain`` does the same from the command line."""
+        return hooks.explain(self)
+
     # -- task files -----------------------------------------------------------------------------
 
     @property

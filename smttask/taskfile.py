@@ -3,16 +3,21 @@
 ::
 
     {
-      "smttask_format": 1,
+      "smttask_format": 2,
       "task": "analyze",
       "module": "project.tasks",
       "kind": "RecordedTask",
+      "code": {"digest": "9b1d…", "parts": {"project.tasks.analyze": "5e2a…", ...}},
       "digest": "4c0f1e…",
       "inputs": {"arr": [...scityping encoding...], "dt": 0.5,
-                 "upstream": {"smttask_format": 1, "task": "...", ...}}
+                 "upstream": {"smttask_format": 2, "task": "...", ...}}
     }
 
-Upstream tasks are embedded where they appear in the inputs. Loading a description imports
+Upstream tasks are embedded where they appear in the inputs. ``code`` is the fingerprint of
+the task's code (``smttask.codeid``) and of each part of it; ``version`` is written when the
+task type pins one (then the digest covers it instead of the code). A file whose code digest
+differs from the current code's is refused with the names of the parts that changed; a file
+of format 1 (digests without code) is refused where its digest matters. Loading a description imports
 the task's module (and those of embedded tasks) and nothing else, and only from inside the
 project or a trusted package (``smttask.trust``); its inputs are decoded in the closed world
 of ``smttask.decoding``, under the strict rules of ``smttask.strict``. ``digest`` is left out
@@ -50,7 +55,9 @@ from .fileio import write_atomic
 from .node import TaskNode, _Visits, visiting
 
 FORMAT_KEY = "smttask_format"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: The format versions whose digests did not cover the task's code.
+_CODELESS_FORMATS = (1,)
 _REQUIRED = ("task", "module", "inputs")
 _OLD_KEYS = frozenset({"taskname", "module", "inputs"})  # SumatraTask 0.2 (smttask.migrate)
 #: Task files larger than this are refused before reading (large arrays belong in the results
@@ -101,6 +108,10 @@ def describe(task: TaskNode) -> dict[str, Any]:
         "module": spec.module,
         "kind": _kind_name(type(task)),
     }
+    if spec.version is not None:
+        desc["version"] = spec.version
+    code = spec.code
+    desc["code"] = {"digest": code.digest, "parts": code.as_dict()}
     with visiting(_describing, task, "describing it"):
         if not depends_on_output(task):
             desc["digest"] = task.key
@@ -233,7 +244,8 @@ def parse(text: str, origin: str) -> Any:
     try:
         return serialization.parse_json(text, max_depth=MAX_FILE_DEPTH)
     except json.JSONDecodeError as exc:
-        hint = "it looks truncated" if exc.pos >= len(text.rstrip()) else "it is not valid JSON"
+        truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        hint = "it looks truncated" if truncated else "it is not valid JSON"
         raise TaskFileError(
             f"Cannot read {origin}: {hint} ({exc.msg} at line {exc.lineno}, column "
             f"{exc.colno}). Regenerate it with task.save(), or fix the JSON by hand."
@@ -272,6 +284,13 @@ def _build(desc: Any, origin: str, check_digest: bool) -> TaskNode:
             f"{origin} has format version {version!r}, but this smttask reads versions 1 to "
             f"{FORMAT_VERSION}. Upgrade smttask (pip install -U smttask) to read it."
         )
+    if version in _CODELESS_FORMATS and check_digest:
+        raise TaskFileError(
+            f"{origin} has format version {version}: it was written by an earlier smttask "
+            f"whose digests did not cover code, so its digest names no result of this one. "
+            f"Export or save it again (smttask export-snakemake, task.save()) from the "
+            f"current code."
+        )
     missing = [k for k in _REQUIRED if k not in desc]
     if missing or not isinstance(desc["inputs"], Mapping):
         raise TaskFileError(
@@ -279,6 +298,8 @@ def _build(desc: Any, origin: str, check_digest: bool) -> TaskNode:
             f"Regenerate it with task.save()."
         )
     task_type = _find_type(desc["module"], desc["task"], origin)
+    if check_digest:
+        check_code(desc, task_type, origin)
     for name, value in desc["inputs"].items():
         try:
             serialization.check_depth(value, serialization.MAX_VALUE_DEPTH, boundary=FORMAT_KEY)
@@ -308,10 +329,39 @@ def _build(desc: Any, origin: str, check_digest: bool) -> TaskNode:
     ):
         raise TaskFileError(
             f"{origin} was written for digest {expected}, but the current code of "
-            f"{task.taskname} gives {task.key} for the same inputs (its signature, defaults "
-            f"or version changed since). Regenerate the task file from the current code."
+            f"{task.taskname} gives {task.key} for the same inputs (its signature, defaults, "
+            f"kind or version changed since). Regenerate the task file from the current code."
         )
     return task
+
+
+def check_code(desc: Mapping[str, Any], task_type: type[TaskNode], origin: str) -> None:
+    """Raise TaskFileError if `desc` was written for other code of `task_type` than the
+    current one (unless the type pins a ``version``: then the version decides)."""
+    spec = task_type._spec
+    code = desc.get("code")
+    recorded = code.get("digest") if isinstance(code, Mapping) else None
+    if spec.version is not None or not isinstance(recorded, str):
+        return
+    current = spec.code
+    if recorded == current.digest:
+        return
+    parts = code.get("parts") if isinstance(code, Mapping) else None
+    if isinstance(parts, Mapping) and all(isinstance(v, str) for v in parts.values()):
+        changed = current.changed_parts(dict(parts))
+        shown = ", ".join(changed[:8]) + (
+            f" and {len(changed) - 8} more" if len(changed) > 8 else ""
+        )
+        what = f"{shown} changed since it was written"
+    else:
+        what = "its code changed since it was written"
+    raise TaskFileError(
+        f"{origin} was written for other code of {spec.taskname}: {what} (code digest "
+        f"{recorded[:12]}, now {current.digest[:12]}). Its results would not match the current "
+        f"code, so it is not loaded. Save or export the task again from the current code "
+        f"(task.save(folder), smttask export-snakemake), or check out the commit that wrote "
+        f"it; `smttask explain` shows what changed."
+    )
 
 
 def _decode(value: Any, origin: str, check_digest: bool) -> Any:

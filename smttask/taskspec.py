@@ -1,8 +1,11 @@
-"""What a decorator learns from a function: its inputs, defaults, output and options."""
+"""What a decorator learns from a function: its inputs, defaults, output and options; and
+the identity of the task type (its kind and the fingerprint of its code, or its version).
+"""
 
 from __future__ import annotations
 
 import inspect
+import threading
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -11,12 +14,13 @@ from typing import Any
 import pydantic
 from pydantic.fields import ModelField
 
-from . import serialization
-from .errors import TaskDefinitionError, TaskInputError
+from . import codeid, serialization
+from .codewalk import is_code
+from .errors import GraphError, TaskDefinitionError, TaskInputError, short_repr
 from .taskoutput import OutputSpec, is_output_dir
 
 #: Options every task kind accepts in its decorator.
-COMMON_OPTIONS = ("cache", "threads", "resources", "retries", "version")
+COMMON_OPTIONS = ("cache", "threads", "resources", "retries", "version", "uses")
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,11 @@ class TaskSpec:
     retries: int = 0
     version: str | None = None
     folder_param: str | None = None  # the parameter annotated OutputDir (not an input)
+    uses: tuple[Any, ...] = ()  # more code whose fingerprint counts
+    kind: str = ""  # the kind that decorated the function
+    kind_identity: str = ""  # what the kind's own options add to the identity
+    _code: codeid.Fingerprint | None = field(default=None, init=False, repr=False, compare=False)
+    _extra: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def taskname(self) -> str:
@@ -44,7 +53,28 @@ class TaskSpec:
 
     @property
     def digest_extra(self) -> bytes:
-        return b"" if self.version is None else f"version={self.version}".encode()
+        """What the digest covers besides the name and inputs: the kind, and the code
+        fingerprint, or the version when one is given instead (computed at the first digest
+        of the type, then kept)."""
+        extra = self._extra
+        if extra is None:
+            what = (
+                f"version={self.version}"
+                if self.version is not None
+                else f"code={self.code.digest}"
+            )
+            extra = f"kind={self.kind}\0{what}\0{self.kind_identity}".encode()
+            object.__setattr__(self, "_extra", extra)
+        return extra
+
+    @property
+    def code(self) -> codeid.Fingerprint:
+        """The fingerprint of the function and of the project code it uses (taken once)."""
+        code = self._code
+        if code is None:
+            code = _fingerprint(self)
+            object.__setattr__(self, "_code", code)
+        return code
 
     def field(self, param: str) -> ModelField:
         return self.model.__fields__[param]
@@ -65,7 +95,38 @@ class TaskSpec:
         return f"{self.name}({', '.join(parts)})"
 
 
-def build_spec(fn: Callable[..., Any], kind: str, options: Mapping[str, Any]) -> TaskSpec:
+_taking = threading.local()
+
+
+def _fingerprint(spec: TaskSpec) -> codeid.Fingerprint:
+    pending: set[int] = _taking.__dict__.setdefault("pending", set())
+    if id(spec) in pending:
+        raise GraphError(
+            f"The code of task {spec.taskname} uses a task of its own type (found while "
+            f"taking its code fingerprint), so its identity would depend on itself. Pass that "
+            f"task as an input instead of reading it from a global."
+        )
+    pending.add(id(spec))
+    try:
+        return codeid.fingerprint(
+            spec.fn,
+            uses=spec.uses,
+            own_decorator=is_kind,
+            defaults_are_inputs=True,
+            annotations=[*spec.annotations.values(), spec.output.annotation],
+        )
+    finally:
+        pending.discard(id(spec))
+
+
+def is_kind(obj: Any) -> bool:
+    """Whether `obj` is a task kind (smttask's own decorators: they do not count as code)."""
+    return isinstance(obj, type) and obj.__dict__.get("_is_kind", False) is True
+
+
+def build_spec(
+    fn: Callable[..., Any], kind: str, options: Mapping[str, Any], identity: str = ""
+) -> TaskSpec:
     """Inspect `fn` and return its TaskSpec; raise TaskDefinitionError with the fix if it can't.
 
     `fn` is a function, or a class whose ``__call__`` is the task (see ``callable_class``).
@@ -136,6 +197,8 @@ def build_spec(fn: Callable[..., Any], kind: str, options: Mapping[str, Any]) ->
         defaults={},
         model=model,
         output=output,
+        kind=kind,
+        kind_identity=identity,
     )
     spec_args.update(_check_options(kind, where, options))
     spec_args["folder_param"] = folder_param
@@ -280,5 +343,38 @@ def _check_options(kind: str, where: str, options: Mapping[str, Any]) -> dict[st
                 f"@{kind} {where}: resources must be a dict such as "
                 f"{{'mem_mb': 2000, 'runtime': 30}}, not {value!r}."
             )
+        if key == "uses":
+            value = _check_uses(kind, where, value)
         out[key] = str(value) if key == "version" and value is not None else value
+    if out.get("version") is not None and out.get("uses"):
+        raise TaskDefinitionError(
+            f"@{kind} {where}: version= and uses= cannot go together: with a version the "
+            f"digest covers the version string instead of any code, so uses= would have no "
+            f"effect. Drop version= to let the code count, or drop uses=."
+        )
     return out
+
+
+def _check_uses(kind: str, where: str, value: Any) -> tuple[Any, ...]:
+    if not isinstance(value, list | tuple):
+        raise TaskDefinitionError(
+            f"@{kind} {where}: uses= takes a list of the functions and classes whose code "
+            f"counts too, e.g. uses=[smooth, Model]; got {short_repr(value)}."
+        )
+    for item in value:
+        if inspect.isbuiltin(item) or (
+            callable(item) and not is_code(item) and not isinstance(item, str)
+        ):
+            raise TaskDefinitionError(
+                f"@{kind} {where}: uses= lists {short_repr(item)}, which is not Python source "
+                f"smttask can read (built-in or compiled code). Its package's version is kept in "
+                f"every record; if results depend on it, pass the version as a task input or "
+                f"bump version=."
+            )
+        if not is_code(item):
+            raise TaskDefinitionError(
+                f"@{kind} {where}: uses= lists functions and classes (the objects themselves), "
+                f"not {type(item).__name__} {short_repr(item)}. Write uses=[helper], not "
+                f"uses=['helper']."
+            )
+    return tuple(value)

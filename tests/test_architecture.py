@@ -39,6 +39,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "smttask.netcdf",
         "smttask.serialization",
         "smttask.digest",
+        "smttask.codeproject",
+        "smttask.codesource",
+        "smttask.codecache",
+        "smttask.codewalk",
         "smttask.codeid",
     ),
     "core": (
@@ -67,6 +71,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     ),
     "graph": ("smttask.graph",),
     "compile": ("smttask.compile", "smttask.export"),
+    "explain": ("smttask.explain",),
     "view": ("smttask.view",),
     "interface": ("smttask.cli",),
 }

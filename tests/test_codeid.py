@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import hashlib
 import subprocess
 import sys
 import textwrap
@@ -24,6 +26,10 @@ def f(x):
     '''Add one.'''
     return helper(x) + 1
 """
+
+
+def _hex(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def fp(project, name, text, **kwargs):  # type: ignore[no-untyped-def]
@@ -200,14 +206,14 @@ def test_uses_adds_code_and_rejects_non_code(project):
 
 def test_canonical_form_is_pinned():
     # The canonical text is an on-disk format (it names result files): pin it.
-    tree = codeid.ast.parse(textwrap.dedent("def f(x, y=2):\n    'doc'\n    return x + y\n"))
+    tree = ast.parse(textwrap.dedent("def f(x, y=2):\n    'doc'\n    return x + y\n"))
     text = codeid.canonical(tree.body[0])
     assert text == (
         "FunctionDef(name=str:'f';args=arguments(args=[arg(arg=str:'x';),arg(arg=str:'y';),];"
         "defaults=[Constant(value=int:2;),];);body=[Return(value=BinOp(left=Name(id=str:'x';);"
         "op=Add();right=Name(id=str:'y';););),];)"
     )
-    assert codeid._hex(text) == "7c3c38018d117e6e5c1c666a5b897487"
+    assert _hex(text) == "7c3c38018d117e6e5c1c666a5b897487"
 
 
 RICH = '''
@@ -236,9 +242,7 @@ def f(x, /, y: 'int' = 2, *, z):
 def test_canonical_form_is_the_same_under_every_python():
     # Measured identical under Python 3.11, 3.12 and 3.13 (whose trees differ in empty
     # fields such as type_params): a new Python must not change every digest.
-    assert codeid._hex(codeid.canonical(codeid.ast.parse(RICH))) == (
-        "66022f305c7d02bbd19d49833d03edfb"
-    )
+    assert _hex(codeid.canonical(ast.parse(RICH))) == ("66022f305c7d02bbd19d49833d03edfb")
 
 
 def test_helpers_reached_through_a_project_module_count(project):
@@ -253,3 +257,153 @@ def test_helpers_reached_through_a_project_module_count(project):
         sys.modules.pop(name, None)
     after = fp(project, "m_attr", text)
     assert after.changed_parts({p.name: p.digest for p in before.parts}) == ["pkg.util.smooth"]
+
+
+# -- what a function reads besides its globals: each of these once kept the fingerprint -------
+
+
+@pytest.mark.parametrize(
+    ("text", "change"),
+    [
+        # a helper's default value reads a constant when the helper is defined
+        (
+            "K = 2\ndef helper(x, k=K):\n    return x * k\ndef f(x):\n    return helper(x)\n",
+            ("K = 2", "K = 3"),
+        ),
+        # a project decorator wraps a helper: the wrapper's code runs too
+        (
+            "import functools\n"
+            "def twice(fn):\n"
+            "    @functools.wraps(fn)\n"
+            "    def wrapper(x):\n"
+            "        return fn(fn(x))\n"
+            "    return wrapper\n"
+            "@twice\n"
+            "def helper(x):\n"
+            "    return x + 1\n"
+            "def f(x):\n"
+            "    return helper(x)\n",
+            ("return fn(fn(x))", "return fn(x)"),
+        ),
+        # a method inherited from a project base class
+        (
+            "class Base:\n    def scale(self, x):\n        return 2 * x\n"
+            "class Model(Base):\n    pass\n"
+            "def f(x):\n    return Model().scale(x)\n",
+            ("return 2 * x", "return 3 * x"),
+        ),
+        # a class attribute
+        (
+            "class Model:\n    k = 2\n    def scale(self, x):\n        return self.k * x\n"
+            "def f(x):\n    return Model().scale(x)\n",
+            ("k = 2", "k = 5"),
+        ),
+        # two lambdas share a name; the second changes
+        (
+            "A = lambda x: x + 1\nB = lambda x: x * 2\ndef f(x):\n    return A(x) + B(x)\n",
+            ("x * 2", "x * 3"),
+        ),
+        # a mutable global holding data
+        (
+            "PARAMS = {'a': 1, 'b': [1, 2]}\ndef f(x):\n    return x * PARAMS['b'][1]\n",
+            ("[1, 2]", "[1, 3]"),
+        ),
+        # an instance of a project class, by its state
+        (
+            "class Scale:\n    def __init__(self, k):\n        self.k = k\n"
+            "S = Scale(2)\ndef f(x):\n    return x * S.k\n",
+            ("S = Scale(2)", "S = Scale(3)"),
+        ),
+        # a partial of a project function
+        (
+            "import functools\ndef mul(x, k):\n    return x * k\n"
+            "M = functools.partial(mul, k=2)\ndef f(x):\n    return M(x)\n",
+            ("k=2)", "k=3)"),
+        ),
+    ],
+    ids=[
+        "helper-default",
+        "decorator",
+        "base-class",
+        "class-attr",
+        "lambdas",
+        "dict",
+        "instance",
+        "partial",
+    ],
+)
+def test_what_a_function_reads_besides_its_globals_counts(project, text, change):
+    before = fp(project, "m_reads", text)
+    after = fp(project, "m_reads", text.replace(*change))
+    assert before.digest != after.digest
+    assert after.changed_parts(before.as_dict())
+
+
+def test_a_module_imported_inside_the_function_counts(project):
+    project.write_module("m_inner_util", "def smooth(x):\n    return x / 2\n", commit=False)
+    sys.modules.pop("m_inner_util")  # not imported yet when the fingerprint is taken
+    text = "def f(x):\n    from m_inner_util import smooth\n    return smooth(x)\n"
+    before = fp(project, "m_inner", text)
+    assert "m_inner_util.smooth" in before.as_dict()
+    project.write_module("m_inner_util", "def smooth(x):\n    return x / 3\n", commit=False)
+    after = fp(project, "m_inner", text)
+    assert after.changed_parts(before.as_dict()) == ["m_inner_util.smooth"]
+
+
+def test_project_classes_named_in_annotations_count(project):
+    text = (
+        "class Params:\n    def rate(self):\n        return 2.0\n"
+        "def f(p: Params) -> float:\n    return p.rate()\n"
+    )
+    module = project.write_module("m_ann", text, commit=False)
+    before = codeid.fingerprint(module.f, annotations=[module.Params, float])
+    assert "m_ann.Params" in before.as_dict()
+    module = project.write_module("m_ann", text.replace("2.0", "3.0"), commit=False)
+    after = codeid.fingerprint(module.f, annotations=[module.Params, float])
+    assert after.changed_parts(before.as_dict()) == ["m_ann.Params"]
+
+
+def test_task_defaults_do_not_count_when_they_are_inputs(project):
+    a = project.write_module("m_def_a", "def f(x, k=2):\n    return x * k\n", commit=False)
+    b = project.write_module("m_def_b", "def f(x, k=3):\n    return x * k\n", commit=False)
+    digest = lambda m, **kw: codeid.fingerprint(m.f, **kw).parts[0].digest  # noqa: E731
+    assert digest(a) != digest(b)
+    assert digest(a, defaults_are_inputs=True) == digest(b, defaults_are_inputs=True)
+
+
+def test_untracked_objects_are_named(project):
+    got = fp(
+        project,
+        "m_log",
+        "import logging\nimport threading\nLOCK = threading.Lock()\n"
+        "log = logging.getLogger('x')\ndef f(x):\n    with LOCK:\n        log.info('x')\n"
+        "    return x\n",
+    )
+    assert got.untracked == ["m_log.f:LOCK", "m_log.f:log"]
+
+
+def test_bytecode_fingerprints_are_stable_across_processes(project):
+    # Set constants are written in a fixed order: string hashing must not change them.
+    text = "def f(x):\n    return x in {'alpha', 'beta', 'gamma', 'delta'}\n"
+    project.write_module("m_set", text)
+    code = (
+        "import m_set, pathlib, linecache\n"
+        "pathlib.Path('m_set.py').write_text('def f(x):\\n    return 0\\n')\n"
+        "linecache.clearcache()\n"
+        "import smttask.codeid as c\n"
+        "fp = c.fingerprint(m_set.f)\n"
+        "print(fp.parts[0].how, fp.digest)\n"
+    )
+    seen = set()
+    for seed in ("1", "2", "3"):
+        project.write("m_set.py", text)
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=project.root,
+            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        seen.add(out.stdout.strip())
+    assert len(seen) == 1 and next(iter(seen)).startswith("bytecode ")

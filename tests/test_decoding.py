@@ -23,6 +23,7 @@ import pytest
 import smttask
 from smttask import Task, config, serialization
 from smttask.errors import TaskFileError, TaskInputError, UnsafeContentError
+from smttask.taskfile import FORMAT_VERSION
 
 SMTTASK = str(Path(sys.executable).with_name("smttask"))
 
@@ -72,7 +73,7 @@ def truncating(target: Path) -> list[Any]:
 
 def evil_desc(target: Path) -> dict[str, Any]:
     return {
-        "smttask_format": 1,
+        "smttask_format": FORMAT_VERSION,
         "task": "total",
         "module": "hostile_tasks",
         "kind": "MemoizedTask",
@@ -171,7 +172,7 @@ def test_a_record_with_hostile_parameters_rebuilds_no_task(smt_project, victim) 
 
 
 def test_a_task_file_cannot_import_a_module_outside_the_project(tasks, project) -> None:  # type: ignore[no-untyped-def]
-    desc = {"smttask_format": 1, "task": "x", "module": "this", "inputs": {}}
+    desc = {"smttask_format": FORMAT_VERSION, "task": "x", "module": "this", "inputs": {}}
     path = project.root / "zen.json"
     path.write_text(json.dumps(desc))
     code = (
@@ -345,7 +346,12 @@ def test_a_virtual_environment_inside_the_project_is_not_the_project(project, mo
     (site / "vendored").mkdir(parents=True)
     (site / "vendored" / "__init__.py").write_text(PACKAGE_TASKS)
     monkeypatch.syspath_prepend(str(site))
-    desc = {"smttask_format": 1, "task": "double", "module": "vendored", "inputs": {"x": 1.0}}
+    desc = {
+        "smttask_format": FORMAT_VERSION,
+        "task": "double",
+        "module": "vendored",
+        "inputs": {"x": 1.0},
+    }
     with pytest.raises(UnsafeContentError, match=r"import module 'vendored'"):
         Task.from_desc(desc)
     assert "vendored" not in sys.modules

@@ -160,3 +160,7 @@ def test_every_page_with_python_examples_is_run() -> None:
     for page, test_file in TESTED.items():
         assert page in with_examples, f"{page} (in TESTED) has no ```python block"
         assert f'"{page}"' in (TESTS / test_file).read_text(), f"{test_file} never runs {page}"
+
+
+def test_identity_examples_run(project) -> None:  # type: ignore[no-untyped-def]
+    run_doc("identity.md", project)

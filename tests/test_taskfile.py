@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import smttask
-from smttask import Task
+from smttask import Task, taskfile
 from smttask.errors import TaskFileError
 
 TASKS = """
@@ -84,7 +84,9 @@ def pipeline(tasks):  # type: ignore[no-untyped-def]
 
 def test_desc_is_readable_versioned_and_self_contained(tasks) -> None:  # type: ignore[no-untyped-def]
     desc = pipeline(tasks).desc
-    assert desc["smttask_format"] == 1
+    assert desc["smttask_format"] == taskfile.FORMAT_VERSION == 2
+    assert desc["code"]["digest"] == tasks.combine._spec.code.digest
+    assert "tasks.combine" in desc["code"]["parts"] and "version" not in desc
     assert (desc["task"], desc["module"], desc["kind"]) == ("combine", "tasks", "RecordedTask")
     first = desc["inputs"]["parts"][0]
     assert first["task"] == "analyze" and first["inputs"]["arr"]["task"] == "make"
@@ -138,7 +140,7 @@ def test_truncated_and_malformed_files(tasks, project) -> None:  # type: ignore[
     bad.write_text("[1, 2]")
     with pytest.raises(TaskFileError, match=r"not a task description.*smttask_format"):
         Task.from_desc(bad)
-    bad.write_text('{"smttask_format": 1, "task": "analyze"}')
+    bad.write_text('{"smttask_format": 2, "task": "analyze"}')
     with pytest.raises(TaskFileError, match=r"incomplete.*'module'.*'inputs'"):
         Task.from_desc(bad)
     with pytest.raises(TaskFileError, match=r"does not exist"):
@@ -166,9 +168,30 @@ def test_a_file_for_changed_code_is_refused(tasks, project) -> None:  # type: ig
     path = tasks.make(n=2).save(project.root / "taskdir")
     changed = TASKS.replace("scale: float = 1.0", "scale: float = 1.0, offset: float = 0.0")
     project.write_module("tasks", changed)
-    with pytest.raises(TaskFileError, match=r"written for digest .* current code .* gives"):
+    with pytest.raises(
+        TaskFileError,
+        match=r"written for other code of tasks.make: tasks.make "
+        r"changed since.*Save or export the task again.*smttask explain",
+    ):
         Task.from_desc(path)
     assert Task.from_desc(path, check_digest=False).inputs["offset"] == 0.0
+
+
+def test_a_file_whose_digest_differs_is_refused(tasks, project) -> None:  # type: ignore[no-untyped-def]
+    desc = tasks.make(n=2).desc
+    desc["digest"] = "0" * 20  # same code, another digest (written by other inputs' rules)
+    with pytest.raises(
+        TaskFileError, match=r"written for digest 0{20}, but the current code .* gives"
+    ):
+        Task.from_desc(desc)
+
+
+def test_a_file_of_the_format_before_code_identity_is_refused(tasks, project) -> None:  # type: ignore[no-untyped-def]
+    old = {k: v for k, v in tasks.make(n=2).desc.items() if k != "code"}
+    old["smttask_format"] = 1
+    with pytest.raises(TaskFileError, match=r"format version 1: .* did not cover code.*again"):
+        Task.from_desc(old)
+    assert Task.from_desc(old, check_digest=False).inputs["n"] == 2  # records stay readable
 
 
 def test_enum_inputs_are_written_as_their_values_and_read_back_as_members(tasks, project) -> None:  # type: ignore[no-untyped-def]

@@ -24,6 +24,7 @@ COMMANDS = {
     "export-snakemake": "export:export_snakemake",
     "graph": "graph:graph",
     "reproduce": "reproduce:reproduce",
+    "explain": "explain:explain",
     "migrate": "migrate:migrate",
 }
 

@@ -98,6 +98,11 @@ def _minutes(value: str, text: str) -> float:
     help="How the SLURM profile polls job states; squeue for clusters without accounting.",
 )
 @click.option("--force", is_flag=True, help="Overwrite files in OUTPUT that smttask did not write.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check everything and list the files that would be written or removed; write nothing.",
+)
 def export_snakemake(
     targets: tuple[str, ...],
     outdir: Path,
@@ -107,6 +112,7 @@ def export_snakemake(
     slurm_partition: str | None,
     slurm_status: str | None,
     force: bool,
+    dry_run: bool,
 ) -> None:
     """Write a Snakemake workflow that runs the tasks TARGETS and everything they need.
 
@@ -133,5 +139,6 @@ def export_snakemake(
         slurm_partition=slurm_partition,
         slurm_status_command=slurm_status,
         force=force,
+        dry_run=dry_run,
     )
     click.echo(result.summary())

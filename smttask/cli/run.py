@@ -78,6 +78,11 @@ from .timeparse import Duration
     is_flag=True,
     help="On a failure, open the Python debugger where it happened (implies -n1).",
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Say which tasks would run and which would load, and why; run nothing, write nothing.",
+)
 @click.option("-v", "--verbose", count=True, help="More output (-vv: debug logging, tracebacks).")
 @click.option("-q", "--quiet", is_flag=True, help="Only print failures and the summary.")
 def run(
@@ -93,6 +98,7 @@ def run(
     start_spacing: float,
     reverse: bool,
     use_pdb: bool,
+    dry_run: bool,
     verbose: int,
     quiet: bool,
 ) -> None:
@@ -107,6 +113,7 @@ def run(
       smttask run taskdir/                 # every task file under taskdir/
       smttask run -n4 taskdir/*.json       # four at a time
       smttask run --no-record --pdb t.json # debug one task
+      smttask run --dry-run taskdir/       # what would run, and why
     """
     logging.basicConfig(
         level=logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING,
@@ -134,6 +141,11 @@ def run(
         console = Console(stderr=True)
         for o in absent:
             console.print(_line(o, verbose), highlight=False, soft_wrap=True)
+    if dry_run:
+        from .dryrun import dry_run as report
+
+        code = report(files, options, verbose=verbose) if files else 0
+        sys.exit(1 if absent else code)
     if wait and files:
         if not quiet:
             click.echo(f"Waiting {wait:g} s before starting.", err=True)

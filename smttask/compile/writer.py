@@ -37,8 +37,11 @@ class WriteReport:
     refused: tuple[str, ...] = ()  # manifest entries outside the folder: one sentence each
 
 
-def write_files(folder: Path, files: Mapping[str, str], *, force: bool = False) -> WriteReport:
-    """Write `files` ({path relative to `folder`: text}) into `folder`."""
+def write_files(
+    folder: Path, files: Mapping[str, str], *, force: bool = False, dry_run: bool = False
+) -> WriteReport:
+    """Write `files` ({path relative to `folder`: text}) into `folder`. With `dry_run`, check
+    and report the same, but change nothing on disk."""
     previous = _read_manifest(folder)
     if previous is None and not force:
         clashes = [p for p, text in files.items() if _differs(folder / p, text)]
@@ -70,17 +73,19 @@ def write_files(folder: Path, files: Mapping[str, str], *, force: bool = False) 
         if _same(path, data):
             unchanged.append(rel)
             continue
-        write_atomic(path, data, fsync=False)
+        if not dry_run:
+            write_atomic(path, data, fsync=False)
         written.append(rel)
     removed = []
     for rel in sorted(set(previous) - set(files)):
         path = folder / rel
         if path.is_file():
-            path.unlink()
+            if not dry_run:
+                path.unlink()
+                _prune(path.parent, folder)
             removed.append(rel)
-            _prune(path.parent, folder)
     manifest = json.dumps(sorted(files), indent=0) + "\n"
-    if not _same(folder / MANIFEST, manifest.encode()):
+    if not dry_run and not _same(folder / MANIFEST, manifest.encode()):
         write_atomic(folder / MANIFEST, manifest.encode(), fsync=False)
     return WriteReport(folder, tuple(written), tuple(unchanged), tuple(removed), tuple(refused))
 

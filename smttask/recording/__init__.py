@@ -47,12 +47,28 @@ def prepare_store(root: Path | None = None) -> None:
         backend(info)
 
 
+def check_committed(root: Path | None = None) -> None:
+    """Raise DirtyRepositoryError, with the message a recorded run gives, if the project in
+    `root` (default: the current one) records runs and tracked code outside its dirty
+    directories has uncommitted changes (ProjectError: no commit yet). Nothing happens
+    without a Sumatra project (runs there are not recorded)."""
+    from .. import config
+
+    folder = root or config.project_root()
+    if find_project(folder) is None:
+        return
+    rec = RECORDER.for_root(folder)
+    if rec is not None:
+        rec.watcher().check(0.0)
+
+
 __all__ = [
     "RECORDER",
     "FlushReport",
     "ProjectInfo",
     "RecordingWarning",
     "SumatraRecorder",
+    "check_committed",
     "find_project",
     "flush",
     "last_label",

@@ -204,7 +204,11 @@ def _value_of(ref: Any, key: keys.Key, what: str) -> Any:
 
 
 def _dotted(value: Any) -> bool:
-    """Whether a mapping inside `value` has a key with a dot (which dotted keys cannot reach)."""
+    """Whether a mapping inside the inputs of `value` has a key with a dot (which dotted keys
+    cannot reach); of a task description only its inputs count (its ``code`` field names
+    code parts by dotted names, and is no input)."""
+    if keys.is_desc(value):
+        return _dotted(value.get("inputs"))
     if isinstance(value, Mapping):
         return any("." in str(k) or _dotted(v) for k, v in value.items())
     if isinstance(value, list):

@@ -1,0 +1,509 @@
+"""Walking what a function uses: the parts of a code fingerprint (see ``smttask.codeid``).
+
+From a function, the walk follows the objects its code may read: globals and attributes of
+project modules named in its code, modules it imports inside its body, closure cells,
+default values, decorators, and the classes named in its annotations; from a class: its
+methods, base classes, class attributes and decorators. Project code (``is_project``) is
+followed; values count by value; everything else is library code and does not count.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import dis
+import functools
+import hashlib
+import importlib
+import inspect
+import re
+import sys
+import types
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from . import codecache
+from .codeproject import is_project_module, would_be_project_module
+from .codesource import (
+    Definition,
+    all_codes,
+    bytecode_text,
+    canonical,
+    definition,
+    file_key,
+    runs_as_written,
+    without,
+)
+from .digest import hash_value
+
+#: Constants whose value counts (hashable, immutable, with a stable repr).
+CONSTANT_TYPES = (int, float, complex, str, bytes, bool, type(None))
+#: Deepest nesting of a data value read for a fingerprint.
+_MAX_DEPTH = 32
+_IMPORT_NAME = dis.opmap["IMPORT_NAME"]
+_DESCRIPTORS = (types.MemberDescriptorType, types.GetSetDescriptorType)
+_PY = f"py{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+@dataclass(frozen=True)
+class CodePart:
+    """One piece of code or data that counts: a function, a class, a constant, a value."""
+
+    name: str  # module.qualname (values: <reader>:<name>)
+    kind: str  # "function" | "class" | "constant" | "value" | "object"
+    digest: str  # hex digest of its canonical form
+    how: str  # "source" | "bytecode" | "value" | "untracked"
+
+
+def is_code(obj: Any) -> bool:
+    return inspect.isfunction(obj) or inspect.isclass(obj) or wrapped(obj) is not None
+
+
+def wrapped(obj: Any) -> Any:
+    """The object behind a decorator that keeps ``__wrapped__`` (None if there is none)."""
+    try:
+        inner = inspect.unwrap(obj)
+    except Exception:  # a __wrapped__ cycle, a proxy that raises
+        return None
+    return inner if inner is not obj else None
+
+
+def package(obj: Any) -> str:
+    module = getattr(obj, "__module__", None)
+    return module.partition(".")[0] if isinstance(module, str) else ""
+
+
+class Walker:
+    """Collects the parts of one fingerprint."""
+
+    def __init__(
+        self,
+        is_project: Callable[[Any], bool],
+        own_decorator: Callable[[Any], bool],
+        packages: frozenset[str] = frozenset(),
+    ) -> None:
+        self.is_project = is_project
+        self.own_decorator = own_decorator
+        self.packages = packages
+        self.parts: list[CodePart] = []
+        self._seen: set[int] = set()
+        self._names: dict[str, str] = {}
+
+    def tracked(self, obj: Any) -> bool:
+        return self.is_project(obj) or (bool(self.packages) and package(obj) in self.packages)
+
+    def add(
+        self, obj: Any, *, top: bool = False, declared: bool = False, strip_defaults: bool = False
+    ) -> None:
+        """Count the code of `obj` (a function or class; `top`: the task function) and what
+        it uses."""
+        if id(obj) in self._seen:
+            return
+        if not inspect.isfunction(obj):
+            inner = wrapped(obj)
+            if inner is not None:  # a task type, functools.cache, an instance wrapping code
+                self._seen.add(id(obj))
+                if not inspect.isclass(obj) and self.tracked(type(obj)):
+                    self.add(type(obj))
+                self.add(inner, top=top, declared=declared, strip_defaults=strip_defaults)
+                return
+            if not inspect.isclass(obj):
+                return
+        if not (top or declared or self.tracked(obj)):
+            return
+        self._seen.add(id(obj))
+        if inspect.isfunction(obj):
+            part, refs = self._function(obj, strip_defaults)
+        else:
+            part, refs = self._class(obj)
+        self._append(part)
+        for name, value in refs:
+            self.ref(f"{part.name}:{name}", value)
+
+    def annotations(self, annotations: Iterable[Any]) -> None:
+        """Count the project classes named in type annotations (those of a task's inputs and
+        output: their methods compute too)."""
+        stack, seen = list(annotations), set()
+        while stack:
+            ann = stack.pop()
+            if id(ann) in seen:
+                continue
+            seen.add(id(ann))
+            if inspect.isclass(ann):
+                self.add(ann)
+            stack.extend(typing.get_args(ann))
+            origin = typing.get_origin(ann)
+            if origin is not None:
+                stack.append(origin)
+
+    def ref(self, label: str, value: Any) -> None:
+        """Count `value`, which the code of a part reads under `label`."""
+        if isinstance(value, types.ModuleType) or inspect.isbuiltin(value):
+            return
+        if isinstance(value, CONSTANT_TYPES) or _is_constant_tuple(value):
+            self._append(_constant(label, value))
+        elif is_code(value):
+            self.add(value)
+        else:
+            text = self.data(value, 0, frozenset())
+            if text is not None:
+                self._append(CodePart(label, "value", _hex(text), "value"))
+            elif not (callable(value) and not self.tracked(type(value))):  # library code
+                digest = _hex(f"type:{_qual(type(value))}")
+                self._append(CodePart(label, "object", digest, "untracked"))
+
+    def data(self, value: Any, depth: int, seen: frozenset[int]) -> str | None:
+        """A text standing for a data value (None if its state cannot be read); code found
+        inside it is walked."""
+        if isinstance(value, CONSTANT_TYPES):
+            return f"{type(value).__name__}:{value!r}"
+        if isinstance(value, types.ModuleType):
+            return f"module:{value.__name__}"
+        if is_code(value):
+            self.add(value)
+            return f"code:{_qual(value)}"
+        if inspect.isbuiltin(value):
+            return f"builtin:{_qual(value)}"
+        if id(value) in seen or depth > _MAX_DEPTH:
+            return None
+        seen = seen | {id(value)}
+        items: list[str | None]
+        if isinstance(value, list | tuple):
+            items = [self.data(v, depth + 1, seen) for v in value]
+            return None if None in items else f"{type(value).__name__}[{','.join(items)}]"  # type: ignore[arg-type]
+        if isinstance(value, set | frozenset):
+            items = [self.data(v, depth + 1, seen) for v in value]
+            return None if None in items else f"set{{{','.join(sorted(items))}}}"  # type: ignore[arg-type]
+        if isinstance(value, dict):
+            pairs = []
+            for k, v in value.items():
+                kt, vt = self.data(k, depth + 1, seen), self.data(v, depth + 1, seen)
+                if kt is None or vt is None:
+                    return None
+                pairs.append(f"{kt}={vt}")
+            return f"{type(value).__name__}{{{','.join(sorted(pairs))}}}"
+        if isinstance(value, functools.partial):
+            inner = self.data((value.func, value.args, value.keywords), depth + 1, seen)
+            return None if inner is None else f"partial:{inner}"
+        if isinstance(value, re.Pattern):
+            return f"re:{value.pattern!r}:{value.flags}"
+        if getattr(type(value), "digest_from_output", False):
+            return None  # a task whose identity is its output: reading it would run it
+        project = self.tracked(type(value))
+        if project:
+            self.add(type(value))
+        with contextlib.suppress(Exception):
+            return f"hash:{_qual(type(value))}:{hash_value(value).hex()}"
+        state = getattr(value, "__dict__", None)
+        if project and isinstance(state, dict):
+            inner = self.data(state, depth + 1, seen)
+            return None if inner is None else f"object:{_qual(type(value))}:{inner}"
+        return None
+
+    def _append(self, part: CodePart) -> None:
+        if self._names.get(part.name) == part.digest:
+            return
+        name, n = part.name, 1
+        while name in self._names:  # another object of the same name (e.g. two lambdas)
+            n += 1
+            name = f"{part.name}#{n}"
+        if name != part.name:
+            part = CodePart(name, part.kind, part.digest, part.how)
+        self._names[name] = part.digest
+        self.parts.append(part)
+
+    # -- parts ------------------------------------------------------------------------------
+
+    def _function(
+        self, fn: types.FunctionType, strip_defaults: bool
+    ) -> tuple[CodePart, list[tuple[str, Any]]]:
+        code = fn.__code__
+        name = f"{_module_of(fn)}.{code.co_qualname}"
+        refs = referenced(fn) + _closure(fn)
+        if not strip_defaults:
+            if fn.__defaults__:
+                refs.append(("__defaults__", fn.__defaults__))
+            if fn.__kwdefaults__:
+                refs.append(("__kwdefaults__", fn.__kwdefaults__))
+        source = _Source(code.co_filename, code.co_qualname, code.co_firstlineno, "function")
+        digest, decorators = self._source_digest(source, [code], fn.__globals__, strip_defaults)
+        if digest is None:
+            return CodePart(
+                name, "function", _hex(f"{_PY}|{bytecode_text(code)}"), "bytecode"
+            ), refs
+        return CodePart(name, "function", digest, "source"), refs + decorators
+
+    def _class(self, cls: type) -> tuple[CodePart, list[tuple[str, Any]]]:
+        functions = functions_of(cls)
+        refs: list[tuple[str, Any]] = []
+        for f in functions:
+            refs += referenced(f) + _closure(f)
+            if f.__defaults__:
+                refs.append((f"{f.__name__}.__defaults__", f.__defaults__))
+        refs += [(f"__bases__.{b.__qualname__}", b) for b in cls.__bases__ if b is not object]
+        for attr, value in vars(cls).items():
+            if _is_class_data(attr, value):
+                refs.append((attr, value))
+        filename = functions[0].__code__.co_filename if functions else module_file(cls)
+        codes = [f.__code__ for f in functions]
+        digest: str | None = None
+        decorators: list[tuple[str, Any]] = []
+        if filename is not None:
+            source = _Source(
+                filename, cls.__qualname__, getattr(cls, "__firstlineno__", None), "class"
+            )
+            namespace = getattr(sys.modules.get(cls.__module__), "__dict__", {})
+            digest, decorators = self._source_digest(source, codes, namespace, False)
+        if digest is None:
+            text = "|".join(sorted(bytecode_text(c) for c in codes))
+            return CodePart(_qual(cls), "class", _hex(f"{_PY}|{text}"), "bytecode"), refs
+        return CodePart(_qual(cls), "class", digest, "source"), refs + decorators
+
+    def _source_digest(
+        self,
+        source: _Source,
+        codes: list[types.CodeType],
+        namespace: dict[str, Any],
+        strip_defaults: bool,
+    ) -> tuple[str | None, list[tuple[str, Any]]]:
+        """The digest of the definition's source if that source is the running code, and the
+        decorators that count (as refs); (None, []) if it is not the running code."""
+        code_digest = _hex("|".join(bytecode_text(c) for c in codes))
+        version = file_key(source.filename)
+        key = f"{source.kind}:{source.qualname}:{source.first_line}:{int(strip_defaults)}"
+        if version is not None:
+            entry = codecache.lookup(source.filename, version, key, code_digest)
+            if entry is not None:
+                decorators = self._decorators_agree(entry.get("decorators"), namespace)
+                if decorators is not None and isinstance(entry.get("digest"), str):
+                    return entry["digest"], decorators
+        found = definition(
+            source.filename, source.qualname, first_line=source.first_line, kind=source.kind
+        )
+        if found is None or not runs_as_written(found, codes):
+            return None, []
+        level = list(getattr(found.node, "decorator_list", ()))
+        names = [dotted(d) for d in level + _inner_decorators(found)]
+        own = [n is not None and bool(self.own_decorator(resolve(n, namespace))) for n in names]
+        mine = {id(d) for d, o in zip(level, own) if o}
+        tree = without(found.node, decorators=lambda d: id(d) in mine, defaults=strip_defaults)
+        digest = _hex(canonical(tree))
+        if version is not None:
+            recorded = [[n, o] for n, o in zip(names, own)]
+            entry = {"code": code_digest, "digest": digest, "decorators": recorded}
+            codecache.store(source.filename, version, key, entry)
+        return digest, [(f"@{n}", resolve(n, namespace)) for n, o in zip(names, own) if n and not o]
+
+    def _decorators_agree(
+        self, recorded: Any, namespace: dict[str, Any]
+    ) -> list[tuple[str, Any]] | None:
+        """The decorators a cache entry recorded, as refs, if each is still smttask's own or
+        not as it was then (None if not: the entry does not apply)."""
+        if not isinstance(recorded, list):
+            return None
+        out = []
+        for item in recorded:
+            if not (isinstance(item, list) and len(item) == 2):
+                return None
+            name, own = item
+            if name is None:
+                if own:
+                    return None
+                continue
+            obj = resolve(name, namespace)
+            if bool(self.own_decorator(obj)) != own:
+                return None
+            if not own:
+                out.append((f"@{name}", obj))
+        return out
+
+
+@dataclass(frozen=True)
+class _Source:
+    filename: str
+    qualname: str
+    first_line: int | None
+    kind: str
+
+
+def _inner_decorators(found: Definition) -> list[ast.expr]:
+    """The decorators of the definitions in a class body (a class body's code is not kept,
+    so the names they use are seen only here)."""
+    out: list[ast.expr] = []
+    if isinstance(found.node, ast.ClassDef):
+        for node in ast.walk(found.node):
+            if node is not found.node and isinstance(
+                node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+            ):
+                out.extend(node.decorator_list)
+    return out
+
+
+def dotted(node: ast.expr) -> str | None:
+    """``a.b.c`` for a decorator ``@a.b.c`` or ``@a.b.c(...)``; None for other expressions."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return ".".join([node.id, *reversed(parts)])
+
+
+def resolve(name: str, namespace: dict[str, Any]) -> Any:
+    """The object a dotted name names in `namespace` (or the built-ins), through modules and
+    classes only (nothing is called); None if it names nothing."""
+    first, *rest = name.split(".")
+    value = namespace.get(first)
+    if value is None:
+        builtins = namespace.get("__builtins__")
+        table = vars(builtins) if isinstance(builtins, types.ModuleType) else builtins
+        value = table.get(first) if isinstance(table, dict) else None
+    for attr in rest:
+        if isinstance(value, types.ModuleType):
+            value = vars(value).get(attr)
+        elif isinstance(value, type):
+            value = inspect.getattr_static(value, attr, None)
+        else:
+            return None
+    return value
+
+
+def referenced(fn: types.FunctionType) -> list[tuple[str, Any]]:
+    """(name, value) of the globals the code of `fn` may read (in first-use order), and of
+    the attributes it may read from project modules (``helpers.smooth`` after ``import
+    helpers``), including modules it imports in its body."""
+    namespace = fn.__globals__
+    codes = list(all_codes(fn.__code__))
+    names = list(dict.fromkeys(name for code in codes for name in code.co_names))
+    found: dict[str, Any] = {n: namespace[n] for n in names if n in namespace}
+    modules = [v for v in found.values() if _is_project_module(v)]
+    for code in codes:
+        if _IMPORT_NAME in code.co_code[::2]:
+            modules += _imported(code, namespace)
+    seen: set[int] = set()
+    while modules:
+        module = modules.pop(0)
+        if id(module) in seen:
+            continue
+        seen.add(id(module))
+        attrs = vars(module)
+        for name in names:
+            if name in attrs:
+                value = attrs[name]
+                found.setdefault(f"{module.__name__}.{name}", value)
+                if _is_project_module(value):
+                    modules.append(value)
+    return list(found.items())
+
+
+def _imported(code: types.CodeType, namespace: dict[str, Any]) -> list[types.ModuleType]:
+    """The project modules that `code` imports when it runs (imported now)."""
+    out = []
+    instructions = list(dis.get_instructions(code))
+    for i, ins in enumerate(instructions):
+        if ins.opname != "IMPORT_NAME":
+            continue
+        level = instructions[i - 2].argval if i >= 2 else 0
+        name = str(ins.argval)
+        if isinstance(level, int) and level > 0:
+            base = str(namespace.get("__package__") or "").split(".")
+            base = base[: len(base) - level + 1] if level > 1 else base
+            name = ".".join([p for p in [*base, name] if p])
+        module = _import_project(name)
+        if module is not None:
+            out.append(module)
+            fromlist = instructions[i - 1].argval if i >= 1 else None
+            for sub in fromlist or ():
+                child = _import_project(f"{name}.{sub}") if isinstance(sub, str) else None
+                if child is not None:
+                    out.append(child)
+    return out
+
+
+def _import_project(name: str) -> types.ModuleType | None:
+    """Module `name` if it is project code (imported if need be; None otherwise)."""
+    module = sys.modules.get(name)
+    if module is None:
+        if not name or not would_be_project_module(name):
+            return None
+        try:
+            module = importlib.import_module(name)
+        except Exception:  # it fails when the function runs too, which then fails
+            return None
+    return module if _is_project_module(module) else None
+
+
+def _is_project_module(value: Any) -> bool:
+    return isinstance(value, types.ModuleType) and is_project_module(value.__name__)
+
+
+def _closure(fn: types.FunctionType) -> list[tuple[str, Any]]:
+    cells = fn.__closure__ or ()
+    out = []
+    for name, cell in zip(fn.__code__.co_freevars, cells):
+        try:
+            out.append((name, cell.cell_contents))
+        except ValueError:  # an empty cell
+            continue
+    return out
+
+
+def _is_class_data(attr: str, value: Any) -> bool:
+    """Whether a class attribute counts by value (methods count as code, dunders and the
+    machinery of abc and slots not at all)."""
+    if (attr.startswith("__") and attr.endswith("__")) or attr.startswith("_abc_"):
+        return False
+    if isinstance(value, (staticmethod, classmethod, property, *_DESCRIPTORS)):
+        return False
+    return not inspect.isfunction(value) and (inspect.isclass(value) or wrapped(value) is None)
+
+
+def functions_of(cls: type) -> list[types.FunctionType]:
+    """The functions defined in the body of `cls` (methods, static and class methods,
+    property accessors), behind their decorators."""
+    out: list[types.FunctionType] = []
+    for value in vars(cls).values():
+        if isinstance(value, staticmethod | classmethod):
+            value = value.__func__
+        elif isinstance(value, property):
+            out.extend(f for f in (value.fget, value.fset, value.fdel) if inspect.isfunction(f))
+            continue
+        if not inspect.isfunction(value) and not inspect.isclass(value):
+            value = wrapped(value) or value
+        if inspect.isfunction(value):
+            out.append(value)
+    return out
+
+
+def _module_of(fn: types.FunctionType) -> str:
+    name = fn.__globals__.get("__name__")
+    return name if isinstance(name, str) else str(fn.__module__)
+
+
+def module_file(cls: type) -> str | None:
+    file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    return file if isinstance(file, str) else None
+
+
+def _is_constant_tuple(value: Any) -> bool:
+    if not isinstance(value, tuple | frozenset):
+        return False
+    return all(isinstance(v, CONSTANT_TYPES) or _is_constant_tuple(v) for v in value)
+
+
+def _constant(name: str, value: Any) -> CodePart:
+    text = repr(sorted(value, key=repr)) if isinstance(value, frozenset) else repr(value)
+    return CodePart(name, "constant", _hex(f"{type(value).__name__}:{text}"), "value")
+
+
+def _qual(obj: Any) -> str:
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', type(obj).__name__)}"
+
+
+def _hex(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
