@@ -6,6 +6,10 @@ of them says nothing about which one a task is; the inputs that differ do. So a 
 seed=3)``, and a task that is alone of its type is just ``simulate``. An upstream task given
 as an input is shown by its own label.
 
+A task type may set its own label with the decorator option ``label=``: a format string of
+its inputs (``@RecordedTask(label="sim τ={tau}")``) or a function taking the inputs as
+keywords and returning text; an upstream task in it is shown by its label.
+
 Labels are for people only: they depend on which other tasks are in the graph, so they are
 never an identity (the digest is). Two tasks whose shown values look alike (long arrays cut
 short) get the start of their digest appended, so the labels of one graph are distinct.
@@ -19,7 +23,7 @@ from typing import Any
 
 from . import serialization
 from .digest import hash_value
-from .errors import short_repr
+from .errors import TaskDefinitionError, short_repr
 from .node import TaskNode, is_task
 
 #: Longest shown value of one input; longer ones are cut (``…``).
@@ -50,15 +54,18 @@ def task_labels(
 
 def _group_labels(group: list[TaskNode], known: Mapping[str, str]) -> dict[str, str]:
     name = group[0].name
-    if len(group) == 1:
-        return {group[0].key: name}
-    params = group[0]._spec.params
-    seen = [{p: _identity(t.inputs[p]) for p in params} for t in group]
-    differing = [p for p in params if len({s[p] for s in seen}) > 1]
     out: dict[str, str] = {}
-    for task in group:
-        shown = ", ".join(f"{p}={_show(task.inputs[p], known)}" for p in differing)
-        out[task.key] = f"{name}({shown})"
+    if group[0]._spec.label is not None:
+        out = {task.key: _custom(task, known) for task in group}
+    elif len(group) == 1:
+        return {group[0].key: name}
+    else:
+        params = group[0]._spec.params
+        seen = [{p: _identity(t.inputs[p]) for p in params} for t in group]
+        differing = [p for p in params if len({s[p] for s in seen}) > 1]
+        for task in group:
+            shown = ", ".join(f"{p}={_show(task.inputs[p], known)}" for p in differing)
+            out[task.key] = f"{name}({shown})"
     counts: dict[str, int] = defaultdict(int)
     for label in out.values():
         counts[label] += 1
@@ -66,6 +73,25 @@ def _group_labels(group: list[TaskNode], known: Mapping[str, str]) -> dict[str, 
         if counts[label] > 1:
             out[key] = f"{label}#{key[:8]}"
     return out
+
+
+def _custom(task: TaskNode, known: Mapping[str, str]) -> str:
+    """The label the task type's ``label=`` option gives `task`."""
+    label = task._spec.label
+    values = {p: _Shown(_show(v, known)) if is_task(v) else v for p, v in task.inputs.items()}
+    try:
+        text = label.format(**values) if isinstance(label, str) else label(**values)  # type: ignore[misc]
+    except Exception as exc:
+        raise TaskDefinitionError(
+            f"The label= option of {task.taskname} failed for {label_of(task)}: "
+            f"{type(exc).__name__}: {exc}. Fix the format string or function."
+        ) from exc
+    if not isinstance(text, str) or not text.strip():
+        raise TaskDefinitionError(
+            f"The label= option of {task.taskname} gave {text!r} for {label_of(task)}; it "
+            f"must give non-empty text."
+        )
+    return text
 
 
 def _identity(value: Any) -> Any:
@@ -94,6 +120,11 @@ class _Shown:
 
     def __repr__(self) -> str:
         return self.text
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self.text, spec)
 
 
 def label_of(task: TaskNode) -> str:

@@ -5,6 +5,7 @@ the identity of the task type (its kind and the fingerprint of its code, or its 
 from __future__ import annotations
 
 import inspect
+import string
 import threading
 import typing
 from collections.abc import Callable, Mapping
@@ -20,7 +21,7 @@ from .errors import GraphError, TaskDefinitionError, TaskInputError, short_repr
 from .taskoutput import OutputSpec, is_output_dir
 
 #: Options every task kind accepts in its decorator.
-COMMON_OPTIONS = ("cache", "threads", "resources", "retries", "version", "uses")
+COMMON_OPTIONS = ("cache", "threads", "resources", "retries", "version", "uses", "label")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class TaskSpec:
     version: str | None = None
     folder_param: str | None = None  # the parameter annotated OutputDir (not an input)
     uses: tuple[Any, ...] = ()  # more code whose fingerprint counts
+    label: str | Callable[..., str] | None = (
+        None  # readable name (``smttask.labels``), not identity
+    )
     kind: str = ""  # the kind that decorated the function
     kind_identity: str = ""  # what the kind's own options add to the identity
     _code: codeid.Fingerprint | None = field(default=None, init=False, repr=False, compare=False)
@@ -203,6 +207,8 @@ def build_spec(
     spec_args.update(_check_options(kind, where, options))
     spec_args["folder_param"] = folder_param
     spec = TaskSpec(**spec_args)  # type: ignore[arg-type]
+    if isinstance(spec.label, str):
+        _check_label_fields(kind, where, spec.label, spec.params)
     for p in sig.parameters.values():
         if p.default is not p.empty and p.name != folder_param:
             try:
@@ -345,6 +351,11 @@ def _check_options(kind: str, where: str, options: Mapping[str, Any]) -> dict[st
             )
         if key == "uses":
             value = _check_uses(kind, where, value)
+        if key == "label" and not (value is None or isinstance(value, str) or callable(value)):
+            raise TaskDefinitionError(
+                f"@{kind} {where}: label must be a format string such as 'tau={{tau}}' or a "
+                f"function of the inputs returning text, not {value!r}."
+            )
         out[key] = str(value) if key == "version" and value is not None else value
     if out.get("version") is not None and out.get("uses"):
         raise TaskDefinitionError(
@@ -353,6 +364,23 @@ def _check_options(kind: str, where: str, options: Mapping[str, Any]) -> dict[st
             f"effect. Drop version= to let the code count, or drop uses=."
         )
     return out
+
+
+def _check_label_fields(kind: str, where: str, label: str, params: tuple[str, ...]) -> None:
+    """Refuse a label format string naming something that is not an input (a typo would
+    otherwise fail only when the first graph is labelled)."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(label) if f is not None]
+    except ValueError as exc:
+        raise TaskDefinitionError(
+            f"@{kind} {where}: label {label!r} is not a valid format string ({exc})."
+        ) from None
+    unknown = [f for f in fields if f.split(".")[0].split("[")[0] not in params]
+    if unknown:
+        raise TaskDefinitionError(
+            f"@{kind} {where}: label {label!r} names {unknown}, which are not inputs of the "
+            f"task (inputs: {list(params)}). Write each input as {{name}}."
+        )
 
 
 def _check_uses(kind: str, where: str, value: Any) -> tuple[Any, ...]:

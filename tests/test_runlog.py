@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
+import re
 from collections.abc import Iterator
 
 import numpy as np
@@ -169,3 +170,46 @@ def test_labels_show_what_differs_between_tasks_of_one_type(mod) -> None:  # typ
     b = mod.summary(values=[*(float(x) for x in np.arange(39.0)), 40.0])
     la, lb = (task_labels([a, b])[t.key] for t in (a, b))
     assert la != lb and la.endswith(f"#{a.key[:8]}") and lb.endswith(f"#{b.key[:8]}")
+
+
+LABELLED = """
+from smttask import RecordedTask
+
+@RecordedTask(label="sim tau={tau:.2f}")
+def sim(tau: float, seed: int) -> float:
+    return tau + seed
+
+@RecordedTask(label=lambda values, tau: f"fit of {values} at {tau}")
+def fit(values: float, tau: float) -> float:
+    return values * tau
+"""
+
+
+def test_a_label_option_names_the_tasks_of_its_type(project) -> None:  # type: ignore[no-untyped-def]
+    from smttask.errors import TaskDefinitionError
+
+    mod = project.write_module("labelled", LABELLED)
+    a, b = mod.sim(tau=0.5, seed=1), mod.sim(tau=0.5, seed=2)
+    c = mod.fit(values=a, tau=2.0)
+    labels = task_labels([a, b, c])
+    # Equal labels get the start of their digest; an upstream task is shown by its label.
+    assert labels[a.key] == f"sim tau=0.50#{a.key[:8]}"
+    assert labels[b.key] == f"sim tau=0.50#{b.key[:8]}"
+    assert labels[c.key] == f"fit of sim tau=0.50#{a.key[:8]} at 2.0"
+    assert task_labels([c])[c.key] == "fit of sim at 2.0"  # `a` unlabelled: its name
+    assert a.digest != b.digest and mod.sim(tau=0.5, seed=1).digest == a.digest  # not identity
+    with pytest.raises(TaskDefinitionError, match=r"names \['sed'\], which are not inputs"):
+        project.write_module("badlabel", LABELLED.replace("tau={tau:.2f}", "{sed}"))
+    with pytest.raises(TaskDefinitionError, match="label must be a format string"):
+        project.write_module("badlabel2", LABELLED.replace('label="sim tau={tau:.2f}"', "label=3"))
+
+
+def test_a_label_option_names_the_exported_rules(project) -> None:  # type: ignore[no-untyped-def]
+    import smttask
+
+    mod = project.write_module("labelled", LABELLED)
+    fit = mod.fit(values=mod.sim(tau=0.25, seed=1), tau=2.0)
+    smttask.export_snakemake([fit], "build")
+    snakefile = (project.root / "build" / "Snakefile").read_text()
+    assert re.search(r"^rule sim_tau_0_25_[0-9a-f]+:", snakefile, re.M), snakefile
+    assert re.search(r"^rule fit_of_sim_tau_0_25_at_2_0_[0-9a-f]+:", snakefile, re.M), snakefile
