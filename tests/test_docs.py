@@ -38,6 +38,7 @@ TESTED = {
     "types.md": "test_docs.py",
     "migrating.md": "test_docs.py",
     "howto-files.md": "test_docs.py",
+    "identity.md": "test_docs.py",
     "snakemake.md": "test_export_docs.py",
     "recording.md": "test_recording.py",
     "view.md": "test_view.py",
