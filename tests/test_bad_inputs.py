@@ -109,7 +109,7 @@ def taskfile(name: str) -> str:
 
 
 GOOD: dict[str, Any] = {
-    "smttask_format": 1,
+    "smttask_format": 2,
     "task": "square",
     "module": "bi_tasks",
     "kind": "RecordedTask",
@@ -173,13 +173,13 @@ TASK_FILES: dict[str, bytes] = {
     "input_numeric_text": json.dumps(variant(inputs={"x": "3"})).encode(),
     "input_bool": json.dumps(variant(inputs={"x": True})).encode(),
     "input_null": json.dumps(variant(inputs={"x": None})).encode(),
-    "input_nan": b'{"smttask_format": 1, "task": "square", "module": "bi_tasks", '
+    "input_nan": b'{"smttask_format": 2, "task": "square", "module": "bi_tasks", '
     b'"kind": "RecordedTask", "inputs": {"x": NaN}}',
-    "input_overflow": b'{"smttask_format": 1, "task": "square", "module": "bi_tasks", '
+    "input_overflow": b'{"smttask_format": 2, "task": "square", "module": "bi_tasks", '
     b'"kind": "RecordedTask", "inputs": {"x": 1e999}}',
-    "input_underflow": b'{"smttask_format": 1, "task": "inc", "module": "bi_tasks", '
+    "input_underflow": b'{"smttask_format": 2, "task": "inc", "module": "bi_tasks", '
     b'"kind": "MemoizedTask", "inputs": {"x": 1e-999}}',
-    "input_long_int": b'{"smttask_format": 1, "task": "square", "module": "bi_tasks", '
+    "input_long_int": b'{"smttask_format": 2, "task": "square", "module": "bi_tasks", '
     b'"kind": "RecordedTask", "inputs": {"x": ' + b"9" * 5000 + b"}}",
     "list_of_floats": json.dumps(variant(task="total", inputs={"xs": [1.7, 2.2]})).encode(),
     "list_is_dict": json.dumps(variant(task="total", inputs={"xs": {"a": 1}})).encode(),
@@ -188,7 +188,7 @@ TASK_FILES: dict[str, bytes] = {
     "deep_value": json.dumps(variant(task="total", inputs={"xs": nested(150)})).encode(),
     "digest_mismatch": json.dumps(variant(digest="0123456789abcdef0123")).encode(),
     "digest_number": json.dumps(variant(digest=12)).encode(),
-    "not_utf8": b'{"smttask_format": 1, "task": "sq\xff\xfeare"}',
+    "not_utf8": b'{"smttask_format": 2, "task": "sq\xff\xfeare"}',
     "utf16": json.dumps(GOOD).encode("utf-16"),
     "nul_bytes": b"\x00" * 64,
     "type_ref_main": json.dumps(
@@ -204,12 +204,12 @@ TASK_FILES: dict[str, bytes] = {
         variant(task="mean", inputs={"arr": ["scityping.numpy.Array", {"data": "%%%"}]})
     ).encode(),
     "upstream_bad": json.dumps(
-        variant(task="after", inputs={"y": {"smttask_format": 1, "task": "nope"}})
+        variant(task="after", inputs={"y": {"smttask_format": 2, "task": "nope"}})
     ).encode(),
     "upstream_module_os": json.dumps(
         variant(
             task="after",
-            inputs={"y": {"smttask_format": 1, "task": "getcwd", "module": "os", "inputs": {}}},
+            inputs={"y": {"smttask_format": 2, "task": "getcwd", "module": "os", "inputs": {}}},
         )
     ).encode(),
 }
