@@ -35,16 +35,16 @@ class Affine:
 
 
 @dataclass
-class Model:
+class Plant:
     gain: float
     name: str = "m"
 
 
-CreateModel = Create(Model)
+CreatePlant = Create(Plant)
 
 
 @RecordedTask
-def response(model: Model, x: float) -> float:
+def response(model: Plant, x: float) -> float:
     return model.gain * x
 
 
@@ -127,8 +127,8 @@ def test_class_tasks_need_a_call_method_and_no_constructor_arguments() -> None:
 
 
 def test_create_task_builds_an_object_used_downstream(project, tasks, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    make = tasks.CreateModel(gain=3.0)
-    assert make.run() == tasks.Model(gain=3.0)
+    make = tasks.CreatePlant(gain=3.0)
+    assert make.run() == tasks.Plant(gain=3.0)
     down = tasks.response(model=make, x=2.0)
     assert down.run() == 6.0
     path = down.save(tmp_path)
@@ -137,12 +137,12 @@ def test_create_task_builds_an_object_used_downstream(project, tasks, tmp_path: 
         f"print(t.digest, t.inputs['model'].name, t.run())"
     )
     digest, name, value = _fresh_process(project, code).split()
-    assert (digest, name, float(value)) == (down.digest, "CreateModel", 6.0)
-    assert tasks.CreateModel(gain=3.0).digest != tasks.CreateModel(gain=4.0).digest
+    assert (digest, name, float(value)) == (down.digest, "CreatePlant", 6.0)
+    assert tasks.CreatePlant(gain=3.0).digest != tasks.CreatePlant(gain=4.0).digest
 
 
 def test_create_types_must_be_bound_to_their_name(project, tasks) -> None:  # type: ignore[no-untyped-def]
-    loose = smttask.Create(tasks.Model, name="Elsewhere")
+    loose = smttask.Create(tasks.Plant, name="Elsewhere")
     with pytest.raises(TaskDefinitionError, match="Elsewhere = Create"):
         loose(gain=1.0).desc  # noqa: B018
 

@@ -52,7 +52,7 @@ class Point:
     y: float
 
 
-class Model(pydantic.BaseModel):
+class Reading(pydantic.BaseModel):
     a: int
     b: float
 
@@ -104,7 +104,7 @@ def t_point(x: Point) -> Point:
 
 
 @RecordedTask
-def t_model(x: Model) -> Model:
+def t_model(x: Reading) -> Reading:
     return x
 
 
@@ -162,7 +162,7 @@ CASES = {
     "(str, Enum)": ("t_colour", Colour.BLUE),
     "Enum": ("t_mode", Mode.SLOW),
     "dataclass": ("t_point", Point(1.5, -2.0)),
-    "pydantic model": ("t_model", Model(a=3, b=0.25)),
+    "pydantic model": ("t_model", Reading(a=3, b=0.25)),
     "Generator": ("t_rng", np.random.default_rng(42)),
     "frozen distribution": ("t_dist", stats.norm(loc=1.0, scale=2.0)),
     "PureFunction": ("t_function", PureFunction(square)),
@@ -263,16 +263,17 @@ def test_functions_are_written_by_name(project) -> None:  # type: ignore[no-unty
     assert "types_.square" in json.dumps(desc)
 
 
-# Digests are an on-disk format: pinned (they depend on the value only, not on the process).
+# Digests are an on-disk format: pinned (they depend on the value only, not on the process;
+# digest layout v2, which covers code identity).
 PINNED = {
-    "structured": "1a289f0e03779474c3b1",
-    "datetime64": "ff0ff1861db2538f1146",
-    "DataArray": "727088eab7621ff393c6",
-    "Dataset": "997adde048635a36a586",
-    "Generator": "fd255e435549f918e318",
-    "frozen distribution": "d43d71ed1b597c951076",
-    "(str, Enum)": "6a3c46226803c2ab369d",
-    "longdouble": "909f6280eaf23f49be0e",  # x86 (x87 extended precision)
+    "structured": "8284ee2d1c75c2a1b7de",
+    "datetime64": "8d5224bdf40e94a39b48",
+    "DataArray": "b30e6126b2ef6407e271",
+    "Dataset": "a47cced7cf4d476d389e",
+    "Generator": "7a96e743e2392c76803d",
+    "frozen distribution": "24b2f8a618264a35a602",
+    "(str, Enum)": "40970a69dd6c5dc54668",
+    "longdouble": "8299ad844a6cf52ad1bc",  # x86 (x87 extended precision)
 }
 
 
