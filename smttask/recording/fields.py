@@ -200,3 +200,17 @@ def error_text(error: BaseException) -> str:
     """`Type: message` of the exception the task's function raised."""
     cause = error.__cause__ if error.__cause__ is not None else error
     return f"{type(cause).__name__}: {cause}"
+
+
+#: The platform fields of a record (one entry of its ``platforms``), as Sumatra stores them.
+PLATFORM_FIELDS = (
+    "architecture_bits",
+    "architecture_linkage",
+    "machine",
+    "network_name",
+    "ip_addr",
+    "processor",
+    "release",
+    "system_name",
+    "version",
+)

@@ -32,19 +32,8 @@ from .api import (
     keep,
     parameters_text,
 )
+from .fields import PLATFORM_FIELDS as _PLATFORM_FIELDS
 from .projectfile import ProjectInfo
-
-_PLATFORM_FIELDS = (
-    "architecture_bits",
-    "architecture_linkage",
-    "machine",
-    "network_name",
-    "ip_addr",
-    "processor",
-    "release",
-    "system_name",
-    "version",
-)
 
 
 @dataclass

@@ -12,19 +12,8 @@ import json
 from typing import Any
 
 from ...errors import short_repr
+from ..fields import PLATFORM_FIELDS as _PLATFORM_FIELDS
 from .tags import tag_names
-
-_PLATFORM_FIELDS = (
-    "architecture_bits",
-    "architecture_linkage",
-    "machine",
-    "network_name",
-    "ip_addr",
-    "processor",
-    "release",
-    "system_name",
-    "version",
-)
 
 
 def record_dict(row: Any) -> dict[str, Any]:
