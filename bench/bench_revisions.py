@@ -1,24 +1,37 @@
-"""The first cache hit in a fresh process, across git revisions of smttask, in one run.
+"""The same work timed on several git revisions of smttask, in one run.
 
-    python bench/bench_revisions.py REV [REV ...] [--rounds R]
+    python bench/bench_revisions.py REV [REV ...] [--rounds R] [--cases first_hit,core,...]
 
 Each revision is checked out into a temporary worktree and imported from there (PYTHONPATH
-before the installed smttask), with the packages of this environment. Per revision, one
-process computes the results (recording off) in a project of its own (digests may differ
-between revisions); then each round (interleaved, order rotated) new processes time, after
-`import smttask` and the task module: the first `run()` that loads an existing result, for an
-input of a 1e6-float64 array with two scalars (three floats out) and for two scalars. The
-figures are medians; ratios are against the first revision given.
+before the installed smttask), with the packages of this environment; each gets a git
+project of its own (committed, `smttask project init --yes`, SQLite record store), since
+digests and file layouts may differ between revisions. Every measurement runs in a new
+process; each round runs every revision, in an order rotated each round. The figures are
+medians over the rounds; ratios are against the first revision given (below 1: faster).
+
+Cases (all by default), each timed inside its process after `import smttask` and the task
+module, only the work named:
+  first_hit  the first `run()` that loads an existing result: a 1e6-float64 array with two
+             scalars (three floats out), and two scalars;
+  core       creating 2000 tasks and taking their digests; 1000 cache hits on new task
+             objects of one computed task;
+  recording  100 recorded tasks computed for the first time (inputs new in every round),
+             the records in the store when the process ends: the loop, and the whole
+             process from spawn to exit;
+  compile    exporting a 2000-task graph (1000 simulate -> 1000 analyze) as a Snakemake
+             workflow into a new folder;
+  view       reading every record of the project with RSView (the store grows by the same
+             number of records per round for every revision).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import benchlib as bl
@@ -39,88 +52,182 @@ def analyze(arr: Array, dt: float, nbins: int) -> Tuple[float, float, float]:
 @RecordedTask
 def scalars(a: float, b: int) -> float:
     return a * b
+
+
+@RecordedTask
+def simulate(seed: int, n: int) -> float:
+    return float(seed * n)
+
+
+@RecordedTask
+def summarize(x: float, scale: float) -> float:
+    return x * scale
 """
 
-HIT = """
-import json, sys, time
-t0 = time.perf_counter()
+PREPARE = """
 import numpy as np
+import hits
+hits.analyze(arr=np.random.default_rng(0).random(1_000_000), dt=0.5, nbins=2).run()
+hits.scalars(a=1.5, b=3).run()
+for i in range(200):
+    hits.simulate(seed=-1 - i, n=3).run()
+"""
+
+CASES = {
+    "first_hit": """
+import numpy as np
+arr = np.random.default_rng(0).random(1_000_000)
+t0 = time.perf_counter()
+hits.analyze(arr=arr, dt=0.5, nbins=2).run()
+t1 = time.perf_counter()
+hits.scalars(a=1.5, b=3).run()
+t2 = time.perf_counter()
+out = {"first hit, array": t1 - t0, "first hit, scalars": t2 - t1}
+""",
+    "core": """
+t0 = time.perf_counter()
+for i in range(2000):
+    hits.scalars(a=float(i), b=i).digest
+t1 = time.perf_counter()
+hits.scalars(a=1.5, b=3).run()
+t2 = time.perf_counter()
+for _ in range(1000):
+    hits.scalars(a=1.5, b=3).run()
+t3 = time.perf_counter()
+out = {"create 2000 tasks + digests": t1 - t0, "1000 hits, new task objects": t3 - t2}
+""",
+    "recording": """
+base = int(os.environ["BENCH_ROUND"]) * 1000
+t0 = time.perf_counter()
+for i in range(100):
+    hits.scalars(a=float(base + i), b=7).run()
+out = {"100 recorded first runs (loop)": time.perf_counter() - t0}
+""",
+    "compile": """
+from smttask import export_snakemake
+sims = [hits.simulate(seed=i, n=3) for i in range(1000)]
+tasks = [hits.summarize(x=s, scale=0.5) for s in sims]
+t0 = time.perf_counter()
+export_snakemake(tasks, os.environ["BENCH_OUT"])
+out = {"export 2000 tasks": time.perf_counter() - t0}
+""",
+    "view": """
+from smttask import RSView
+t0 = time.perf_counter()
+len(RSView().records())
+out = {"RSView: read every record": time.perf_counter() - t0}
+""",
+}
+
+HEAD = """
+import json, os, sys, time
 import smttask
 import hits
-t1 = time.perf_counter()
-arr = np.random.default_rng(0).random(1_000_000)
-t2 = time.perf_counter()
-hits.analyze(arr=arr, dt=0.5, nbins=2).run()
-t3 = time.perf_counter()
-hits.scalars(a=1.5, b=3).run()
-t4 = time.perf_counter()
-print(json.dumps({"import": t1 - t0, "array": t3 - t2, "scalars": t4 - t3}))
 """
+TAIL = """
+print(json.dumps(out))
+"""
+
+CLI = "import sys; from smttask.cli import main; sys.argv[0] = 'smttask'; sys.exit(main())"
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("revs", nargs="+", help="git revisions (commits, branches, tags)")
-    p.add_argument("--rounds", type=int, default=9)
+    p.add_argument("--rounds", type=int, default=7)
+    p.add_argument("--cases", default=",".join(CASES), help="comma-separated, of: %(default)s")
     args = p.parse_args()
+    cases = [c for c in args.cases.split(",") if c]
+    unknown = sorted(set(cases) - set(CASES))
+    if unknown:
+        p.error(f"unknown case(s) {', '.join(unknown)}; choose from {', '.join(CASES)}")
     repo = Path(__file__).resolve().parent.parent
+    load_start = bl.load_average()
     with tempfile.TemporaryDirectory(prefix="smttask-revs-") as tmp:
         trees: dict[str, Path] = {}
         projects: dict[str, Path] = {}
-        for i, rev in enumerate(args.revs):
-            tree = Path(tmp) / f"tree{i}"
-            subprocess.run(
-                ["git", "-C", str(repo), "worktree", "add", "-q", "--detach", str(tree), rev],
-                check=True,
+
+        def env_for(rev: str, **extra: str) -> dict[str, str]:
+            return bl.base_env(
+                PYTHONPATH=f"{trees[rev]}{os.pathsep}{projects[rev]}",
+                SMTTASK_PROJECT_ROOT=str(projects[rev]),
+                **extra,
             )
-            trees[rev] = tree
-            project = Path(tmp) / f"project{i}"
-            project.mkdir()
-            (project / "hits.py").write_text(MODULE)
-            projects[rev] = project
+
         try:
+            for i, rev in enumerate(args.revs):
+                tree = Path(tmp) / f"tree{i}"
+                subprocess.run(
+                    ["git", "-C", str(repo), "worktree", "add", "-q", "--detach", str(tree), rev],
+                    check=True,
+                )
+                trees[rev] = tree
+                # the package `smttask.templates` is the top-level templates/ folder
+                (tree / "smttask" / "templates").symlink_to(tree / "templates")
+                projects[rev] = bl.git_project(
+                    Path(tmp) / f"project{i}",
+                    {"hits.py": MODULE, ".gitignore": "__pycache__/\n"},
+                    smt=False,
+                )
+                bl.wall(
+                    [sys.executable, "-c", CLI, "project", "init", "--yes"],
+                    cwd=projects[rev],
+                    env=env_for(rev),
+                )
+                subprocess.run(  # what `project init` added (.gitignore lines)
+                    "git add -A && git commit -q -m init || true",
+                    shell=True,
+                    cwd=projects[rev],
+                    env=env_for(rev),
+                    check=True,
+                    capture_output=True,
+                )
+                bl.wall([sys.executable, "-c", PREPARE], cwd=projects[rev], env=env_for(rev))
+                bl.progress(f"{rev}: project ready")
+
             samples: dict[str, dict[str, list[float]]] = {r: {} for r in args.revs}
 
-            def run(rev: str) -> dict[str, float]:
-                env = {
-                    **os.environ,
-                    "PYTHONPATH": f"{trees[rev]}{os.pathsep}{projects[rev]}",
-                    "SMTTASK_PROJECT_ROOT": str(projects[rev]),
-                    "SMTTASK_RECORD": "0",
-                }
-                done = subprocess.run(
-                    [sys.executable, "-c", HIT],
+            def measure(rev: str, case: str, r: int) -> None:
+                out = Path(tmp) / f"build-{rev}-{r}"
+                env = env_for(rev, BENCH_ROUND=str(r), BENCH_OUT=str(out))
+                start = time.perf_counter()
+                values, _ = bl.run_json(
+                    [sys.executable, "-c", HEAD + CASES[case] + TAIL],
                     cwd=projects[rev],
                     env=env,
-                    capture_output=True,
-                    text=True,
                 )
-                if done.returncode != 0:
-                    sys.exit(f"{rev}: the hit process failed:\n{done.stderr}")
-                return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+                process = time.perf_counter() - start
+                if case == "recording":
+                    values["100 recorded first runs (whole process)"] = process
+                for key, value in values.items():
+                    samples[rev].setdefault(key, []).append(value)
 
-            for rev in args.revs:
-                run(rev)  # computes and stores the results
             for r in range(args.rounds):
-                order = args.revs[r % len(args.revs) :] + args.revs[: r % len(args.revs)]
-                for rev in order:
-                    for key, value in run(rev).items():
-                        samples[rev].setdefault(key, []).append(value)
+                for case in cases:
+                    for rev in bl.rotated(args.revs, r):
+                        measure(rev, case, r)
+                bl.progress(f"round {r + 1}/{args.rounds} done")
         finally:
             for tree in trees.values():
                 subprocess.run(
                     ["git", "-C", str(repo), "worktree", "remove", "--force", str(tree)],
                     check=False,
                 )
+    load_end = bl.load_average()
     base = args.revs[0]
-    print(
-        f"{'revision':<14} {'measure':<8} {'median ms':>10} {'ratio':>7}   ({args.rounds} rounds)"
-    )
-    for rev in args.revs:
-        for key, values in samples[rev].items():
-            med = bl.median(values) * 1e3
-            ratio = bl.median(values) / bl.median(samples[base][key])
-            print(f"{rev[:14]:<14} {key:<8} {med:>10.2f} {ratio:>7.2f}")
+    width = max(len(k) for k in samples[base])
+    print(f"{args.rounds} rounds; load average at start {load_start}, at end {load_end}")
+    print(f"{'measure':<{width}}  {'revision':<10} {'median':>10} {'min–max':>20} {'ratio':>6}")
+    for key in samples[base]:
+        for rev in args.revs:
+            values = samples[rev][key]
+            med = bl.median(values)
+            ratio = med / bl.median(samples[base][key])
+            spread = f"{bl.fmt_seconds(min(values))}–{bl.fmt_seconds(max(values))}"
+            print(
+                f"{key:<{width}}  {rev[:10]:<10} {bl.fmt_seconds(med):>10} {spread:>20} "
+                f"{ratio:>6.2f}"
+            )
 
 
 if __name__ == "__main__":

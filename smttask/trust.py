@@ -11,6 +11,7 @@ is imported; a module imported already is checked all the same.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import os
@@ -142,7 +143,14 @@ def _allowed(level: str, target: str, paths: list[str]) -> bool:
 
 
 def _in_project(path: str) -> bool:
-    root = Path(os.path.realpath(config.project_root()))
+    return _inside(str(config.project_root()), path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _inside(project_root: str, path: str) -> bool:
+    """Whether `path` lies in the project at `project_root`, outside any environment there.
+    Cached: a module's files are looked up once per process, not once per task file."""
+    root = Path(os.path.realpath(project_root))
     real = Path(os.path.realpath(path))
     if not real.is_relative_to(root):
         return False

@@ -51,7 +51,8 @@ def write_files(
                 f"{clashes[0]}). Export into a new or empty folder (e.g. -o build/), or pass "
                 f"--force to overwrite them."
             )
-    outside = [rel for rel in files if not _inside(folder, rel)]
+    resolved: dict[str, str] = {}
+    outside = [rel for rel in files if not _inside(folder, rel, resolved)]
     if outside:
         raise CompileError(
             f"Cannot write {outside[0]!r} into {folder}: it leads to "
@@ -62,9 +63,9 @@ def write_files(
         f"{folder / MANIFEST} lists {rel!r}, which leads to {os.path.realpath(folder / rel)}, "
         f"outside {folder}: it was not removed (the manifest was edited; it is rewritten now)"
         for rel in previous or ()
-        if not _inside(folder, rel)
+        if not _inside(folder, rel, resolved)
     ]
-    previous = [rel for rel in previous or () if _inside(folder, rel)]
+    previous = [rel for rel in previous or () if _inside(folder, rel, resolved)]
     written, unchanged = [], []
     order = sorted(files, key=lambda p: (p in _LAST, _LAST.index(p) if p in _LAST else 0, p))
     for rel in order:
@@ -100,11 +101,23 @@ def _read_manifest(folder: Path) -> list[str] | None:
     return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
 
 
-def _inside(folder: Path, rel: str) -> bool:
+def _inside(folder: Path, rel: str, folders: dict[str, str]) -> bool:
     """Whether `folder`/`rel` lies inside `folder` once both are resolved (``..``, absolute
-    paths and symbolic links followed)."""
-    top = os.path.realpath(folder).rstrip(os.sep) + os.sep
-    return os.path.realpath(folder / rel).startswith(top)
+    paths and symbolic links followed). `folders` remembers resolved folders across calls
+    (thousands of task files share a few folders)."""
+    top = _realpath(str(folder), folders).rstrip(os.sep) + os.sep
+    parent, name = os.path.split(os.path.join(folder, rel))
+    path = os.path.join(_realpath(parent, folders), name)
+    if name in ("", ".", "..") or os.path.islink(path):
+        path = os.path.realpath(path)
+    return path.startswith(top)
+
+
+def _realpath(folder: str, folders: dict[str, str]) -> str:
+    real = folders.get(folder)
+    if real is None:
+        real = folders[folder] = os.path.realpath(folder)
+    return real
 
 
 def _same(path: Path, data: bytes) -> bool:
