@@ -298,6 +298,14 @@ def _build(desc: Any, origin: str, check_digest: bool) -> TaskNode:
             f"Regenerate it with task.save()."
         )
     task_type = _find_type(desc["module"], desc["task"], origin)
+    kind = desc.get("kind", _kind_name(task_type))
+    if kind != _kind_name(task_type):
+        raise TaskFileError(
+            f"{origin} describes {desc['task']} as a {short_repr(kind)}, but the current code "
+            f"makes it a {_kind_name(task_type)}: the file was written for other code (or "
+            f"edited), and running it would not do what it says. Save or export the task "
+            f"again from the current code."
+        )
     if check_digest:
         check_code(desc, task_type, origin)
     for name, value in desc["inputs"].items():

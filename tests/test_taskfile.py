@@ -177,6 +177,21 @@ def test_a_file_for_changed_code_is_refused(tasks, project) -> None:  # type: ig
     assert Task.from_desc(path, check_digest=False).inputs["offset"] == 0.0
 
 
+def test_a_file_naming_another_kind_is_refused(tasks) -> None:  # type: ignore[no-untyped-def]
+    desc = tasks.make(n=2).desc
+    assert desc["kind"] == "MemoizedTask"
+    del desc["digest"]  # without a digest, only the kind says what the file expects
+    with pytest.raises(
+        TaskFileError,
+        match=r"describes make as a 'RecordedTask', but the current code "
+        r"makes it a MemoizedTask.*Save or export the task again",
+    ):
+        Task.from_desc({**desc, "kind": "RecordedTask"})
+    with pytest.raises(TaskFileError, match=r"as a \[1\], but"):
+        Task.from_desc({**desc, "kind": [1]})
+    assert Task.from_desc(desc).key == tasks.make(n=2).key
+
+
 def test_a_file_whose_digest_differs_is_refused(tasks, project) -> None:  # type: ignore[no-untyped-def]
     desc = tasks.make(n=2).desc
     desc["digest"] = "0" * 20  # same code, another digest (written by other inputs' rules)
