@@ -182,6 +182,9 @@ def test_delete_records_and_their_outputs(smt_project, tasks) -> None:  # type: 
     assert "Deleted 1 record(s), 0 file(s)." in result.output
     assert _archive(smt_project, keep).exists() and open_store().labels() == []
     assert isinstance(invoke("store", "delete", "nolabel", "-y").exception, RecordingError)
+    typo = invoke("store", "delete", "--task", "squar", "-y").exception  # a typo deletes nothing
+    assert isinstance(typo, RecordingError) and "No record of a task named 'squar'" in str(typo)
+    assert _archive(smt_project, keep).exists()
 
 
 def test_delete_by_tag_and_flush(smt_project, tasks) -> None:  # type: ignore[no-untyped-def]

@@ -51,7 +51,14 @@ def select(
     for tag in tags:
         chosen.update((r.label, None) for r in find(store, [Where("tags", "has", tag)]))
     for task in tasks:
-        chosen.update((r.label, None) for r in find(store, [task_condition(task)]))
+        found = [r.label for r in find(store, [task_condition(task)])]
+        if not found:
+            raise RecordingError(
+                f"No record of a task named {task!r} in {store.info.shown_store}. Give the "
+                f"task's name (e.g. analyze) or module.name (e.g. tasks.analyze) as its records "
+                f"show it: `smttask smt list` lists them."
+            )
+        chosen.update((label, None) for label in found)
     return list(chosen)
 
 
