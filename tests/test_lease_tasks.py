@@ -5,6 +5,7 @@ really executes; records are counted in the record store."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -59,19 +60,38 @@ def lines(root: Path) -> list[str]:
 
 
 @pytest.fixture
+def spawn():  # type: ignore[no-untyped-def]
+    """``subprocess.Popen`` in a session of its own; whatever is left of each process group
+    (a task waiting at its gate, a job a killed Snakemake left running) is killed when the
+    test ends, passed or failed."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(*args, **kwargs):  # type: ignore[no-untyped-def]
+        proc = subprocess.Popen(*args, start_new_session=True, **kwargs)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@pytest.fixture
 def tasks(smt_project):  # type: ignore[no-untyped-def]
     smt_project.write(".gitignore", "data/\nruns.txt\ngate*\ntaskdir/\n*.err\n")
     smt_project.commit(".gitignore")
     return smt_project.write_module("lease_tasks", TASKS)
 
 
-def test_run_n2_computes_a_shared_upstream_task_once(smt_project, tasks) -> None:  # type: ignore[no-untyped-def]
+def test_run_n2_computes_a_shared_upstream_task_once(smt_project, tasks, spawn) -> None:  # type: ignore[no-untyped-def]
     gate = smt_project.root / "gate"
     folder = smt_project.root / "taskdir"
     for k in (1, 2):
         tasks.down(u=tasks.upstream(x=3, gate=str(gate)), k=k).save(folder)
     errors = smt_project.root / "run.err"
-    proc = subprocess.Popen(
+    proc = spawn(
         [SMTTASK, "run", "-n", "2", str(folder)],
         cwd=smt_project.root,
         stdout=subprocess.DEVNULL,
@@ -90,12 +110,12 @@ def test_run_n2_computes_a_shared_upstream_task_once(smt_project, tasks) -> None
     assert names == ["lease_tasks.down", "lease_tasks.down", "lease_tasks.upstream"]
 
 
-def test_two_processes_asking_for_one_task_compute_it_once(smt_project, tasks) -> None:  # type: ignore[no-untyped-def]
+def test_two_processes_asking_for_one_task_compute_it_once(smt_project, tasks, spawn) -> None:  # type: ignore[no-untyped-def]
     gate = smt_project.root / "gate"
     code = f"import lease_tasks; print(lease_tasks.upstream(x=4, gate={str(gate)!r}).run())"
 
     def start(name: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
+        return spawn(
             [sys.executable, "-c", code],
             cwd=smt_project.root,
             stdout=subprocess.PIPE,
@@ -117,10 +137,12 @@ def test_two_processes_asking_for_one_task_compute_it_once(smt_project, tasks) -
     assert record.script_arguments == "lease_tasks.upstream" and record.tags == {"_finished_"}
 
 
-def test_a_killed_holder_is_taken_over_and_the_task_computed_once_more(smt_project, tasks) -> None:  # type: ignore[no-untyped-def]
+def test_a_killed_holder_is_taken_over_and_the_task_computed_once_more(
+    smt_project, tasks, spawn
+) -> None:  # type: ignore[no-untyped-def]
     gate = smt_project.root / "gate"
     code = f"import lease_tasks; print(lease_tasks.upstream(x=5, gate={str(gate)!r}).run())"
-    first = subprocess.Popen([sys.executable, "-c", code], cwd=smt_project.root)
+    first = spawn([sys.executable, "-c", code], cwd=smt_project.root)
     wait_for(lambda: (smt_project.root / "gate.inside").exists())
     first.send_signal(signal.SIGKILL)
     first.wait()
@@ -138,19 +160,18 @@ SLOW_PIPELINE = "from e2e_tasks import slow, summary\n\ntasks = [summary(values=
 
 
 @pytest.mark.slow
-def test_snakemake_killed_then_rerun_does_not_run_a_running_task_twice(project) -> None:  # type: ignore[no-untyped-def]
+def test_snakemake_killed_then_rerun_does_not_run_a_running_task_twice(project, spawn) -> None:  # type: ignore[no-untyped-def]
     """Snakemake (``--cores 2``) is killed while its job runs; the job goes on. Rerun at once
     (``--unlock``, then with ``--rerun-incomplete``): the new job waits for the running one
     and loads its result."""
     root = make_project(project, SLOW_PIPELINE)
     export(root)
-    proc = subprocess.Popen(
+    proc = spawn(
         [str(BIN / "snakemake"), "-s", "build/Snakefile", "--cores", "2"],
         cwd=root,
         env=env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        start_new_session=True,
     )
     try:
         wait_for(lambda: (root / "slow.started").exists())
@@ -158,7 +179,7 @@ def test_snakemake_killed_then_rerun_does_not_run_a_running_task_twice(project) 
         os.kill(proc.pid, signal.SIGKILL)  # Snakemake only: its job keeps running
         proc.wait()
     ok(snakemake(root, "-s", "build/Snakefile", "--unlock"))
-    rerun = subprocess.Popen(
+    rerun = spawn(
         [str(BIN / "snakemake"), "-s", "build/Snakefile", "--cores", "2", "--rerun-incomplete"],
         cwd=root,
         env=env(),
