@@ -53,7 +53,7 @@ def test_a_lease_is_exclusive_names_its_holder_and_is_released(tmp_path: Path) -
     assert isinstance(other, Holder) and other.pid == os.getpid() and other.token == lease.token
     assert json.loads(path.read_bytes().rstrip())["job"] == os.environ.get("SLURM_JOB_ID", "")
     lease.release()
-    assert not path.exists() and not (tmp_path / "leases").exists()  # its folders too
+    assert not path.exists() and (tmp_path / "leases" / "t").is_dir()  # kept for the next
     again = try_acquire(path, 30)
     assert isinstance(again, Lease)
     again.release()
@@ -154,3 +154,26 @@ def test_a_lease_file_is_never_opened_through_a_link(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="symbolic link"):
         try_acquire(path, 5)
     assert target.read_text() == "x"
+
+
+def test_one_thread_renews_every_lease_a_process_holds(tmp_path: Path) -> None:
+    import threading
+
+    leases = [try_acquire(tmp_path / f"{k}.lease", 0.3) for k in range(3)]
+    assert all(isinstance(lease, Lease) for lease in leases)
+    first = [read_holder(tmp_path / f"{k}.lease") for k in range(3)]
+    for k, before in enumerate(first):
+        assert before is not None
+        wait_for(
+            lambda k=k, before=before: (
+                (read_holder(tmp_path / f"{k}.lease") or before).heartbeat > before.heartbeat + 0.04
+            )
+        )
+    beaters = [t for t in threading.enumerate() if t.name == "smttask-leases"]
+    assert len(beaters) == 1
+    for lease in leases:
+        assert isinstance(lease, Lease)
+        lease.release()
+    assert not list(tmp_path.glob("*.lease"))
+    time.sleep(0.2)  # released leases are no longer written (their files would reappear)
+    assert not list(tmp_path.glob("*.lease"))

@@ -26,7 +26,6 @@ small fraction of the timeout.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
@@ -134,16 +133,11 @@ class Lease:
         self.token = token
         self.timeout = timeout
         self._fd: int | None = fd
-        self._stop = threading.Event()
         self._lock = threading.Lock()
         self.lost = False  # taken over by another process (this one looked dead)
-        self.folders: list[Path] = []  # made for it (removed on release when empty)
         self._started = time.time()
         self._write()
-        self._thread = threading.Thread(
-            target=self._beat, name=f"smttask-lease-{path.stem[:12]}", daemon=True
-        )
-        self._thread.start()
+        _BEATER.add(self)
 
     def _content(self) -> bytes:
         text = json.dumps(
@@ -163,23 +157,24 @@ class Lease:
             if self._fd is not None:
                 os.pwrite(self._fd, self._content(), 0)
 
-    def _beat(self) -> None:
-        interval = max(self.timeout / 6, 0.02)
-        while not self._stop.wait(interval):
-            try:
-                self._write()
-                if not os.path.samestat(os.fstat(self._fd or -1), os.stat(self.path)):
+    def beat(self) -> bool:
+        """Renew the heartbeat; return False once the lease is released or lost (its file
+        was taken over, i.e. replaced, or removed)."""
+        try:
+            with self._lock:
+                if self._fd is None:
+                    return False
+                os.pwrite(self._fd, self._content(), 0)
+                if not os.path.samestat(os.fstat(self._fd), os.stat(self.path)):
                     self.lost = True
-            except OSError:  # the file was taken over (replaced) or removed
-                self.lost = True
-            if self.lost:
-                return
+        except OSError:
+            self.lost = True
+        return not self.lost
 
     def release(self) -> None:
-        """End the lease: remove its file if it is still this process's."""
-        self._stop.set()
-        if threading.current_thread() is not self._thread:
-            self._thread.join()
+        """End the lease: remove its file if it is still this process's. (The folders made
+        for it stay: one per task type, reused by the next lease.)"""
+        _BEATER.remove(self)
         with self._lock:
             fd, self._fd = self._fd, None
         if fd is None:
@@ -191,11 +186,6 @@ class Lease:
             pass
         finally:
             os.close(fd)
-        for folder in self.folders:  # the folders its creation made, if they are empty now
-            try:
-                folder.rmdir()
-            except OSError:
-                break
 
     def __enter__(self) -> Lease:
         return self
@@ -204,29 +194,85 @@ class Lease:
         self.release()
 
 
+class _Beater:
+    """The one thread of a process that renews the heartbeats of all the leases it holds,
+    each every ``timeout / 6`` seconds (started with the first lease; a lease costs no
+    thread of its own)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._due: dict[Lease, float] = {}  # lease -> when its next beat is due (monotonic)
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def _interval(lease: Lease) -> float:
+        return max(lease.timeout / 6, 0.02)
+
+    def add(self, lease: Lease) -> None:
+        with self._lock:
+            self._due[lease] = time.monotonic() + self._interval(lease)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="smttask-leases", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()  # its beat may be due before the thread's next wake-up
+
+    def remove(self, lease: Lease) -> None:
+        with self._lock:
+            self._due.pop(lease, None)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                due = sorted(self._due.items(), key=lambda item: item[1])
+            now = time.monotonic()
+            for lease, when in due:
+                if when > now:
+                    break
+                alive = lease.beat()
+                with self._lock:
+                    if lease in self._due:
+                        if alive:
+                            self._due[lease] = time.monotonic() + self._interval(lease)
+                        else:
+                            del self._due[lease]
+            with self._lock:
+                nearest = min(self._due.values(), default=None)
+            self._wake.wait(None if nearest is None else max(nearest - time.monotonic(), 0))
+            self._wake.clear()
+
+    def _after_fork(self) -> None:
+        """In a child process: no lease of the parent is the child's, and no thread runs."""
+        self._lock = threading.Lock()
+        self._due = {}
+        self._wake = threading.Event()
+        self._thread = None
+
+
+_BEATER = _Beater()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_BEATER._after_fork)
+
+
 def try_acquire(path: Path, timeout: float) -> Lease | Holder:
     """The lease `path` if it was free or stale (taken over), else its live holder."""
     token = secrets.token_hex(8)
-    made: list[Path] = []
-    for _ in range(100):  # another process may remove the folders it made, once
+    for _ in range(100):  # the folders may be missing (made, then removed by a cleanup)
         try:
             fd = _create(path)
         except FileNotFoundError:
-            made = _make_folders(path.parent)
+            path.parent.mkdir(parents=True, exist_ok=True)
             continue
         except FileExistsError:
             break
         try:
-            lease = Lease(path, fd, token, timeout)
+            return Lease(path, fd, token, timeout)
         except BaseException:  # its first write failed (a full disk): leave nothing behind
             os.close(fd)
             path.unlink(missing_ok=True)
-            for folder in made:
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
             raise
-        lease.folders = made
-        return lease
     holder = read_holder(path)
     if holder is None:  # released meanwhile
         return try_acquire(path, timeout)
@@ -252,17 +298,6 @@ def gone_from_this_host(host: str, pid: int) -> bool:
     except OSError:  # it exists (another user's)
         return False
     return False
-
-
-def _make_folders(folder: Path) -> list[Path]:
-    """Create `folder` and its missing parents; return those this call made, deepest first."""
-    missing = []
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    for f in reversed(missing):
-        f.mkdir(exist_ok=True)
-    return missing
 
 
 def _create(path: Path) -> int:
