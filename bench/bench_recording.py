@@ -124,16 +124,17 @@ print(json.dumps(out))
 GIT_CHECK = """
 import json, time
 import smttask, tasks
-from smttask.recording import RECORDER
+session = smttask.hooks.current()
+recorder = session.recorder  # the session's recorder, as a run uses it
 task = tasks.square(x=1)
-t = time.perf_counter(); RECORDER.guard(task); first = time.perf_counter() - t
+t = time.perf_counter(); recorder.guard(task); first = time.perf_counter() - t
 n = 2000
 t = time.perf_counter()
 for _ in range(n):
-    RECORDER.guard(task)               # before the inputs are resolved
-    RECORDER.for_root().check(task)    # when the record begins
+    recorder.guard(task)                                # before the inputs are resolved
+    recorder.project().check(task, session.settings)    # when the record begins
 later = (time.perf_counter() - t) / n
-rec = RECORDER.for_root()
+rec = recorder.project()
 print(json.dumps({"first": first, "per_task": later, "status_calls": rec.watcher().checks}))
 """
 

@@ -23,7 +23,6 @@ from .errors import (
 )
 from .generators import Create, Join
 from .kinds import MemoizedTask, RecordedIterativeTask, RecordedTask, UnpureMemoizedTask
-from .params import ParamColl, SeedGenerator, expand, run_workflow, workflow_args
 from .progress import display as _progress_display
 from .session import default_session, open_session  # Sumatra and Django only when storing
 from .storage import FileOutputStore
@@ -45,7 +44,15 @@ def _explain(task: Task) -> object:
 hooks.set_explainer(_explain)
 
 
+#: Parameter sweeps need numpy and scityping: imported on first use.
+_PARAMS = frozenset({"ParamColl", "SeedGenerator", "expand", "run_workflow", "workflow_args"})
+
+
 def __getattr__(name: str) -> object:
+    if name in _PARAMS:
+        from . import params
+
+        return getattr(params, name)
     # Lazy: importing smttask must not import networkx and jinja2.
     if name == "export_snakemake":
         from .export import export_snakemake

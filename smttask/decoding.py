@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import sys
+import threading
 import types
 from collections.abc import Callable
 from typing import Any
@@ -74,10 +75,12 @@ class resolving:
         self.annotation = annotation
 
     def __enter__(self) -> None:
+        if not _patched["core"]:
+            _patch()
         if not _patched["scipy"] and "scityping.scipy" in sys.modules:
-            _patch_scipy()
+            _patch()
         if not _patched["xarray"] and "scityping.xarray" in sys.modules:
-            _patch_xarray()
+            _patch()
         outer = _FRAME.get()
         self.frame = _Frame(self.annotation, outer.refusals if outer is not None else [])
         self.token = _FRAME.set(self.frame)
@@ -312,4 +315,17 @@ def _patch_xarray() -> None:
     _patched["xarray"] = True
 
 
-_patch_core()
+_patching = threading.Lock()
+
+
+def _patch() -> None:
+    """Install the strict look-ups: scityping's on first use, SciPy's and xarray's once
+    scityping supports them. Outside ``resolving`` they call scityping's own, so installing
+    them late changes nothing before, and importing smttask does not import scityping."""
+    with _patching:
+        if not _patched["core"]:
+            _patch_core()
+        if not _patched["scipy"] and "scityping.scipy" in sys.modules:
+            _patch_scipy()
+        if not _patched["xarray"] and "scityping.xarray" in sys.modules:
+            _patch_xarray()

@@ -21,23 +21,26 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import json
 import math
 import struct
+import sys
 from collections.abc import Mapping
 from pathlib import PurePath
-from typing import Any
-
-import numpy as np
-import pydantic
-import xxhash
-from scityping.base import ABCSerializable
-from scityping.json import scityping_encoder
+from typing import TYPE_CHECKING, Any
 
 from . import netcdf
 from .datatypes import load_support
 from .errors import SerializationError, short_repr
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy, pydantic and scityping are imported only when a value needs them: a value cannot be
+# an array (a pydantic model, a scityping type) unless its module was imported first, so
+# ``sys.modules`` tells whether to look. Importing smttask stays light.
 
 #: Hex characters in a digest: 20 hex = 80 bits.
 DIGEST_LENGTH = 20
@@ -55,9 +58,13 @@ def _blake(*parts: bytes) -> bytes:
     return h.digest()
 
 
-#: numpy scalars whose ``item()`` is no exact Python value (records; extended precision
-#: floats would become doubles): they count as 0-d arrays.
-_NO_ITEM = (np.void, np.longdouble, np.clongdouble)
+@functools.cache
+def _no_item() -> tuple[type, ...]:
+    """numpy scalars whose ``item()`` is no exact Python value (records; extended precision
+    floats would become doubles): they count as 0-d arrays."""
+    import numpy as np
+
+    return (np.void, np.longdouble, np.clongdouble)
 
 
 def hash_value(value: Any) -> bytes:
@@ -77,13 +84,16 @@ def hash_value(value: Any) -> bytes:
         return _h_float(value)
     if isinstance(value, str) and not isinstance(value, enum.Enum):
         return _h_str(value)
-    if isinstance(value, np.ndarray):
-        return _h_array(value)
-    if isinstance(value, np.generic):
-        item = None if isinstance(value, _NO_ITEM) else value.item()
-        if isinstance(item, (bool, int, float, complex, str, bytes)):
-            return hash_value(item)
-        return _blake(b"g", _h_array(np.asarray(value)))  # no exact Python value: datetime64...
+    np = sys.modules.get("numpy")
+    if np is not None:
+        if isinstance(value, np.ndarray):
+            _FAST.setdefault(np.ndarray, _h_array)  # the next array takes the fast path
+            return _h_array(value)
+        if isinstance(value, np.generic):
+            item = None if isinstance(value, _no_item()) else value.item()
+            if isinstance(item, (bool, int, float, complex, str, bytes)):
+                return hash_value(item)
+            return _blake(b"g", _h_array(np.asarray(value)))  # no exact Python value: datetime64
     if isinstance(value, (set, frozenset)) or getattr(value, "__smttask_unordered__", False):
         return _blake(b"S", *sorted(hash_value(v) for v in value))  # sorted: order-free
     if isinstance(value, (list, tuple)):
@@ -100,12 +110,33 @@ def hash_value(value: Any) -> bytes:
         return _blake(b"p", value.as_posix().encode())
     if isinstance(value, bytes):
         return _blake(b"y", value)
-    if isinstance(value, pydantic.BaseModel) and not isinstance(value, ABCSerializable):
+    serializable = _serializable_type()
+    pydantic = sys.modules.get("pydantic")
+    if (
+        pydantic is not None
+        and isinstance(value, pydantic.BaseModel)
+        and not isinstance(value, serializable)
+    ):
         return _blake(b"m", _qualname(t).encode(), _h_map(dict(value)))
-    if dataclasses.is_dataclass(value) and not isinstance(value, (type, ABCSerializable)):
+    if dataclasses.is_dataclass(value) and not isinstance(value, (type, serializable)):
         fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
         return _blake(b"D", _qualname(t).encode(), _h_map(fields))
     return _h_serializable(value)
+
+
+def _serializable_type() -> type | tuple[()]:
+    """scityping's ``ABCSerializable`` if scityping is imported (else no value is one)."""
+    base = sys.modules.get("scityping.base")
+    return getattr(base, "ABCSerializable", ()) if base is not None else ()
+
+
+def prepare() -> None:
+    """Import what hashing arrays needs, if numpy is imported (a task with array inputs is
+    being defined): the first digest then imports nothing."""
+    if "numpy" in sys.modules:
+        import xxhash  # noqa: F401
+
+        _x87()
 
 
 def _h_none(value: None) -> bytes:
@@ -141,6 +172,9 @@ def _h_map(value: Mapping[Any, Any]) -> bytes:
 
 
 def _h_array(value: np.ndarray) -> bytes:
+    import numpy as np
+    import xxhash
+
     if value.dtype.hasobject:
         return _blake(
             b"O", _pack_len(value.ndim), str(value.shape).encode(), hash_value(value.tolist())
@@ -158,13 +192,19 @@ def _h_array(value: np.ndarray) -> bytes:
     )
 
 
-#: x87 extended precision (``np.longdouble`` on x86): 10 bytes of value in 16, the rest is
-#: padding whose content is arbitrary.
-_X87 = np.finfo(np.longdouble).nmant == 63 and np.dtype(np.longdouble).itemsize > 10
+@functools.cache
+def _x87() -> bool:
+    """Whether ``np.longdouble`` is x87 extended precision (on x86): 10 bytes of value in 16,
+    the rest is padding whose content is arbitrary."""
+    import numpy as np
+
+    return bool(np.finfo(np.longdouble).nmant == 63 and np.dtype(np.longdouble).itemsize > 10)
 
 
 def _bytes_of(data: np.ndarray) -> Any:
-    if _X87 and data.dtype.type in (np.longdouble, np.clongdouble):
+    import numpy as np
+
+    if data.dtype.type in (np.longdouble, np.clongdouble) and _x87():
         native = data.astype(data.dtype.newbyteorder("="), copy=False)
         part = np.dtype(np.longdouble).itemsize
         return np.ascontiguousarray(native.reshape(-1).view(np.uint8).reshape(-1, part)[:, :10])
@@ -175,6 +215,8 @@ def _bytes_of(data: np.ndarray) -> Any:
 
 
 def _h_variable(var: Any) -> bytes:
+    import numpy as np
+
     return _blake(b"v", _h_seq(list(var.dims)), _h_array(np.asarray(var.values)), _h_map(var.attrs))
 
 
@@ -195,6 +237,8 @@ def _h_xarray(value: Any) -> bytes:
 
 def _h_serializable(value: Any) -> bytes:
     """Fallback: hash the canonical JSON of the scityping encoding."""
+    from scityping.json import scityping_encoder
+
     load_support(type(value))
     try:
         reduced = scityping_encoder(value)
@@ -210,9 +254,12 @@ def _h_serializable(value: Any) -> bytes:
 
 
 def _nested_encoder(value: Any) -> Any:
-    if isinstance(value, np.ndarray) and value.size > _LISTED_ARRAY_SIZE:
+    from scityping.json import scityping_encoder
+
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.ndarray) and value.size > _LISTED_ARRAY_SIZE:
         return ["smttask.array-hash", _h_array(value).hex()]
-    if isinstance(value, np.generic):
+    if np is not None and isinstance(value, np.generic):
         return value.item()
     if isinstance(value, (set, frozenset)):
         return sorted(value, key=repr)
@@ -236,7 +283,6 @@ _FAST: dict[type, Any] = {
     list: _h_seq,
     tuple: _h_seq,
     dict: _h_map,
-    np.ndarray: _h_array,
 }
 
 

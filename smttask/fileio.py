@@ -8,13 +8,15 @@ Publishing never replaces a file (``move_new``), even when several processes pub
 same name at the same moment: exactly one of them wins. It uses the first of these that the
 file system supports:
 
-1. a hard link (``link``; the temporary is then removed): POSIX, exclusive everywhere;
-2. ``renameat2(RENAME_NOREPLACE)`` (Linux ≥ 3.15, glibc ≥ 2.28; FAT, exFAT and CIFS support
-   it but not hard links);
+1. ``renameat2(RENAME_NOREPLACE)`` (Linux ≥ 3.15, glibc ≥ 2.28): one system call, exclusive;
+   file systems without it (NFS, for one) answer EINVAL and the next tier is tried;
+2. a hard link (``link``; the temporary is then removed): POSIX, exclusive everywhere;
 3. an exclusively created empty placeholder under the final name (``O_CREAT | O_EXCL``),
    then a rename over it. Exactly one process wins here too; but a process killed between
    the two steps leaves the empty placeholder. Stored results are never empty, so the
    output store reports such a file as an interrupted write instead of loading it.
+
+Folders are created when a write finds its folder missing (not looked up before every write).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ _UMASK: int | None = None
 _UNSUPPORTED = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK})
 _NO_RENAMEAT2 = frozenset({errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP})
 _AT_FDCWD = -100
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _RENAME_NOREPLACE = 1
 
 
@@ -66,10 +69,18 @@ def _temp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
 
 
-def _write_temp(path: Path, data: bytes, fsync: bool) -> Path:
+def _make_parent(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _write_temp(path: Path, data: bytes, fsync: bool) -> Path:
     tmp = _temp_path(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _file_mode())
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC
+    try:
+        fd = os.open(tmp, flags, _file_mode())
+    except FileNotFoundError:  # the folder does not exist yet
+        _make_parent(path)
+        fd = os.open(tmp, flags, _file_mode())
     try:
         view = memoryview(data)
         while view:
@@ -140,10 +151,13 @@ def publish_new(path: Path, data: bytes, *, fsync: bool = True) -> bool:
     """
     with writing(path):
         tmp = _write_temp(path, data, fsync)
+        moved = False
         try:
-            return move_new(tmp, path)
+            moved = _move_new(tmp, path)
+            return moved
         finally:
-            tmp.unlink(missing_ok=True)
+            if not moved:  # a moved temporary is gone: no need to ask
+                tmp.unlink(missing_ok=True)
 
 
 def move_new(src: Path, dst: Path) -> bool:
@@ -157,6 +171,9 @@ def move_new(src: Path, dst: Path) -> bool:
 
 
 def _move_new(src: Path, dst: Path) -> bool:
+    moved = _rename_noreplace(src, dst)
+    if moved is not None:
+        return moved
     try:
         os.link(src, dst)
     except FileExistsError:
@@ -167,9 +184,6 @@ def _move_new(src: Path, dst: Path) -> bool:
     else:
         os.unlink(src)
         return True
-    moved = _rename_noreplace(src, dst)
-    if moved is not None:
-        return moved
     return _rename_onto_placeholder(src, dst)
 
 
@@ -204,12 +218,33 @@ def _rename_onto_placeholder(src: Path, dst: Path) -> bool:
 def replace_symlink(link: Path, target: Path) -> None:
     """Point `link` at `target` (relative), atomically replacing any existing link."""
     with writing(link):
-        link.parent.mkdir(parents=True, exist_ok=True)
         relative = os.path.relpath(target, link.parent)
         tmp = _temp_path(link)
-        os.symlink(relative, tmp)
+        try:
+            os.symlink(relative, tmp)
+        except FileNotFoundError:  # the folder does not exist yet
+            _make_parent(link)
+            os.symlink(relative, tmp)
         try:
             os.replace(tmp, link)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+
+
+def symlink_new(link: Path, target: Path) -> bool:
+    """Create the symbolic link `link` to `target` (relative) unless `link` exists; return
+    True if this call created it. A symbolic link is created whole, in one step."""
+    with writing(link):
+        relative = os.path.relpath(target, link.parent)
+        try:
+            os.symlink(relative, link)
+        except FileExistsError:
+            return False
+        except FileNotFoundError:  # the folder does not exist yet
+            _make_parent(link)
+            try:
+                os.symlink(relative, link)
+            except FileExistsError:
+                return False
+        return True

@@ -29,23 +29,21 @@ import typing
 from collections import abc
 from collections.abc import Callable, Mapping
 from pathlib import PurePath
-from typing import Any
-
-import numpy as np
-import pydantic
-from pydantic.error_wrappers import flatten_errors
-from pydantic.fields import ModelField
-from scityping.base import ABCSerializable, Serializable
-from scityping.base_types import Complex, Range, Slice
-from scityping.functions import PureFunction
-from scityping.json import scityping_encoder
-from scityping.numpy import CompressedArrayData
-from scityping.pydantic import BaseModel as ScitypingModel
+from typing import TYPE_CHECKING, Any
 
 from . import decoding, netcdf, strict, validators
 from .datatypes import load_support, serializer_for
 from .errors import SerializationError, TaskInputError, UnsafeContentError, short_repr
 from .jsonparse import MAX_VALUE_DEPTH, check_depth, parse_json
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pydantic
+    from pydantic.fields import ModelField
+
+# pydantic, scityping and numpy are imported when a value or an annotation first needs them
+# (a value cannot be an array, a model or a scityping type unless its module is imported):
+# importing smttask, and validating plain values, stays light.
 
 __all__ = [
     "MAX_VALUE_DEPTH",
@@ -81,21 +79,30 @@ class _ComplexValue:
 
     @classmethod
     def validate(cls, value: Any) -> complex:
-        if isinstance(value, (int, float, complex, np.number)) and not isinstance(value, bool):
+        from scityping.base_types import Complex
+
+        np = sys.modules.get("numpy")
+        number = (int, float, complex) if np is None else (int, float, complex, np.number)
+        if isinstance(value, number) and not isinstance(value, bool):
             return complex(value)
         return Complex.validate(value)
 
 
-#: Builtin types whose JSON form is scityping's: validate them with scityping's type.
-_ALIASES: dict[Any, Any] = {complex: _ComplexValue, range: Range, slice: Slice}
+@functools.cache
+def _aliases() -> dict[Any, Any]:
+    """Builtin types whose JSON form is scityping's: validate them with scityping's type."""
+    from scityping.base_types import Range, Slice
+
+    return {complex: _ComplexValue, range: Range, slice: Slice}
 
 
 def pydantic_annotation(annotation: Any) -> Any:
     """`annotation` with builtins that need scityping (complex, range, slice) replaced, and
     plain library classes scityping serializes (``np.random.Generator``, ``xr.DataArray``,
     SciPy's frozen distributions...) validated by their serializer."""
-    if annotation in _ALIASES:
-        return _ALIASES[annotation]
+    aliases = _aliases()
+    if annotation in aliases:
+        return aliases[annotation]
     plain = _plain_class(annotation)
     if plain is not None:
         return plain
@@ -126,15 +133,23 @@ def _plain_class(annotation: Any) -> type | None:
     return None if serializer is None else _plain_validator(annotation, serializer)
 
 
-#: Plain copies of what scityping decodes as its own subclass of a plain class.
-_TO_PLAIN: dict[type, Callable[[Any], Any]] = {
-    np.random.SeedSequence: lambda s: np.random.SeedSequence(
+def _seed_sequence(s: Any) -> Any:
+    import numpy as np
+
+    return np.random.SeedSequence(
         s.entropy,
         spawn_key=s.spawn_key,
         pool_size=s.pool_size,
         n_children_spawned=s.n_children_spawned,
-    ),
-}
+    )
+
+
+@functools.cache
+def _to_plain() -> dict[type, Callable[[Any], Any]]:
+    """Plain copies of what scityping decodes as its own subclass of a plain class."""
+    import numpy as np
+
+    return {np.random.SeedSequence: _seed_sequence}
 
 
 @functools.lru_cache(maxsize=256)
@@ -143,8 +158,9 @@ def _plain_validator(cls: type, serializer: Any) -> type:
         if isinstance(value, cls):
             return value
         result = serializer.validate(value)
-        if type(result) is serializer and cls in _TO_PLAIN:
-            result = _TO_PLAIN[cls](result)
+        to_plain = _to_plain()
+        if type(result) is serializer and cls in to_plain:
+            result = to_plain[cls](result)
         if not isinstance(result, cls):
             raise TypeError(
                 f"expected a {cls.__qualname__} (or its encoded form), got a "
@@ -166,7 +182,25 @@ def _create(name: str, fields: dict[str, Any]) -> type[pydantic.BaseModel]:
     annotations = {k: pydantic_annotation(a) for k, (a, _) in fields.items()}
     namespace: dict[str, Any] = {"__annotations__": annotations}
     namespace["Config"] = _ModelConfig
-    return type(ScitypingModel)(name, (ScitypingModel,), namespace)
+    model: Any = _scityping_model()
+    return type(model)(name, (model,), namespace)
+
+
+@functools.cache
+def _scityping_model() -> type[pydantic.BaseModel]:
+    """scityping's pydantic base model. Its metaclass asks the package metadata for
+    pydantic's version at every new class (~2 ms the first time, a listing of ``sys.path``):
+    pydantic's own ``VERSION`` answers the same without reading any file."""
+    import pydantic
+    from scityping import pydantic as scityping_pydantic
+
+    asked = scityping_pydantic.version
+
+    def version(name: str) -> str:
+        return str(pydantic.VERSION) if name == "pydantic" else asked(name)
+
+    scityping_pydantic.version = version
+    return scityping_pydantic.BaseModel
 
 
 @functools.lru_cache(maxsize=1024)
@@ -176,6 +210,8 @@ def _leaf_field(annotation: Any) -> tuple[ModelField, type[pydantic.BaseModel]]:
 
 
 def _format_errors(errors: Any, model: type[pydantic.BaseModel]) -> str:
+    from pydantic.error_wrappers import flatten_errors
+
     lines = []
     for err in flatten_errors([errors], model.__config__):
         loc = ".".join(str(p) for p in err["loc"] if p != "value")
@@ -218,6 +254,12 @@ def validate(annotation: Any, value: Any, *, what: str = "value", json_source: b
         raise TaskInputError(_refusal(r, what, annotation)) from None
     except UnsafeContentError as exc:
         raise UnsafeContentError(f"{what}: {exc}") from None
+
+
+def prepare(annotation: Any) -> None:
+    """Build (and cache) the validator of `annotation` now, with the modules it needs, so that
+    validating a first value later imports nothing."""
+    validators.validator(annotation, _leaf)
 
 
 def _refusal(r: strict.Refused, what: str, annotation: Any) -> str:
@@ -397,7 +439,8 @@ def annotation_compatible(produced: Any, expected: Any) -> bool | None:
             return True
         if _numpy_like(produced) or _numpy_like(expected):
             return None
-        if issubclass(expected, ABCSerializable) or issubclass(produced, ABCSerializable):
+        serializable = _serializable_type()
+        if issubclass(expected, serializable) or issubclass(produced, serializable):
             return None
         return False
     return None
@@ -415,16 +458,29 @@ def _sequence_like(produced: type, expected: type) -> bool:
 
 
 def _numpy_like(t: type) -> bool:
-    return issubclass(t, (np.ndarray, np.generic)) or "numpy" in getattr(t, "__module__", "")
+    np = sys.modules.get("numpy")
+    if np is not None and issubclass(t, (np.ndarray, np.generic)):
+        return True
+    return "numpy" in getattr(t, "__module__", "")
+
+
+def _serializable_type() -> type | tuple[()]:
+    """scityping's ``ABCSerializable`` if scityping is imported (else nothing is one)."""
+    base = sys.modules.get("scityping.base")
+    return getattr(base, "ABCSerializable", ()) if base is not None else ()
 
 
 # ---------------------------------------------------------------------------
 # Encoding to JSON-compatible structures
 
 
-#: numpy scalars whose ``item()`` is no exact Python value (records; extended precision
-#: floats would become doubles): they count as 0-d arrays.
-_NO_ITEM = (np.void, np.longdouble, np.clongdouble)
+@functools.cache
+def _no_item() -> tuple[type, ...]:
+    """numpy scalars whose ``item()`` is no exact Python value (records; extended precision
+    floats would become doubles): they count as 0-d arrays."""
+    import numpy as np
+
+    return (np.void, np.longdouble, np.clongdouble)
 
 
 def encode(value: Any, hook: Callable[[Any], Any] | None = None, *, sort_keys: bool = False) -> Any:
@@ -453,7 +509,10 @@ def encode(value: Any, hook: Callable[[Any], Any] | None = None, *, sort_keys: b
         return [encode(v, hook, sort_keys=sort_keys) for v in value]
     if isinstance(value, types.FunctionType) and _by_name(value):
         return f"{value.__module__}.{value.__qualname__}"  # (in scityping's PureFunction)
-    if isinstance(value, PureFunction):  # its fields encoded here, so functions go by name
+    functions = sys.modules.get("scityping.functions")  # no PureFunction exists without it
+    if functions is not None and isinstance(value, functions.PureFunction):
+        from scityping.base import Serializable  # its fields encoded here: functions by name
+
         key, data = Serializable.reduce(value)
         fields = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
         return encode([key, fields], hook, sort_keys=sort_keys)
@@ -462,20 +521,29 @@ def encode(value: Any, hook: Callable[[Any], Any] | None = None, *, sort_keys: b
     if isinstance(value, Mapping):
         out = {_encode_key(k): encode(v, hook, sort_keys=sort_keys) for k, v in value.items()}
         return dict(sorted(out.items())) if sort_keys and not _ordered(value) else out
-    if isinstance(value, np.generic):
-        item = None if isinstance(value, _NO_ITEM) else value.item()
-        if isinstance(item, (bool, int, float, complex, str, bytes)):
-            return encode(item, hook, sort_keys=sort_keys)
-        value = np.asarray(value)  # no exact Python value (datetime64...): a 0-d array
-    if isinstance(value, np.ndarray) and not value.dtype.hasobject and not _listable(value):
-        return encode(_compressed_array(value), hook, sort_keys=sort_keys)
+    np = sys.modules.get("numpy")  # no value is a numpy one unless numpy was imported
+    if np is not None:
+        if isinstance(value, np.generic):
+            item = None if isinstance(value, _no_item()) else value.item()
+            if isinstance(item, (bool, int, float, complex, str, bytes)):
+                return encode(item, hook, sort_keys=sort_keys)
+            value = np.asarray(value)  # no exact Python value (datetime64...): a 0-d array
+        if isinstance(value, np.ndarray) and not value.dtype.hasobject and not _listable(value):
+            return encode(_compressed_array(value), hook, sort_keys=sort_keys)
     if isinstance(value, PurePath):
         return value.as_posix()
     if isinstance(value, bytes):  # scityping's compressed array data is base85 ASCII
         return _encode_bytes(value)
-    if isinstance(value, pydantic.BaseModel) and not isinstance(value, ABCSerializable):
+    pydantic = sys.modules.get("pydantic")
+    if (
+        pydantic is not None
+        and isinstance(value, pydantic.BaseModel)
+        and not isinstance(value, _serializable_type())
+    ):
         fields = {k: encode(v, hook, sort_keys=sort_keys) for k, v in value}
         return dict(sorted(fields.items())) if sort_keys else fields
+    from scityping.json import scityping_encoder
+
     load_support(type(value))
     try:
         reduced = scityping_encoder(value, base_encoder=_no_encoder)
@@ -517,6 +585,8 @@ def _listable(arr: np.ndarray) -> bool:
 def _compressed_array(arr: np.ndarray) -> tuple[str, Any]:
     """scityping's compressed form of `arr` (reduced to plain values), zlib-compressed:
     every installation reads it (blosc is optional)."""
+    from scityping.numpy import CompressedArrayData
+
     data = CompressedArrayData.encode(arr, compression="zlib")
     fields = {f: getattr(data, f) for f in ("encoding", "compression", "summary", "data")}
     return _ARRAY_KEY, {"data": (_COMPRESSED_KEY, (CompressedArrayData, fields))}

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import enum
 import functools
+import sys
 import typing
 from collections.abc import Callable
 from typing import Any
-
-import numpy as np
 
 __all__ = [
     "BYTES_KEY",
@@ -34,6 +33,25 @@ __all__ = [
 ]
 
 Validator = Callable[[Any], Any]
+
+
+class _NoInstances:
+    """Stands for numpy's scalar types while numpy is not imported (no value is one then)."""
+
+
+_WITHOUT_NUMPY = (_NoInstances, _NoInstances, _NoInstances, _NoInstances)
+_numpy_types: tuple[Any, Any, Any, Any] | None = None
+
+
+def _numpy_scalars() -> tuple[Any, Any, Any, Any]:
+    """numpy's (bool_, integer, floating, complexfloating), once numpy is imported."""
+    global _numpy_types
+    if _numpy_types is None:
+        np = sys.modules.get("numpy")
+        if np is None:
+            return _WITHOUT_NUMPY
+        _numpy_types = (np.bool_, np.integer, np.floating, np.complexfloating)
+    return _numpy_types
 
 
 class Refused(Exception):
@@ -61,13 +79,14 @@ def short(value: Any, limit: int = 60) -> str:
 
 
 def kind_of(v: Any) -> str:
-    if isinstance(v, (bool, np.bool_)):
+    NB, NI, NF, NC = _numpy_scalars()
+    if isinstance(v, (bool, NB)):
         return "bool"
-    if isinstance(v, (int, np.integer)):
+    if isinstance(v, (int, NI)):
         return "int"
-    if isinstance(v, (float, np.floating)):
+    if isinstance(v, (float, NF)):
         return "float"
-    if isinstance(v, (complex, np.complexfloating)):
+    if isinstance(v, (complex, NC)):
         return "complex"
     return type(v).__qualname__
 
@@ -95,23 +114,25 @@ def _never(v: Any, target: str) -> Refused:
 
 
 def _bool(v: Any) -> Any:
+    NB, _NI, _NF, _NC = _numpy_scalars()
     if v is True or v is False:
         return v
-    if isinstance(v, np.bool_):
+    if isinstance(v, NB):
         return bool(v)
     raise _never(v, "bool")
 
 
 def _int(v: Any) -> Any:
+    NB, NI, NF, _NC = _numpy_scalars()
     if type(v) is int:
         return v
-    if isinstance(v, (bool, np.bool_)):
+    if isinstance(v, (bool, NB)):
         raise _never(v, "int")
     if isinstance(v, int):  # int subclasses (IntEnum members) stay as they are
         return v
-    if isinstance(v, np.integer):
+    if isinstance(v, NI):
         return int(v)
-    if isinstance(v, (float, np.floating)):
+    if isinstance(v, (float, NF)):
         f = float(v)
         if f == f and f not in (float("inf"), float("-inf")) and f.is_integer():
             fix = f"Write {int(f)} instead of {v!r}, or annotate the input as float."
@@ -122,18 +143,19 @@ def _int(v: Any) -> Any:
 
 
 def _float(v: Any) -> Any:
+    NB, NI, NF, _NC = _numpy_scalars()
     if type(v) is float:
         return v
-    if isinstance(v, (bool, np.bool_)):
+    if isinstance(v, (bool, NB)):
         raise _never(v, "float")
     if isinstance(v, float):  # numpy float64 and other float subclasses stay as they are
         return v
-    if isinstance(v, np.floating):
+    if isinstance(v, NF):
         f = float(v)
         if f != v and f == f:  # a longdouble with more precision than a float
             raise Refused(v, "float", f"{v!r} has no exact float (it would become {f!r})")
         return f
-    if isinstance(v, (int, np.integer)):
+    if isinstance(v, (int, NI)):
         return _exact_float(v, "float")
     raise _never(v, "float")
 
@@ -154,14 +176,15 @@ def _exact_float(v: Any, target: str) -> float:
 
 
 def _complex(v: Any) -> Any:
-    if isinstance(v, (bool, np.bool_)):
+    NB, NI, NF, NC = _numpy_scalars()
+    if isinstance(v, (bool, NB)):
         raise _never(v, "complex")
-    if isinstance(v, (complex, float, np.complexfloating, np.floating)):
+    if isinstance(v, (complex, float, NC, NF)):
         c = complex(v)
         if c != v and c == c:
             raise Refused(v, "complex", f"{v!r} has no exact complex (it would become {c!r})")
         return c
-    if isinstance(v, (int, np.integer)):
+    if isinstance(v, (int, NI)):
         return complex(_exact_float(v, "complex"))
     raise _never(v, "complex")
 

@@ -21,13 +21,12 @@ of a variable number of values, one file each, is annotated with ``smttask.typin
 from __future__ import annotations
 
 import operator
+import sys
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, SupportsIndex
-
-import numpy as np
 
 from . import serialization
 from .errors import OutputError, TaskDefinitionError, TaskInputError, short_repr
@@ -152,7 +151,8 @@ class TaskOutput(tuple[Any, ...]):
 
 
 def _equal(a: Any, b: Any) -> bool:
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+    np = sys.modules.get("numpy")  # no value is an array unless numpy was imported
+    if np is not None and (isinstance(a, np.ndarray) or isinstance(b, np.ndarray)):
         return bool(np.array_equal(a, b))
     if type(a) is tuple and type(b) is tuple:  # e.g. variable outputs holding arrays
         return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))

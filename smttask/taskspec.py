@@ -10,15 +10,17 @@ import threading
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import pydantic
-from pydantic.fields import ModelField
+from typing import TYPE_CHECKING, Any
 
 from . import codeid, serialization
+from . import digest as _digest
 from .codewalk import is_code
 from .errors import GraphError, TaskDefinitionError, TaskInputError, short_repr
 from .taskoutput import OutputSpec, is_output_dir
+
+if TYPE_CHECKING:
+    import pydantic
+    from pydantic.fields import ModelField
 
 #: Options every task kind accepts in its decorator.
 COMMON_OPTIONS = ("cache", "threads", "resources", "retries", "version", "uses", "label")
@@ -33,7 +35,6 @@ class TaskSpec:
     params: tuple[str, ...]
     annotations: Mapping[str, Any]
     defaults: Mapping[str, Any]  # validated
-    model: type[pydantic.BaseModel]
     output: OutputSpec
     cache: bool = False
     threads: int = 1
@@ -49,6 +50,14 @@ class TaskSpec:
     kind_identity: str = ""  # what the kind's own options add to the identity
     _code: codeid.Fingerprint | None = field(default=None, init=False, repr=False, compare=False)
     _extra: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    _model: list[type[pydantic.BaseModel]] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def model(self) -> type[pydantic.BaseModel]:
+        """The pydantic model of the inputs (built when first asked for: see ``build_spec``)."""
+        if not self._model:
+            self._model.append(_input_model(self.fn, self.annotations))
+        return self._model[0]
 
     @property
     def taskname(self) -> str:
@@ -182,13 +191,14 @@ def build_spec(
         )
     _check_return(kind, where, hints["return"], folder_param)
     annotations = {p: hints[p] for p in params}
-    try:
-        model = serialization.field_model(f"{fn.__name__}_inputs", annotations)
-    except (TypeError, RuntimeError, ValueError) as exc:
-        raise TaskDefinitionError(
-            f"@{kind} {where}: pydantic cannot build a validator for its annotations: {exc}. "
-            f"Use types pydantic or scityping know (e.g. `from scityping.numpy import Array`)."
-        ) from None
+    # pydantic's model of the inputs proves here that pydantic can validate them; plain
+    # builtin annotations need no proof, and their model is built only if asked for.
+    models = []
+    if not all(map(_plain, annotations.values())):
+        models.append(_input_model(fn, annotations, kind))
+        for annotation in annotations.values():  # validating and hashing need nothing more
+            serialization.prepare(annotation)
+        _digest.prepare()
     output = OutputSpec.from_annotation(returns)
     output.check_names_params(tuple(params), f"@{kind} {where}")
     spec_args = dict(
@@ -199,7 +209,7 @@ def build_spec(
         params=tuple(params),
         annotations=annotations,
         defaults={},
-        model=model,
+        _model=models,
         output=output,
         kind=kind,
         kind_identity=identity,
@@ -326,6 +336,34 @@ def _types_in(annotation: Any) -> list[Any]:
     for arg in typing.get_args(annotation):
         found.extend(_types_in(arg))
     return found
+
+
+_PLAIN = frozenset({int, float, str, bool, type(None), Any})
+_PLAIN_CONTAINERS = frozenset({list, tuple, dict, set, frozenset})
+
+
+def _plain(annotation: Any) -> bool:
+    """Whether `annotation` is made of builtin scalars and containers only (pydantic always
+    has a validator for those)."""
+    if annotation in _PLAIN or annotation is None or annotation is Ellipsis:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin in _PLAIN_CONTAINERS:
+        return all(map(_plain, typing.get_args(annotation)))
+    return False
+
+
+def _input_model(
+    fn: Callable[..., Any], annotations: Mapping[str, Any], kind: str = "Task"
+) -> type[pydantic.BaseModel]:
+    try:
+        return serialization.field_model(f"{fn.__name__}_inputs", annotations)
+    except (TypeError, RuntimeError, ValueError) as exc:
+        raise TaskDefinitionError(
+            f"@{kind} {fn.__module__}.{fn.__qualname__}: pydantic cannot build a validator for "
+            f"its annotations: {exc}. Use types pydantic or scityping know (e.g. "
+            f"`from scityping.numpy import Array`)."
+        ) from None
 
 
 def _check_options(kind: str, where: str, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,16 +16,12 @@ import enum
 import functools
 import json
 import re
+import sys
 import types
 import typing
 from collections import abc
 from collections.abc import Callable, Mapping
-from typing import Any
-
-import numpy as np
-import pydantic
-from scityping.base import ABCSerializable
-from scityping.numpy import Array, _ArrayType
+from typing import TYPE_CHECKING, Any
 
 from .strict import (
     SCALARS,
@@ -37,7 +33,9 @@ from .strict import (
     same_value,
     type_name,
 )
-from .strictarrays import array_validator, is_scalar_type, scalar_validator
+
+if TYPE_CHECKING:
+    import pydantic
 
 __all__ = ["JSON_KEYS", "validator"]
 
@@ -81,17 +79,26 @@ def _compile(ann: Any, leaf: LeafFactory) -> Validator:
         return _compile(args[0], leaf)
     if ann is bytes:
         return bytes_validator(_lazy(leaf, bytes))
-    if ann is np.ndarray:
-        return array_validator(Array, _lazy(leaf, Array))
-    if is_scalar_type(ann):
-        return scalar_validator(ann, _lazy(leaf, Array))
+    if _numpy_type(ann):  # np.ndarray or a numpy scalar type
+        from scityping.numpy import Array
+
+        from .strictarrays import array_validator, is_scalar_type, scalar_validator
+
+        if ann is sys.modules["numpy"].ndarray:
+            return array_validator(Array, _lazy(leaf, Array))
+        if is_scalar_type(ann):
+            return scalar_validator(ann, _lazy(leaf, Array))
     if origin is typing.Union or origin is types.UnionType:
         return _union(ann, [(a, _compile(a, leaf)) for a in args])
     if origin is typing.Literal:
         return _literal(ann, args)
     if isinstance(ann, type) and issubclass(ann, enum.Enum):
         return enum_validator(ann)
-    if isinstance(ann, type) and issubclass(ann, _ArrayType):
+    if isinstance(ann, type) and _is_array_type(ann):
+        from scityping.numpy import Array
+
+        from .strictarrays import array_validator
+
         return array_validator(ann, _lazy(leaf, Array))
     if _plain_model(ann):
         return _model(ann, leaf)
@@ -104,12 +111,27 @@ def _compile(ann: Any, leaf: LeafFactory) -> Validator:
     return leaf(ann)
 
 
+def _numpy_type(ann: Any) -> bool:
+    """Whether `ann` is a numpy class (none is unless numpy was imported)."""
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(ann, type) and issubclass(ann, (np.ndarray, np.generic))
+
+
+def _is_array_type(ann: type) -> bool:
+    """Whether `ann` is scityping's ``Array`` (or ``Array[...]``); none is unless scityping's
+    numpy module was imported, which is then not imported here."""
+    snp = sys.modules.get("scityping.numpy")
+    return snp is not None and issubclass(ann, snp._ArrayType)
+
+
 def _plain_model(ann: Any) -> bool:
-    return (
-        isinstance(ann, type)
-        and issubclass(ann, pydantic.BaseModel)
-        and not issubclass(ann, ABCSerializable)
-    )
+    """Whether `ann` is a pydantic model that is no scityping type (no class is a pydantic
+    model unless pydantic was imported)."""
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is None or not isinstance(ann, type) or not issubclass(ann, pydantic.BaseModel):
+        return False
+    base = sys.modules.get("scityping.base")
+    return base is None or not issubclass(ann, base.ABCSerializable)
 
 
 def _model(ann: type[pydantic.BaseModel], leaf: LeafFactory) -> Validator:
@@ -118,6 +140,8 @@ def _model(ann: type[pydantic.BaseModel], leaf: LeafFactory) -> Validator:
     (unless the model allows extra fields), then the model built from the exact values."""
     hints = typing.get_type_hints(ann)
     fields = {f.alias: validator(hints.get(name, Any), leaf) for name, f in ann.__fields__.items()}
+    import pydantic
+
     extra = ann.__config__.extra == pydantic.Extra.allow
     build = _lazy(leaf, ann)
     expected = type_name(ann)

@@ -126,12 +126,12 @@ print(json.dumps(seen))
 #: Upper bounds of today's hit path, per case (see the module docstring). Both cases read
 #: ``.smt/project`` (the data store roots), the task module's code-identity cache (the source
 #: digests beside its bytecode, ``smttask.codecache``: the module's source is not read) and
-#: the result file. Decoding the tuple of floats
-#: creates a pydantic model class, and scityping's model metaclass asks
-#: ``importlib.metadata.version("pydantic")`` for each new class: one look-up, which lists
-#: two ``sys.path`` entries and opens ``python311.zip`` and pydantic's ``METADATA``.
+#: the result file, and nothing else: no module is imported (the validators and hashing of
+#: array inputs are made when the task type is defined), and no package metadata is read
+#: (scityping's models ask it for pydantic's version; smttask answers from
+#: ``pydantic.VERSION``).
 BOUNDS = {
-    "array": {"open": 5, "modules": 0, "listing": 2, "process": 0, "metadata": 1},
+    "array": {"open": 3, "modules": 0, "listing": 0, "process": 0, "metadata": 0},
     "scalar": {"open": 3, "modules": 0, "listing": 0, "process": 0, "metadata": 0},
 }
 

@@ -7,7 +7,6 @@ subprocesses; neither is used.)
 
 from __future__ import annotations
 
-import importlib.metadata as metadata
 import os
 import platform
 import struct
@@ -95,6 +94,8 @@ class Dependencies:
         return found
 
     def _version(self, name: str, module: ModuleType | None, path: str) -> str | None:
+        import importlib.metadata as metadata  # ~10 ms to import: only when a record is made
+
         try:
             return metadata.version(name)
         except metadata.PackageNotFoundError:

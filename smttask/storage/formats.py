@@ -29,10 +29,9 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
-
-import numpy as np
 
 from .. import serialization
 from ..errors import OutputError
@@ -63,7 +62,8 @@ class OutputFormat(ABC):
 
 
 def is_array_type(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, np.ndarray)
+    np = sys.modules.get("numpy")  # no annotation is an array type unless numpy was imported
+    return np is not None and isinstance(annotation, type) and issubclass(annotation, np.ndarray)
 
 
 class JsonFormat(OutputFormat):
@@ -93,6 +93,8 @@ class NpyFormat(OutputFormat):
         return is_array_type(annotation)
 
     def encode(self, value: Any, annotation: Any) -> bytes:
+        import numpy as np
+
         if isinstance(value, np.ndarray) and not value.dtype.hasobject:
             buf = io.BytesIO()
             np.save(buf, value, allow_pickle=False)
@@ -101,6 +103,8 @@ class NpyFormat(OutputFormat):
 
     def decode(self, data: bytes, annotation: Any) -> Any:
         if data[:6] == self._MAGIC:
+            import numpy as np
+
             return np.load(io.BytesIO(data), allow_pickle=False)
         return serialization.parse_json(data)
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import serialization
 from ..errors import OutputError, TaskInputError, UnsafeContentError
-from ..fileio import publish_new, replace_symlink, writing
+from ..fileio import publish_new, replace_symlink, symlink_new, writing
 from ..task import is_task
 from ..typing import Separate, element_name, separate_of
 from . import folders, formats, layout, separate
@@ -261,9 +261,12 @@ class FileOutputStore:
             if written or not recompute:
                 break  # not written: an equal result is already there (tasks are pure)
             number += 1
-        link = link_dir / layout.file_name(key, name, ext)
-        if link_dir != archive_dir and (recompute or not os.path.lexists(link)):
-            replace_symlink(link, path)
+        if link_dir != archive_dir:
+            link = link_dir / layout.file_name(key, name, ext)
+            if recompute:
+                replace_symlink(link, path)
+            else:
+                symlink_new(link, path)  # an existing link already leads to this result
         return path, written
 
     def _save_values(self, task: Task, o: _Output, value: Any, recompute: bool) -> dict[str, Path]:
