@@ -54,6 +54,9 @@ def test_a_lease_is_exclusive_names_its_holder_and_is_released(tmp_path: Path) -
     assert json.loads(path.read_bytes().rstrip())["job"] == os.environ.get("SLURM_JOB_ID", "")
     lease.release()
     assert not path.exists() and (tmp_path / "leases" / "t").is_dir()  # kept for the next
+    with pytest.raises(ValueError), try_acquire(tmp_path / "new" / "t" / "a.lease", 30):
+        raise ValueError  # a failed computation: the folders its lease made go too
+    assert not (tmp_path / "new").exists()
     again = try_acquire(path, 30)
     assert isinstance(again, Lease)
     again.release()

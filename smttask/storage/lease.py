@@ -26,6 +26,7 @@ small fraction of the timeout.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -135,6 +136,7 @@ class Lease:
         self._fd: int | None = fd
         self._lock = threading.Lock()
         self.lost = False  # taken over by another process (this one looked dead)
+        self.folders: list[Path] = []  # made for it, deepest first
         self._started = time.time()
         self._write()
         _BEATER.add(self)
@@ -171,9 +173,10 @@ class Lease:
             self.lost = True
         return not self.lost
 
-    def release(self) -> None:
-        """End the lease: remove its file if it is still this process's. (The folders made
-        for it stay: one per task type, reused by the next lease.)"""
+    def release(self, *, tidy: bool = False) -> None:
+        """End the lease: remove its file if it is still this process's. The folders made
+        for it stay for the next lease of that task type, unless `tidy` (then those of them
+        that are empty go)."""
         _BEATER.remove(self)
         with self._lock:
             fd, self._fd = self._fd, None
@@ -186,12 +189,18 @@ class Lease:
             pass
         finally:
             os.close(fd)
+        for folder in self.folders if tidy else ():
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
     def __enter__(self) -> Lease:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.release()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: Any) -> None:
+        # a computation that failed leaves nothing behind, not even the leases' folders
+        self.release(tidy=exc_type is not None)
 
 
 class _Beater:
@@ -259,20 +268,26 @@ if hasattr(os, "register_at_fork"):
 def try_acquire(path: Path, timeout: float) -> Lease | Holder:
     """The lease `path` if it was free or stale (taken over), else its live holder."""
     token = secrets.token_hex(8)
-    for _ in range(100):  # the folders may be missing (made, then removed by a cleanup)
+    made: list[Path] = []
+    for _ in range(100):  # another process may remove the folders it made, once
         try:
             fd = _create(path)
         except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            made = _make_folders(path.parent)
             continue
         except FileExistsError:
             break
         try:
-            return Lease(path, fd, token, timeout)
+            lease = Lease(path, fd, token, timeout)
         except BaseException:  # its first write failed (a full disk): leave nothing behind
             os.close(fd)
             path.unlink(missing_ok=True)
+            for folder in made:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
             raise
+        lease.folders = made
+        return lease
     holder = read_holder(path)
     if holder is None:  # released meanwhile
         return try_acquire(path, timeout)
@@ -298,6 +313,17 @@ def gone_from_this_host(host: str, pid: int) -> bool:
     except OSError:  # it exists (another user's)
         return False
     return False
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create `folder` and its missing parents; return those this call made, deepest first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for f in reversed(missing):
+        f.mkdir(exist_ok=True)
+    return missing
 
 
 def _create(path: Path) -> int:
