@@ -317,7 +317,7 @@ def sync(*folders: str | Path) -> int:
     return how many file systems were synced. Where ``syncfs`` is missing (not Linux), one
     ``sync`` does it for all."""
     with _unsynced_lock:
-        pending = [*_unsynced, *map(os.fspath, folders)]
+        pending = [*_unsynced, *(os.fspath(f) for f in folders)]
         _unsynced.clear()
     if not pending:
         return 0

@@ -35,6 +35,7 @@ small fraction of the timeout.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import secrets
@@ -464,10 +465,8 @@ class _Spares:
         for spares in free.values():
             for spare, fd in spares:
                 os.close(fd)
-                try:
+                with contextlib.suppress(OSError):
                     spare.unlink()
-                except OSError:
-                    pass
 
     def _after_fork(self) -> None:
         """In a child process: the parent's spares stay the parent's."""
@@ -497,10 +496,8 @@ def _remove_dead_spares(folder: Path) -> None:
     for name in names:
         pid = name[len(prefix) :].split("-", 1)[0]
         if pid.isdigit() and gone_from_this_host(socket.gethostname(), int(pid)):
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(folder / name)
-            except OSError:
-                pass
 
 
 _SPARE = ".spare-"
