@@ -35,6 +35,7 @@ import atexit
 import contextlib
 import ctypes
 import errno
+import functools
 import os
 import secrets
 import sys
@@ -103,6 +104,19 @@ def _file_mode() -> int:
 
 def _temp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _relative_dir(target_dir: str, link_dir: str) -> str:
+    return os.path.relpath(target_dir, link_dir)
+
+
+def _relative(target: Path, link: Path) -> str:
+    """The path of `target` relative to the folder of `link`."""
+    target_dir, link_dir = os.fspath(target.parent), os.fspath(link.parent)
+    if not (os.path.isabs(target_dir) and os.path.isabs(link_dir)):  # depends on the cwd
+        return os.path.relpath(target, link_dir)
+    return os.path.join(_relative_dir(target_dir, link_dir), target.name)
 
 
 def _make_parent(path: Path) -> None:
@@ -259,7 +273,7 @@ def _rename_onto_placeholder(src: Path, dst: Path) -> bool:
 def replace_symlink(link: Path, target: Path) -> None:
     """Point `link` at `target` (relative), atomically replacing any existing link."""
     with writing(link):
-        relative = os.path.relpath(target, link.parent)
+        relative = _relative(target, link)
         tmp = _temp_path(link)
         try:
             os.symlink(relative, tmp)
@@ -277,7 +291,7 @@ def symlink_new(link: Path, target: Path) -> bool:
     """Create the symbolic link `link` to `target` (relative) unless `link` exists; return
     True if this call created it. A symbolic link is created whole, in one step."""
     with writing(link):
-        relative = os.path.relpath(target, link.parent)
+        relative = _relative(target, link)
         try:
             os.symlink(relative, link)
         except FileExistsError:

@@ -140,9 +140,17 @@ class Lease:
     """A lease held by this process (made by `acquire`); `release()` ends it."""
 
     def __init__(
-        self, path: Path, fd: int, token: str, timeout: float, *, written: float | None = None
+        self,
+        path: Path,
+        fd: int,
+        token: str,
+        timeout: float,
+        *,
+        written: float | None = None,
+        spare: Path | None = None,
     ) -> None:
         self.path = path
+        self._spare = spare  # the spare name its file had (it goes back there on release)
         self.token = token
         self.timeout = timeout
         self._fd: int | None = fd
@@ -186,7 +194,7 @@ class Lease:
             return
         try:
             if os.path.samestat(os.fstat(fd), os.stat(self.path)):
-                _SPARES.give_back(self.path, fd)
+                _SPARES.give_back(self.path, fd, self._spare)
                 return
         except FileNotFoundError:
             pass
@@ -277,17 +285,17 @@ if hasattr(os, "register_at_fork"):
 
 
 def _content(token: str, started: float) -> bytes:
-    text = json.dumps(
-        {
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-            "job": os.environ.get("SLURM_JOB_ID", ""),
-            "token": token,
-            "started": started,
-            "heartbeat": time.time(),
-        }
-    ).encode()
-    return text.ljust(_SIZE)[:_SIZE]
+    """The lease file's bytes: JSON of the holder, padded with spaces to `_SIZE`."""
+    job = os.environ.get("SLURM_JOB_ID", "")
+    key = (os.getpid(), job)
+    if _HOLDER[0] != key:  # the host, process and job, spelled once per process
+        host = json.dumps(socket.gethostname())
+        _HOLDER[:] = [key, f'{{"host": {host}, "pid": {key[0]}, "job": {json.dumps(job)}, ']
+    text = f'{_HOLDER[1]}"token": "{token}", "started": {started!r}, "heartbeat": {time.time()!r}}}'
+    return text.encode().ljust(_SIZE)[:_SIZE]
+
+
+_HOLDER: list[Any] = [None, ""]
 
 
 def try_acquire(path: Path, timeout: float) -> Lease | Holder:
@@ -367,7 +375,7 @@ def _take_over(path: Path, stale: Holder, token: str, timeout: float) -> Lease |
             os.close(fd)
             spare.unlink(missing_ok=True)
             raise
-        return Lease(path, fd, token, timeout, written=started)
+        return Lease(path, fd, token, timeout, written=started, spare=spare)
     finally:
         for old in path.parent.glob(f"{path.name}.take-{stale.token}-*"):
             old.unlink(missing_ok=True)
@@ -420,15 +428,17 @@ class _Spares:
             self._put(spare, fd)
             return None
         try:
-            return Lease(path, fd, token, timeout, written=started)
+            return Lease(path, fd, token, timeout, written=started, spare=spare)
         except BaseException:
             os.close(fd)
             path.unlink(missing_ok=True)
             raise
 
-    def give_back(self, path: Path, fd: int) -> None:
-        """Release the lease file `path` (this process's, open as `fd`): it becomes a spare."""
-        spare = _spare_name(path.parent)
+    def give_back(self, path: Path, fd: int, spare: Path | None = None) -> None:
+        """Release the lease file `path` (this process's, open as `fd`): it becomes a spare
+        (named `spare`, if given: its name before it was taken)."""
+        if spare is None or spare.parent != path.parent:
+            spare = _spare_name(path.parent)
         try:
             os.rename(path, spare)
         except OSError:
