@@ -9,7 +9,7 @@
    changed. Target: ≤ 10 s.
 2. `snakemake -n` on the exported workflow against a hand-written Snakefile with one
    wildcard rule per task type and a dict lookup for the same DAG. Target: ratio ≤ 1.2.
-3. Per-job overhead: U (default 200) tiny recorded tasks, one Snakemake job each (wildcard
+3. Per-job overhead: U (default 1,000) tiny recorded tasks, one Snakemake job each (wildcard
    layout), through `snakemake --cores 2`, against U bare jobs in one wildcard rule whose
    job is a `python -c` that only creates its output file: the job's own Python start is
    the floor.
@@ -164,14 +164,14 @@ def count_outputs(folder: Path, pattern: str) -> int:
 def main() -> None:
     p = bl.parser(__doc__)
     p.add_argument("--tasks", type=int, help="N of the export (default 20000; --quick: 1000)")
-    p.add_argument("--unbatched", type=int, help="U (default 200; --quick: 10)")
+    p.add_argument("--unbatched", type=int, help="U (default 1000; --quick: 10)")
     p.add_argument("--tiny", type=int, help="T (default 1000; --quick: 50)")
     p.add_argument("--batch", type=int, help="B (default 100; --quick: 10)")
     p.add_argument("--rounds", type=int, help="rounds (default 3)")
     p.add_argument("--skip-dry-run", action="store_true")
     args = p.parse_args()
     n = args.tasks or (1000 if args.quick else 20_000)
-    unbatched = args.unbatched or (10 if args.quick else 200)
+    unbatched = args.unbatched or (10 if args.quick else 1000)
     tiny = args.tiny or (50 if args.quick else 1000)
     batch = args.batch or (10 if args.quick else 100)
     rounds = args.rounds or 3

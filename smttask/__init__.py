@@ -58,6 +58,10 @@ def __getattr__(name: str) -> object:
         from .export import export_snakemake
 
         return export_snakemake
+    if name == "sync":  # a sync point: results and records written so far reach the disk
+        from .fileio import sync
+
+        return sync
     if name == "RSView":  # lazy: Django and pandas only when records are browsed
         from .view import RSView
 
@@ -99,6 +103,7 @@ __all__ = [
     "hooks",
     "open_session",
     "run_workflow",
+    "sync",
     "task_logger",
     "workflow_args",
 ]

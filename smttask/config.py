@@ -102,8 +102,15 @@ class Settings:
     #: terminal, a text line in Jupyter, nothing when the output is not interactive.
     #: ``task.run(progress=False)`` switches it off for one call.
     progress: bool = field(default_factory=lambda: env_flag("SMTTASK_PROGRESS", True))
-    #: fsync result files before publishing them (survives power loss, costs ~1 ms a file).
+    #: Make results and records durable (survive a power cut or a crash of the machine):
+    #: at the sync points (the end of ``smttask run``, the exit of the process,
+    #: ``smttask.sync()``), one ``syncfs`` for all the files written since the last one. Off:
+    #: left to the operating system (a killed process loses nothing either way).
     fsync: bool = field(default_factory=lambda: env_flag("SMTTASK_FSYNC", True))
+    #: With ``fsync``: flush each result file before publishing it and each record before
+    #: ``run()`` returns (durable once the call returns; ~2 fsyncs a task, several ms on a
+    #: busy disk), instead of at the sync points.
+    durable_calls: bool = field(default_factory=lambda: env_flag("SMTTASK_DURABLE_CALLS", False))
     #: Folders (relative to the project root) whose uncommitted changes never block a recorded
     #: run, e.g. ``reports``; added to those listed in ``.smt/smttask.json`` (see docs/recording.md).
     dirty_dirs: tuple[str, ...] = field(

@@ -17,16 +17,29 @@ file system supports:
    output store reports such a file as an interrupted write instead of loading it.
 
 Folders are created when a write finds its folder missing (not looked up before every write).
+
+Durability (surviving a power cut or a crash of the machine, not only of the process) comes
+one of two ways. ``fsync=True`` flushes each file before it is published. ``batch=True``
+(results, with the default settings) publishes at once and leaves the flush to the next
+*sync point*, `sync()`: one ``syncfs`` per file system written to, instead of one ``fsync``
+per file. Until then a killed process loses nothing (the kernel holds the data); a machine
+that stops may lose the file, or leave it empty (an empty result is never loaded), but never
+cut short: only a file of at most `PAGE_SIZE` bytes is batched, and file systems that order
+data before metadata (ext4's default ``data=ordered``, XFS, btrfs) write a page whole or not
+at all; a larger file is fsynced before it is published, as with ``fsync=True``.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import errno
+import functools
 import os
 import secrets
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -57,6 +70,30 @@ def _load_renameat2() -> Callable[..., int] | None:
 _RENAMEAT2 = _load_renameat2()
 
 
+def _load_syncfs() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_SYNCFS = _load_syncfs()
+
+#: The largest file a batched write leaves unsynced until the next sync point: one page,
+#: which the file systems smttask runs on write whole or not at all.
+PAGE_SIZE = 4096
+
+#: Folders holding files written since the last sync point (one entry per folder).
+_unsynced: dict[str, None] = {}
+_unsynced_lock = threading.Lock()
+_sync_at_exit = False
+
+
 def _file_mode() -> int:
     global _UMASK
     if _UMASK is None:
@@ -67,6 +104,19 @@ def _file_mode() -> int:
 
 def _temp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _relative_dir(target_dir: str, link_dir: str) -> str:
+    return os.path.relpath(target_dir, link_dir)
+
+
+def _relative(target: Path, link: Path) -> str:
+    """The path of `target` relative to the folder of `link`."""
+    target_dir, link_dir = os.fspath(target.parent), os.fspath(link.parent)
+    if not (os.path.isabs(target_dir) and os.path.isabs(link_dir)):  # depends on the cwd
+        return os.path.relpath(target, link_dir)
+    return os.path.join(_relative_dir(target_dir, link_dir), target.name)
 
 
 def _make_parent(path: Path) -> None:
@@ -143,14 +193,17 @@ def write_atomic(path: Path, data: bytes, *, fsync: bool = True) -> None:
             raise
 
 
-def publish_new(path: Path, data: bytes, *, fsync: bool = True) -> bool:
+def publish_new(path: Path, data: bytes, *, fsync: bool = True, batch: bool = False) -> bool:
     """Create `path` with `data` unless it exists. Return True if this call created it.
 
     Never replaces an existing file, even when another process publishes the same path at the
-    same moment: exactly one of them wins, and the file is always complete.
+    same moment: exactly one of them wins, and the file is always complete. With `fsync`,
+    the data is flushed to disk before the file is published; with `batch` too, a file of
+    at most `PAGE_SIZE` bytes is not, and the next `sync()` makes it durable instead.
     """
     with writing(path):
-        tmp = _write_temp(path, data, fsync)
+        deferred = fsync and batch and len(data) <= PAGE_SIZE
+        tmp = _write_temp(path, data, fsync and not deferred)
         moved = False
         try:
             moved = _move_new(tmp, path)
@@ -158,6 +211,8 @@ def publish_new(path: Path, data: bytes, *, fsync: bool = True) -> bool:
         finally:
             if not moved:  # a moved temporary is gone: no need to ask
                 tmp.unlink(missing_ok=True)
+            elif deferred:
+                defer_sync(path.parent)
 
 
 def move_new(src: Path, dst: Path) -> bool:
@@ -218,7 +273,7 @@ def _rename_onto_placeholder(src: Path, dst: Path) -> bool:
 def replace_symlink(link: Path, target: Path) -> None:
     """Point `link` at `target` (relative), atomically replacing any existing link."""
     with writing(link):
-        relative = os.path.relpath(target, link.parent)
+        relative = _relative(target, link)
         tmp = _temp_path(link)
         try:
             os.symlink(relative, tmp)
@@ -236,7 +291,7 @@ def symlink_new(link: Path, target: Path) -> bool:
     """Create the symbolic link `link` to `target` (relative) unless `link` exists; return
     True if this call created it. A symbolic link is created whole, in one step."""
     with writing(link):
-        relative = os.path.relpath(target, link.parent)
+        relative = _relative(target, link)
         try:
             os.symlink(relative, link)
         except FileExistsError:
@@ -248,3 +303,61 @@ def symlink_new(link: Path, target: Path) -> bool:
             except FileExistsError:
                 return False
         return True
+
+
+def defer_sync(folder: str | Path) -> None:
+    """Note that `folder` holds files (or links) written without an fsync: the next sync
+    point (`sync()`, at the latest when the process exits) makes them durable."""
+    global _sync_at_exit
+    key = os.fspath(folder)
+    if key in _unsynced:
+        return
+    with _unsynced_lock:
+        _unsynced[key] = None
+        if not _sync_at_exit:
+            _sync_at_exit = True
+            atexit.register(sync)
+
+
+def pending_syncs() -> list[str]:
+    """The folders written to since the last sync point."""
+    with _unsynced_lock:
+        return list(_unsynced)
+
+
+def sync(*folders: str | Path) -> int:
+    """A sync point: make every file written since the last one durable, with one
+    ``syncfs`` per file system (of the folders noted by `defer_sync`, and of `folders`);
+    return how many file systems were synced. Where ``syncfs`` is missing (not Linux), one
+    ``sync`` does it for all."""
+    with _unsynced_lock:
+        pending = [*_unsynced, *(os.fspath(f) for f in folders)]
+        _unsynced.clear()
+    if not pending:
+        return 0
+    if _SYNCFS is None:
+        os.sync()
+        return 1
+    devices: set[int] = set()
+    for folder in pending:
+        try:
+            fd = os.open(folder, os.O_RDONLY | _CLOEXEC)
+        except FileNotFoundError:  # removed since: nothing left to sync there
+            continue
+        try:
+            device = os.fstat(fd).st_dev
+            if device in devices:
+                continue
+            devices.add(device)
+            if _SYNCFS(fd):
+                code = ctypes.get_errno()
+                raise FileWriteError(
+                    code,
+                    f"Cannot flush the files written in {folder} to disk: "
+                    f"{os.strerror(code)}. The disk or its file system failed (see `dmesg`); "
+                    f"results written there since the last sync may be lost if the machine "
+                    f"stops. Check the disk, then run the tasks again.",
+                )
+        finally:
+            os.close(fd)
+    return len(devices)

@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import config, hooks
+from . import config, fileio, hooks
 from .errors import ConfigError, SmttaskError, TaskFileError
 from .recording.fields import ATTEMPT_ENV
 from .session import open_session
@@ -182,6 +182,12 @@ def run_files(
         outcomes = _run_parallel(files, options, min(cores, len(files)), on_done)
     if options.record and session.settings.flush_records:
         store_records(session.root)
+    # A sync point: the results and records written by this run reach the disk (a worker's
+    # files too: a file system is synced whole).
+    settings = session.settings
+    batched = settings.fsync and not settings.durable_calls and cores > 1
+    ran = batched and any(o.status == "ran" for o in outcomes)
+    fileio.sync(*((session.root, *session.data_roots) if ran else ()))
     return outcomes
 
 

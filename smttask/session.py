@@ -37,7 +37,10 @@ def open_session(
         root=folder,
         data_roots=roots,
         outputs=FileOutputStore(
-            DataRoots(*roots), fsync=settings.fsync, lease_timeout=settings.lease_timeout
+            DataRoots(*roots),
+            fsync=settings.fsync,
+            durable_calls=settings.durable_calls,
+            lease_timeout=settings.lease_timeout,
         ),
         recorder=recorder,
     )

@@ -128,3 +128,51 @@ def test_without_hard_links_exactly_one_of_concurrent_processes_wins(
         assert len(winners[i]) == 1, f"round {i}: writers {winners[i]} all think they won"
         assert (folder / f"r{i}.json").read_text() == str(winners[i][0])
     assert sorted(p.name for p in folder.iterdir()) == sorted(f"r{i}.json" for i in range(rounds))
+
+
+def test_a_small_batched_file_waits_for_the_sync_point_and_a_large_one_is_flushed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flushed: list[int] = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        flushed.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    atomic.sync()  # start from a sync point
+    small, large = tmp_path / "small.json", tmp_path / "large.json"
+    assert atomic.publish_new(small, b"1" * atomic.PAGE_SIZE, batch=True)
+    assert flushed == [] and atomic.pending_syncs() == [str(tmp_path)]
+    assert atomic.publish_new(large, b"1" * (atomic.PAGE_SIZE + 1), batch=True)
+    assert len(flushed) == 1  # flushed before it was published
+    assert atomic.sync() == 1 and atomic.pending_syncs() == []  # one file system, once
+    assert atomic.sync() == 0  # nothing written since
+    assert atomic.publish_new(tmp_path / "each.json", b"2")  # not batched: flushed at once
+    assert len(flushed) == 2 and atomic.pending_syncs() == []
+    assert small.read_bytes() == b"1" * atomic.PAGE_SIZE
+
+
+SYNCED = """
+import atexit, os, sys
+from pathlib import Path
+from smttask import fileio
+calls = []
+real = fileio._SYNCFS
+def syncfs(fd):
+    calls.append(os.readlink(f"/proc/self/fd/{fd}"))
+    return real(fd)
+fileio._SYNCFS = syncfs
+atexit.register(lambda: print("syncfs", calls))  # runs last: after smttask's sync at exit
+fileio.publish_new(Path(sys.argv[1], "r.json"), b"1", batch=True)
+print("published", flush=True)
+"""
+
+
+@pytest.mark.skipif(atomic._SYNCFS is None, reason="no syncfs here")
+def test_the_exit_of_a_process_is_a_sync_point(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SYNCED, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines() == ["published", f"syncfs [{str(tmp_path)!r}]"]

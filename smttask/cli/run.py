@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import click
-from rich.markup import escape
 
 from ..runner import Outcome, RunOptions, find_task_files, missing_outcome, run_files
 from . import failures
@@ -165,17 +164,18 @@ def run(
 def _run_with_progress(
     files: list[Path], options: RunOptions, cores: int, quiet: bool, verbose: int
 ) -> list[Outcome]:
+    if quiet:  # no bar, and a line for failures only: rich is imported only then
+        return run_files(files, options, cores=cores, on_done=lambda o: _report(o, verbose))
     from rich.console import Console
 
     from ..progress import Bar
 
     console = Console(stderr=True)
-    show_bar = console.is_terminal and not quiet and len(files) > 1
+    show_bar = console.is_terminal and len(files) > 1
     if not show_bar:
 
         def report(o: Outcome) -> None:
-            if not quiet or not o.ok:
-                console.print(_line(o, verbose), highlight=False, soft_wrap=True)
+            console.print(_line(o, verbose), highlight=False, soft_wrap=True)
 
         return run_files(files, options, cores=cores, on_done=report)
     with Bar("smttask run", len(files), console) as bar:
@@ -185,6 +185,14 @@ def _run_with_progress(
             bar.advance(o.path.name)
 
         return run_files(files, options, cores=cores, on_done=advance)
+
+
+def _report(o: Outcome, verbose: int) -> None:
+    """The line of a failed task file (with --quiet)."""
+    if not o.ok:
+        from rich.console import Console
+
+        Console(stderr=True).print(_line(o, verbose), highlight=False, soft_wrap=True)
 
 
 def _run_with_pdb(files: list[Path], options: RunOptions) -> list[Outcome]:
@@ -201,6 +209,8 @@ def _run_with_pdb(files: list[Path], options: RunOptions) -> list[Outcome]:
 def _line(o: Outcome, verbose: int) -> str:
     """The line of one task file as it finishes: a failure once, with its message (and
     under -v its traceback); the summary only counts."""
+    from rich.markup import escape
+
     mark = {"ran": "[green]ran[/]", "loaded": "[cyan]loaded[/]", "failed": "[red]FAILED[/]"}
     text = f"{mark[o.status]} {escape(str(o.path))} ({o.task or '?'}, {o.seconds:.2f} s)"
     if o.record:

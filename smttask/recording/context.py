@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import struct
 import sys
 from functools import cache
@@ -94,14 +95,20 @@ class Dependencies:
         return found
 
     def _version(self, name: str, module: ModuleType | None, path: str) -> str | None:
-        import importlib.metadata as metadata  # ~10 ms to import: only when a record is made
+        found = _DIST_INFO.version(name)
+        if found is _ASK:
+            import importlib.metadata as metadata  # 20-150 ms to import: only when needed
 
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
+            try:
+                return metadata.version(name)
+            except metadata.PackageNotFoundError:
+                pass
+        elif isinstance(found, str):
+            return found
         if not _INSTALLED.intersection(path.split(os.sep)):
             return None  # the project's own code: its version is the commit
+        import importlib.metadata as metadata
+
         if self._by_module is None:
             self._by_module = dict(metadata.packages_distributions())
         for dist in self._by_module.get(name, ()):
@@ -114,6 +121,69 @@ class Dependencies:
 
 
 _INSTALLED = frozenset({"site-packages", "dist-packages"})
+
+_ASK = object()  # the index cannot tell: ask importlib.metadata
+
+
+class _DistInfoIndex:
+    """``importlib.metadata.version(name)`` without importing importlib.metadata (which costs
+    more than the rest of a recorded run): the ``*.dist-info`` folders of ``sys.path``, listed
+    once, and the ``Version:`` line of the one found first for `name`. Anything else (an
+    ``.egg-info``, a zip on ``sys.path``, an unreadable METADATA) is left to importlib.metadata.
+    """
+
+    def __init__(self) -> None:
+        self._path: list[str] | None = None
+        self._first: dict[str, str | None] = {}  # name -> its dist-info folder (None: egg-info)
+        self._usable = True
+
+    def version(self, name: str) -> object:
+        """The version, None if no distribution has that name, or `_ASK`."""
+        if self._path != sys.path:
+            self._scan()
+        if not self._usable:
+            return _ASK
+        key = _normal(name)
+        if key not in self._first:
+            return None
+        folder = self._first[key]
+        if folder is None:
+            return _ASK
+        try:
+            with open(os.path.join(folder, "METADATA"), encoding="utf-8") as f:
+                for line in f:
+                    if line.startswith("Version:"):
+                        return line[len("Version:") :].strip()
+                    if not line.strip():
+                        break  # the end of the headers
+        except OSError:
+            pass
+        return _ASK
+
+    def _scan(self) -> None:
+        self._path = list(sys.path)
+        self._first, self._usable = {}, True
+        for entry in self._path:
+            folder = entry or "."
+            try:
+                names = os.listdir(folder)
+            except NotADirectoryError:  # a zip file: importlib.metadata reads those
+                self._usable = False
+                return
+            except OSError:
+                continue
+            for n in names:
+                if n.endswith((".dist-info", ".egg-info", ".egg")):
+                    found = os.path.join(folder, n) if n.endswith(".dist-info") else None
+                    self._first.setdefault(_normal(n.rsplit(".", 1)[0].partition("-")[0]), found)
+
+
+def _normal(name: str) -> str:
+    """A distribution name as importlib.metadata compares them."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+_DIST_INFO = _DistInfoIndex()
 
 
 def _module_path(module: ModuleType | None) -> str:

@@ -2,9 +2,14 @@
 
 A record is first written as lines of JSON to ``.smt/journal/<host>-<pid>-<random>.jsonl``
 (one file per process, so writers never contend; fine on a cluster's shared filesystem).
-Its ``end`` line is fsync'd before the run returns (with ``config.settings.fsync``, the
-default), so a record reported as written survives a kill -9 and a power cut. Records move
-into the Sumatra record store in batches (see ``flush``).
+Each line is one ``write``: once the run that wrote a record's ``end`` line returns, the
+record survives any kill of the process (kill -9 included: the kernel holds the data). It
+survives a power cut or a crash of the machine once it is synced: at the next sync point
+(``smttask.fileio.sync``: the end of ``smttask run``, the exit of the process,
+``smttask.sync()``), together with the results written meanwhile, or, with
+``config.settings.durable_calls``, before the run returns. A line cut short by a machine
+that stopped is skipped (its record then reads as killed). Records move into the Sumatra
+record store in batches (see ``flush``).
 
 A journal's owner keeps it alive two ways: an exclusive ``flock`` on the file, which the
 kernel releases when the process ends however it ends, and a heartbeat (a thread sets the
@@ -38,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RecordingError
+from ..fileio import defer_sync
 from ..storage.lease import DEFAULT_TIMEOUT, Heartbeat, gone_from_this_host, is_stale
 
 try:
@@ -91,12 +97,16 @@ class Journal:
         self.pid = os.getpid()
         self._heartbeat = Heartbeat(fd, max(timeout / 6, 0.02), f"smttask-journal-{name}")
 
-    def append(self, entry: dict[str, Any], *, sync: bool) -> None:
+    def append(self, entry: dict[str, Any], *, sync: bool, defer: bool = False) -> None:
+        """Write `entry` as one line; with `sync`, flush it to disk now, or (with `defer`) at
+        the next sync point."""
         if self.fd is None:
             raise RecordingError(f"The record journal {self.path} is closed.")
         try:
             _write(self.fd, _line(entry))
-            if sync:
+            if sync and defer:
+                defer_sync(self.path.parent)
+            elif sync:
                 os.fsync(self.fd)
         except OSError as exc:
             raise RecordingError(

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import config, hooks
+from .. import config, fileio, hooks
 from ..config import Settings
 from ..errors import RecordingError
 from . import fields
@@ -170,7 +170,9 @@ class ProjectRecorder:
         with self.lock:
             self.running -= 1
             self.journal().append(
-                {"kind": "end", "label": record["label"], **end}, sync=settings.fsync
+                {"kind": "end", "label": record["label"], **end},
+                sync=settings.fsync,
+                defer=not settings.durable_calls,
             )
             record.update(end)
             self.pending.append(record)
@@ -314,6 +316,7 @@ class SumatraRecorder:
     def close(self) -> None:
         for rec in list(self.projects.values()):
             rec.close()
+        fileio.sync()  # a sync point: the journal lines written since the last one
 
 
 class SessionRecorder:

@@ -11,6 +11,14 @@ under a process id that no longer exists is taken over at once.
 
 Nothing here relies on ``flock``, which many cluster file systems keep node-local.
 
+Creating a file is the dear part of a lease (far dearer than renaming one on a busy disk), so
+a process keeps a *spare* lease file per folder, ``.spare-<host>-<pid>-<random>``: taking a
+lease writes the holder into a spare and renames it to the lease's name with
+``renameat2(RENAME_NOREPLACE)`` (exclusive like ``O_EXCL``; where the file system lacks it, a
+hard link, then a plain ``O_EXCL`` create); releasing it renames the file back to a spare.
+Spares are removed when the process exits, and those of a process gone from this host by the
+next process that takes a lease in their folder.
+
 Taking over a stale lease is exclusive too: the taker creates ``<key>.lease.take-<token>-<n>``
 (``O_EXCL``; `token` names the stale lease, so each marker name is won at most once), checks
 that the lease still holds that token, and replaces it with its own. A taker killed
@@ -26,6 +34,7 @@ small fraction of the timeout.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -38,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError
+from ..fileio import move_new
 
 #: Default seconds without a heartbeat after which a lease (or a journal) is stale.
 DEFAULT_TIMEOUT = 60.0
@@ -129,30 +139,31 @@ def is_stale(heartbeat: float, timeout: float, now: float | None = None) -> bool
 class Lease:
     """A lease held by this process (made by `acquire`); `release()` ends it."""
 
-    def __init__(self, path: Path, fd: int, token: str, timeout: float) -> None:
+    def __init__(
+        self,
+        path: Path,
+        fd: int,
+        token: str,
+        timeout: float,
+        *,
+        written: float | None = None,
+        spare: Path | None = None,
+    ) -> None:
         self.path = path
+        self._spare = spare  # the spare name its file had (it goes back there on release)
         self.token = token
         self.timeout = timeout
         self._fd: int | None = fd
         self._lock = threading.Lock()
         self.lost = False  # taken over by another process (this one looked dead)
-        self.folders: list[Path] = []  # made for it, deepest first
-        self._started = time.time()
-        self._write()
+        self.folders: list[Path] = []  # made for it, deepest first (see `release`)
+        self._started = time.time() if written is None else written
+        if written is None:
+            self._write()
         _BEATER.add(self)
 
     def _content(self) -> bytes:
-        text = json.dumps(
-            {
-                "host": socket.gethostname(),
-                "pid": os.getpid(),
-                "job": os.environ.get("SLURM_JOB_ID", ""),
-                "token": self.token,
-                "started": self._started,
-                "heartbeat": time.time(),
-            }
-        ).encode()
-        return text.ljust(_SIZE)[:_SIZE]
+        return _content(self.token, self._started)
 
     def _write(self) -> None:
         with self._lock:
@@ -174,9 +185,10 @@ class Lease:
         return not self.lost
 
     def release(self, *, tidy: bool = False) -> None:
-        """End the lease: remove its file if it is still this process's. The folders made
-        for it stay for the next lease of that task type, unless `tidy` (then those of them
-        that are empty go)."""
+        """End the lease: its file, if it is still this process's, leaves the lease's name
+        (it becomes a spare). The folders made for it stay: one per task type, reused by the
+        next lease. With `tidy` (a computation that failed), the file goes instead, with this
+        process's spares in its folder, and the folders made for the lease if empty then."""
         _BEATER.remove(self)
         with self._lock:
             fd, self._fd = self._fd, None
@@ -184,16 +196,20 @@ class Lease:
             return
         try:
             if os.path.samestat(os.fstat(fd), os.stat(self.path)):
+                if not tidy:
+                    _SPARES.give_back(self.path, fd, self._spare)
+                    return
                 self.path.unlink()
         except FileNotFoundError:
             pass
-        finally:
-            os.close(fd)
-        for folder in self.folders if tidy else ():
-            try:
-                folder.rmdir()
-            except OSError:
-                break
+        os.close(fd)
+        if tidy:
+            _SPARES.drop(self.path.parent)
+            for folder in self.folders:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
 
     def __enter__(self) -> Lease:
         return self
@@ -213,6 +229,9 @@ class _Beater:
         self._due: dict[Lease, float] = {}  # lease -> when its next beat is due (monotonic)
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        #: When the thread wakes up by itself next (monotonic; inf: only when woken). A lease
+        #: due later needs no wake-up: the thread sees it then.
+        self._wakes_at = float("inf")
 
     @staticmethod
     def _interval(lease: Lease) -> float:
@@ -220,19 +239,23 @@ class _Beater:
 
     def add(self, lease: Lease) -> None:
         with self._lock:
-            self._due[lease] = time.monotonic() + self._interval(lease)
+            due = self._due[lease] = time.monotonic() + self._interval(lease)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="smttask-leases", daemon=True
                 )
                 self._thread.start()
-        self._wake.set()  # its beat may be due before the thread's next wake-up
+            wake = due < self._wakes_at
+        if wake:  # its beat is due before the thread's next wake-up
+            self._wake.set()
 
     def remove(self, lease: Lease) -> None:
         with self._lock:
             self._due.pop(lease, None)
 
     def _run(self) -> None:
+        interval: float | None = None  # the shortest interval of the leases last held
+        lingering = False
         while True:
             with self._lock:
                 due = sorted(self._due.items(), key=lambda item: item[1])
@@ -248,9 +271,16 @@ class _Beater:
                         else:
                             del self._due[lease]
             with self._lock:
+                # With no lease left, wake up once more an interval later: a lease taken
+                # meanwhile (the next task's) then needs no wake-up of its own.
                 nearest = min(self._due.values(), default=None)
+                if self._due:
+                    interval, lingering = min(map(self._interval, self._due)), False
+                elif interval is not None and not lingering:
+                    nearest, lingering = time.monotonic() + interval, True
+                self._wakes_at = float("inf") if nearest is None else nearest
+                self._wake.clear()
             self._wake.wait(None if nearest is None else max(nearest - time.monotonic(), 0))
-            self._wake.clear()
 
     def _after_fork(self) -> None:
         """In a child process: no lease of the parent is the child's, and no thread runs."""
@@ -258,6 +288,7 @@ class _Beater:
         self._due = {}
         self._wake = threading.Event()
         self._thread = None
+        self._wakes_at = float("inf")
 
 
 _BEATER = _Beater()
@@ -265,27 +296,32 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_BEATER._after_fork)
 
 
+def _content(token: str, started: float) -> bytes:
+    """The lease file's bytes: JSON of the holder, padded with spaces to `_SIZE`."""
+    job = os.environ.get("SLURM_JOB_ID", "")
+    key = (os.getpid(), job)
+    if _HOLDER[0] != key:  # the host, process and job, spelled once per process
+        host = json.dumps(socket.gethostname())
+        _HOLDER[:] = [key, f'{{"host": {host}, "pid": {key[0]}, "job": {json.dumps(job)}, ']
+    text = f'{_HOLDER[1]}"token": "{token}", "started": {started!r}, "heartbeat": {time.time()!r}}}'
+    return text.encode().ljust(_SIZE)[:_SIZE]
+
+
+_HOLDER: list[Any] = [None, ""]
+
+
 def try_acquire(path: Path, timeout: float) -> Lease | Holder:
     """The lease `path` if it was free or stale (taken over), else its live holder."""
     token = secrets.token_hex(8)
     made: list[Path] = []
-    for _ in range(100):  # another process may remove the folders it made, once
+    for _ in range(100):  # the folders may be missing (made, then removed by a cleanup)
         try:
-            fd = _create(path)
+            lease = _SPARES.claim(path, token, timeout)
         except FileNotFoundError:
             made = _make_folders(path.parent)
             continue
-        except FileExistsError:
+        if lease is None:
             break
-        try:
-            lease = Lease(path, fd, token, timeout)
-        except BaseException:  # its first write failed (a full disk): leave nothing behind
-            os.close(fd)
-            path.unlink(missing_ok=True)
-            for folder in made:
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
-            raise
         lease.folders = made
         return lease
     holder = read_holder(path)
@@ -355,15 +391,16 @@ def _take_over(path: Path, stale: Holder, token: str, timeout: float) -> Lease |
         now = read_holder(path)
         if now is None or now.token != stale.token:
             return None  # released or taken over since we looked
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{token}")
-        fd = _create(tmp)
+        spare, fd = _SPARES.take(path.parent)
+        started = time.time()
         try:
-            os.replace(tmp, path)
+            os.pwrite(fd, _content(token, started), 0)
+            os.replace(spare, path)
         except BaseException:
             os.close(fd)
-            tmp.unlink(missing_ok=True)
+            spare.unlink(missing_ok=True)
             raise
-        return Lease(path, fd, token, timeout)
+        return Lease(path, fd, token, timeout, written=started, spare=spare)
     finally:
         for old in path.parent.glob(f"{path.name}.take-{stale.token}-*"):
             old.unlink(missing_ok=True)
@@ -389,3 +426,125 @@ def _not_a_lease(path: Path, exc: OSError) -> OutputError:
         f"The lease file {path} is {what}: {exc}. smttask opens lease files only as plain "
         f"files; remove it (rm {path}) if no smttask process is computing that task."
     )
+
+
+class _Spares:
+    """This process's spare lease files, per folder (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._free: dict[Path, list[tuple[Path, int]]] = {}
+        self._known: set[Path] = set()  # folders whose spares of dead processes were removed
+        self._exit = False
+
+    def claim(self, path: Path, token: str, timeout: float) -> Lease | None:
+        """The lease `path`, taken with a spare; None if it exists. FileNotFoundError if its
+        folder does not."""
+        spare, fd = self.take(path.parent)
+        started = time.time()
+        try:
+            os.pwrite(fd, _content(token, started), 0)
+            taken = move_new(spare, path)
+        except BaseException:  # a full disk: leave nothing behind
+            os.close(fd)
+            spare.unlink(missing_ok=True)
+            raise
+        if not taken:
+            self._put(spare, fd)
+            return None
+        try:
+            return Lease(path, fd, token, timeout, written=started, spare=spare)
+        except BaseException:
+            os.close(fd)
+            path.unlink(missing_ok=True)
+            raise
+
+    def give_back(self, path: Path, fd: int, spare: Path | None = None) -> None:
+        """Release the lease file `path` (this process's, open as `fd`): it becomes a spare
+        (named `spare`, if given: its name before it was taken)."""
+        if spare is None or spare.parent != path.parent:
+            spare = _spare_name(path.parent)
+        try:
+            os.rename(path, spare)
+        except OSError:
+            os.close(fd)
+            path.unlink(missing_ok=True)
+            return
+        self._put(spare, fd)
+
+    def take(self, folder: Path) -> tuple[Path, int]:
+        """A spare in `folder` (made if there is none), as (path, open file)."""
+        with self._lock:
+            free = self._free.get(folder)
+            if free:
+                return free.pop()
+            clean = folder not in self._known
+        if clean:
+            _remove_dead_spares(folder)
+            with self._lock:
+                self._known.add(folder)
+        spare = _spare_name(folder)
+        return spare, _create(spare)
+
+    def _put(self, spare: Path, fd: int) -> None:
+        with self._lock:
+            self._free.setdefault(spare.parent, []).append((spare, fd))
+            if not self._exit:
+                self._exit = True
+                atexit.register(self.remove_all)
+
+    def drop(self, folder: Path) -> None:
+        """Remove this process's spares in `folder`."""
+        with self._lock:
+            spares = self._free.pop(folder, [])
+        for spare, fd in spares:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                spare.unlink()
+
+    def remove_all(self) -> None:
+        """Remove this process's spares (at exit)."""
+        with self._lock:
+            free, self._free = self._free, {}
+        for spares in free.values():
+            for spare, fd in spares:
+                os.close(fd)
+                with contextlib.suppress(OSError):
+                    spare.unlink()
+
+    def _after_fork(self) -> None:
+        """In a child process: the parent's spares stay the parent's."""
+        self._lock = threading.Lock()
+        for spares in self._free.values():
+            for _, fd in spares:
+                os.close(fd)
+        self._free = {}
+        self._exit = False
+
+
+def _spare_name(folder: Path) -> Path:
+    return folder / f"{_SPARE}{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def _host() -> str:
+    return socket.gethostname().replace("-", "_").replace("/", "_")
+
+
+def _remove_dead_spares(folder: Path) -> None:
+    """Remove the spares in `folder` of processes that no longer exist on this host."""
+    prefix = f"{_SPARE}{_host()}-"
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(prefix)]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and gone_from_this_host(socket.gethostname(), int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(folder / name)
+
+
+_SPARE = ".spare-"
+_SPARES = _Spares()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_SPARES._after_fork)
