@@ -23,8 +23,8 @@ def _h(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+#: Canonical JSON (one encoder for every call: ``json.dumps`` with options makes one a call).
+_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 def combine(taskname: str, hashes: Mapping[str, str], leave_out: str | None = None) -> str:
