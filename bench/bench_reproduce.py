@@ -75,6 +75,8 @@ def main() -> None:
             Path(tmp) / "project",
             {"benchrepro.py": MODULE, ".gitignore": "data/\n__pycache__/\nfiles/\nscratch/\n"},
         )
+        commit = ["git", "commit", "-q", "-am", "project init"]  # its .gitignore lines
+        subprocess.run(commit, cwd=root, env=env, check=True, capture_output=True)
         bl.progress("reproduce: recording the tasks")
         made = subprocess.run(
             [sys.executable, "-c", MAKE], cwd=root, env=env, capture_output=True, text=True
