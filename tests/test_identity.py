@@ -232,6 +232,17 @@ def test_explain_reads_the_records_once_per_task_type_whatever_the_number_of_tas
     assert few == many <= 4, (few, many)  # a query or two per task type (f and g), not per task
 
 
+def test_explain_hashes_plain_values_as_they_encode() -> None:
+    from smttask import serialization
+    from smttask.explain import matching
+
+    for value in (None, True, 0, -3, 2**70, 2.5, float("nan"), float("inf"), "", "ü"):
+        assert type(value) in matching._SCALARS  # hashed without `encode`: must be the same
+        encoded = serialization.encode(value, hook=lambda v: None)
+        assert type(encoded) is type(value)
+        assert matching._dumps(encoded) == matching._dumps(value)
+
+
 def test_explain_of_memoized_and_version_changes(smt_project, mods) -> None:  # type: ignore[no-untyped-def]
     mods.pinned(x=1.0).run()
     len(smttask.RSView())  # moves the journaled records into the store

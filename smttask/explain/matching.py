@@ -33,6 +33,10 @@ def combine(taskname: str, hashes: Mapping[str, str], leave_out: str | None = No
     return _h(f"{taskname}\0{leave_out or ''}\0" + "\0".join(items))
 
 
+#: Values that encode as themselves (`serialization.encode` returns them unchanged).
+_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
 class TaskShapes:
     """Input hashes and shapes of live tasks, memoized by key."""
 
@@ -45,7 +49,12 @@ class TaskShapes:
         if found is None:
             found = {}
             for name, value in task.inputs.items():
-                encoded = serialization.encode(value, hook=self._hook)
+                if type(value) in _SCALARS:  # what `encode` returns for them
+                    encoded = value
+                elif isinstance(value, Task):
+                    encoded = self._hook(value)
+                else:
+                    encoded = serialization.encode(value, hook=self._hook)
                 found[name] = _h(_dumps(encoded))
             self._hashes[task.key] = found
         return found
