@@ -290,9 +290,12 @@ GIT_ENV = {
 
 
 def base_env(**extra: str) -> dict[str, str]:
-    """The environment of benchmark processes: this venv first on PATH, git identity set."""
+    """The environment of benchmark processes: this venv first on PATH, git identity set,
+    bytecode written and read as in a user's installation (an inherited
+    PYTHONDONTWRITEBYTECODE would make every process compile smttask from its source)."""
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    return {**os.environ, **GIT_ENV, "PATH": path, **extra}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, **GIT_ENV, "PATH": path, **extra}
 
 
 def git_project(folder: Path, files: dict[str, str], *, smt: bool = True) -> Path:
