@@ -1,6 +1,6 @@
 """Code identity and explain: what they cost.
 
-    python bench/bench_identity.py [--quick] [--rounds R] [--tasks N] [--graph M]
+    python bench/bench_identity.py [--quick] [--rounds R] [--tasks N] [--graph M] [--against REV]
 
 - Creating N tasks (default 10,000) and taking their digests in a fresh process: task types
   whose identity covers their code (one code fingerprint per type, read from the code cache
@@ -11,6 +11,9 @@
   ``analyze``), all run and recorded, after a committed change of ``analyze``: half the tasks
   load, half compute with a code change found against their records (a diff each). Timed in
   a fresh process: ``explain()`` on the tasks, and the whole ``smttask explain --json``.
+  With ``--against REV``, the same, interleaved, with smttask's code at git revision REV
+  (checked out into a temporary worktree and imported from there) as the baseline: for a
+  revision whose digests are those of this one (else it explains other tasks).
 """
 
 from __future__ import annotations
@@ -112,6 +115,7 @@ def main() -> None:
     p.add_argument("--tasks", type=int, help="tasks created per process (default 10,000)")
     p.add_argument("--graph", type=int, help="tasks in the explained graph (default 20,000)")
     p.add_argument("--recorded", type=int, help="`analyze` tasks run with a record (default 1,000)")
+    p.add_argument("--against", metavar="REV", help="explain also with smttask at git REV")
     args = p.parse_args()
     rounds = args.rounds or (3 if args.quick else 5)
     n = args.tasks or (2_000 if args.quick else 10_000)
@@ -160,15 +164,20 @@ def main() -> None:
         module.write_text(MODULE.replace("return value * scale", "return value * scale + 0.0"))
         git = ["git", "commit", "-q", "-am", "change analyze"]
         subprocess.run(git, cwd=root, env=env, check=True, capture_output=True)
-        smttask = bl.bin_path("smttask")
-        for r in range(rounds):
-            bl.progress(f"identity: explain round {r + 1}/{rounds}")
-            out, seconds = bl.run_json([py, "-c", EXPLAIN], cwd=root, env=env)
-            add("explain", out["explain"])
-            add("explain process", seconds)
-            facts.update(out)
-            add("cli", bl.wall([smttask, "explain", "--json", "pipeline.py:tasks"], cwd=root,
-                               env=env))  # fmt: skip
+        with bl.revision(args.against, Path(tmp)) as tree:
+            contenders = ["", "@rev"] if tree is not None else [""]
+            for r in range(rounds):
+                bl.progress(f"identity: explain round {r + 1}/{rounds}")
+                for c in bl.rotated(contenders, r):
+                    code = tree if c else None
+                    e = bl.revision_env(env, code)
+                    out, seconds = bl.run_json([py, "-c", EXPLAIN], cwd=root, env=e)
+                    add("explain" + c, out["explain"])
+                    add("explain process" + c, seconds)
+                    if not c:
+                        facts.update(out)
+                    cli = [*bl.smttask_command(code), "explain", "--json", "pipeline.py:tasks"]
+                    add("cli" + c, bl.wall(cli, cwd=root, env=e))
     s = samples.get
     per_task = [x / n for x in s("coded") or []]
     rows = [
@@ -182,15 +191,16 @@ def main() -> None:
         ("first digest of a type, code cache present", s("first cached"), None, None),
         ("first digest of a type, no code cache (source parsed)", s("first cold"), None, None),
     ]
+    rev = f"the same at {args.against}" if args.against else None
     explain_rows = [
-        (f"`explain()` of {graph:,} recorded tasks", s("explain"), None, None),
+        (f"`explain()` of {graph:,} recorded tasks", s("explain"), rev, s("explain@rev")),
         (
             "… whole process (imports, building the tasks, explain)",
             s("explain process"),
-            None,
-            None,
+            rev,
+            s("explain process@rev"),
         ),
-        ("`smttask explain --json pipeline.py:tasks`", s("cli"), None, None),
+        ("`smttask explain --json pipeline.py:tasks`", s("cli"), rev, s("cli@rev")),
     ]
     result = {
         "name": "identity",

@@ -1,6 +1,6 @@
 """Reproducing a recorded task: `smttask reproduce` against re-running its task file.
 
-    python bench/bench_reproduce.py [--quick] [--rounds R]
+    python bench/bench_reproduce.py [--quick] [--rounds R] [--against REV]
 
 Makes a project with two recorded tasks, `square` (trivial) and `nap` (sleeps 1 s), then
 each round (default 5, interleaved, order rotated) times, as whole processes:
@@ -12,6 +12,8 @@ each round (default 5, interleaved, order rotated) times, as whole processes:
 - and, to see where the time goes: `reproduce_record()` with the store already open, timed in
   its process; `git worktree add --detach` + `git worktree remove` alone; `smttask smt list`
   (a process that opens the record store and lists it).
+With ``--against REV``, `smttask reproduce` of each also runs with smttask's code at git
+revision REV (a temporary worktree, imported from there), interleaved, as a baseline.
 The target: `smttask reproduce` within 3 s plus the task's own time.
 """
 
@@ -66,6 +68,7 @@ print(json.dumps({"open": opened, "reproduce": took, "task": result.task_seconds
 def main() -> None:
     p = bl.parser(__doc__)
     p.add_argument("--rounds", type=int, help="R (default 5; --quick: 2)")
+    p.add_argument("--against", metavar="REV", help="reproduce also with smttask at git REV")
     args = p.parse_args()
     rounds = args.rounds or (2 if args.quick else 5)
     smttask = bl.bin_path("smttask")
@@ -75,6 +78,8 @@ def main() -> None:
             Path(tmp) / "project",
             {"benchrepro.py": MODULE, ".gitignore": "data/\n__pycache__/\nfiles/\nscratch/\n"},
         )
+        commit = ["git", "commit", "-q", "-am", "project init"]  # its .gitignore lines
+        subprocess.run(commit, cwd=root, env=env, check=True, capture_output=True)
         bl.progress("reproduce: recording the tasks")
         made = subprocess.run(
             [sys.executable, "-c", MAKE], cwd=root, env=env, capture_output=True, text=True
@@ -112,20 +117,29 @@ def main() -> None:
                 inside[key].append(found[key])
             return seconds
 
+        def reproduce(name: str, tree: Path | None = None) -> float:
+            command = [*bl.smttask_command(tree), "reproduce", labels[name]]
+            return bl.wall(command, cwd=root, env=bl.revision_env(env, tree))
+
         cases = {
-            "reproduce square": lambda: bl.wall([smttask, "reproduce", labels["square"]], cwd=root, env=env),
-            "reproduce nap": lambda: bl.wall([smttask, "reproduce", labels["nap"]], cwd=root, env=env),
+            "reproduce square": lambda: reproduce("square"),
+            "reproduce nap": lambda: reproduce("nap"),
             "run square": lambda: rerun("square"),
             "run nap": lambda: rerun("nap"),
             "in process": in_process,
             "worktree": worktree,
             "smt list": lambda: bl.wall([smttask, "smt", "list"], cwd=root, env=env),
         }  # fmt: skip
-        samples: dict[str, list[float]] = {name: [] for name in cases}
-        for r in range(rounds):
-            bl.progress(f"reproduce: round {r + 1}/{rounds}")
-            for name in bl.rotated(list(cases), r):
-                samples[name].append(cases[name]())
+        samples: dict[str, list[float]] = {}
+        with bl.revision(args.against, Path(tmp)) as old:
+            if old is not None:
+                cases["reproduce square@rev"] = lambda: reproduce("square", old)
+                cases["reproduce nap@rev"] = lambda: reproduce("nap", old)
+            samples.update({name: [] for name in cases})
+            for r in range(rounds):
+                bl.progress(f"reproduce: round {r + 1}/{rounds}")
+                for name in bl.rotated(list(cases), r):
+                    samples[name].append(cases[name]())
 
     rows = [
         ("`smttask reproduce` of a trivial task (whole process)", samples["reproduce square"],
@@ -138,6 +152,13 @@ def main() -> None:
          "`smttask smt list` (whole process)", samples["smt list"]),
         ("the re-run task's own time (trivial task)", inside["task"], None, None),
     ]  # fmt: skip
+    if args.against:
+        rows += [
+            ("`smttask reproduce` of the trivial task", samples["reproduce square"],
+             f"the same at {args.against}", samples["reproduce square@rev"]),
+            ("`smttask reproduce` of the task sleeping 1 s", samples["reproduce nap"],
+             f"the same at {args.against}", samples["reproduce nap@rev"]),
+        ]  # fmt: skip
     over = bl.median(samples["reproduce nap"]) - 1.0
     result = {
         "name": "reproduce",

@@ -16,6 +16,7 @@ A cell holds samples in seconds (or a count/text); it renders as ``median (minâ€
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -23,7 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -290,9 +291,48 @@ GIT_ENV = {
 
 
 def base_env(**extra: str) -> dict[str, str]:
-    """The environment of benchmark processes: this venv first on PATH, git identity set."""
+    """The environment of benchmark processes: this venv first on PATH, git identity set,
+    bytecode written and read as in a user's installation (an inherited
+    PYTHONDONTWRITEBYTECODE would make every process compile smttask from its source)."""
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    return {**os.environ, **GIT_ENV, "PATH": path, **extra}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, **GIT_ENV, "PATH": path, **extra}
+
+
+#: `smttask` run from whichever smttask is first on PYTHONPATH (see `revision`).
+_CLI = "import sys; from smttask.cli import main; sys.argv[0] = 'smttask'; sys.exit(main())"
+
+
+@contextlib.contextmanager
+def revision(rev: str | None, folder: Path) -> Iterator[Path | None]:
+    """smttask's code at git revision `rev` (of this repository), checked out into a
+    worktree under `folder` for the block and imported from there when its path comes first
+    on PYTHONPATH (``revision_env``); None if no revision is asked for."""
+    if rev is None:
+        yield None
+        return
+    repo = Path(__file__).resolve().parent.parent
+    tree = folder / "smttask-at-revision"
+    add = ["git", "-C", str(repo), "worktree", "add", "-q", "--detach", str(tree), rev]
+    subprocess.run(add, check=True)
+    try:
+        yield tree
+    finally:
+        remove = ["git", "-C", str(repo), "worktree", "remove", "--force", str(tree)]
+        subprocess.run(remove, check=False)
+
+
+def revision_env(env: dict[str, str], tree: Path | None) -> dict[str, str]:
+    """`env` with smttask imported from `tree` (a `revision`) if given."""
+    if tree is None:
+        return env
+    path = env.get("PYTHONPATH")
+    return {**env, "PYTHONPATH": f"{tree}{os.pathsep}{path}" if path else str(tree)}
+
+
+def smttask_command(tree: Path | None) -> list[str]:
+    """The `smttask` command: the installed one, or that of a `revision` (with its env)."""
+    return [bin_path("smttask")] if tree is None else [sys.executable, "-c", _CLI]
 
 
 def git_project(folder: Path, files: dict[str, str], *, smt: bool = True) -> Path:

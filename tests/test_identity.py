@@ -196,12 +196,51 @@ def test_explain_says_what_changed(smt_project, mods) -> None:  # type: ignore[n
     [_, upstream] = g_entry.reasons
     assert upstream.kind == "upstream" and "upstream task f (input v) reruns" in upstream.text
     data = found.as_dict()
-    json.dumps(data)
+    assert json.loads(found.json()) == data  # what `smttask explain --json` prints
+    empty = {"tasks": [], "counts": {"compute": 0, "load": 0, "skip": 0}, "notes": []}
+    assert json.loads(type(found)(()).json()) == empty
     assert data["counts"] == {"compute": 2, "load": 0, "skip": 0}
     fresh = changed.f(x=5.0).explain()[0]
     assert [r.kind for r in fresh.reasons] == ["output-missing", "input", "code"] or [
         r.kind for r in fresh.reasons
     ] == ["output-missing", "code", "input"]
+
+
+def test_explain_reads_the_records_once_per_task_type_whatever_the_number_of_tasks(
+    smt_project, mods
+) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from smttask.explain import explain
+
+    for x in (1.0, 2.0):
+        mods.g(v=mods.f(x=x)).run()
+    len(smttask.RSView())  # moves the journaled records into the store
+    changed = edit(smt_project, "id_tasks", "return x + 1\n", "return x + 100\n", TASKS)
+
+    def queries(n: int) -> int:
+        tasks = [changed.g(v=changed.f(x=float(x))) for x in range(n)]
+        with CaptureQueriesContext(connections["default"]) as ctx:
+            found = explain(tasks, flush=False)
+        assert found.counts()["compute"] == 2 * n
+        assert sum(any(r.kind == "code" for r in t.reasons) for t in found) == n  # each f
+        return len(ctx.captured_queries)
+
+    queries(1)  # opens the store
+    few, many = queries(2), queries(60)
+    assert few == many <= 4, (few, many)  # a query or two per task type (f and g), not per task
+
+
+def test_explain_hashes_plain_values_as_they_encode() -> None:
+    from smttask import serialization
+    from smttask.explain import matching
+
+    for value in (None, True, 0, -3, 2**70, 2.5, float("nan"), float("inf"), "", "ü"):
+        assert type(value) in matching._SCALARS  # hashed without `encode`: must be the same
+        encoded = serialization.encode(value, hook=lambda v: None)
+        assert type(encoded) is type(value)
+        assert matching._dumps(encoded) == matching._dumps(value)
 
 
 def test_explain_of_memoized_and_version_changes(smt_project, mods) -> None:  # type: ignore[no-untyped-def]

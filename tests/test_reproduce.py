@@ -255,6 +255,10 @@ def test_a_record_whose_commit_is_gone_could_not_run(smt_project, tasks) -> None
 def test_records_that_cannot_be_reproduced_say_why(smt_project, tasks) -> None:  # type: ignore[no-untyped-def]
     [unknown] = reproduce(["20260101-000000_nothing_00000000"])
     assert unknown.status == "could not run" and "No record labelled" in unknown.reason
+    assert _left_behind(smt_project)[1] == []  # the re-run process started ahead is gone
+    done = _cli("reproduce", "20260101-000000_nothing_00000000")
+    assert done.returncode == 1 and "nor the label of a record" in done.stderr, done.stderr
+    assert _left_behind(smt_project)[1] == []  # here too, though the command failed
     from smttask import TaskExecutionError
 
     mod = smt_project.write_module(
@@ -266,6 +270,43 @@ def test_records_that_cannot_be_reproduced_say_why(smt_project, tasks) -> None: 
         mod.boom(x=1).run()
     [crashed] = reproduce([_labels()["boom"]])
     assert crashed.status == "could not run" and "did not finish" in crashed.reason
+
+
+WHERE = """
+import os
+import sys
+
+from smttask import RecordedTask
+
+
+@RecordedTask
+def where(x: int) -> int:
+    root = os.environ.get("SMTTASK_PROJECT_ROOT")
+    if root is not None:  # the re-run: as if started in the worktree's project folder
+        here = os.getcwd()
+        assert os.path.samefile(root, here) and sys.path[0] == here, (root, here, sys.path)
+    return x
+"""
+
+
+def test_the_re_run_process_started_ahead_runs_in_the_project_folder(smt_project, tasks) -> None:  # type: ignore[no-untyped-def]
+    mod = smt_project.write_module("where_tasks", WHERE)
+    assert mod.where(x=3).run() == 3
+    label = _labels()["where"]
+    [api] = reproduce([label])
+    assert api.status == "identical", api.lines()
+    done = _cli("reproduce", label)
+    assert done.returncode == 0 and ": identical (" in done.stdout, done.stdout + done.stderr
+    assert _left_behind(smt_project)[1] == []
+
+
+def test_the_re_run_process_reads_no_setting_before_its_request() -> None:
+    code = (
+        "import smttask.reproduce.child as c, smttask.config as cfg, smttask.hooks as h; "
+        "print(vars(cfg).get('settings') is None)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"  # else the child refuses: it could name another project
 
 
 def test_iterative_tasks_reproduce_from_the_iteration_they_resumed(smt_project) -> None:  # type: ignore[no-untyped-def]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 
@@ -31,6 +29,6 @@ def explain(targets: tuple[str, ...], as_json: bool, every: bool) -> None:
 
     result = explain_targets(targets)
     if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2))
+        click.echo(result.json())
     else:
         click.echo(result.text(every=every))

@@ -50,28 +50,32 @@ def reproduce(
     from ..recording.store import open_store
     from ..reproduce import Reproduction, Tolerance
     from ..reproduce import reproduce as run
+    from ..reproduce.spawn import Rerunners
 
     tol = Tolerance.parse(tolerance) if tolerance is not None else None
-    store = open_store()
-    chosen = [resolve(store, label) for label in labels]
 
     def show(result: Reproduction) -> None:
         if not as_json:
             for line in result.lines():
                 click.echo(line)
 
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        results = run(
-            chosen,
-            store=store,
-            tolerance=tol,
-            use_recorded_inputs=use_recorded_inputs,
-            echo=verbose,
-            on_done=show,
-        )
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    with Rerunners(echo=verbose) as rerunners:
+        rerunners.start()  # the first re-run process imports smttask while the store opens
+        store = open_store()
+        chosen = [resolve(store, label) for label in labels]
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            results = run(
+                chosen,
+                store=store,
+                tolerance=tol,
+                use_recorded_inputs=use_recorded_inputs,
+                echo=verbose,
+                on_done=show,
+                rerunners=rerunners,
+            )
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     if as_json:
         click.echo(json.dumps([r.to_json() for r in results], indent=2))
     else:

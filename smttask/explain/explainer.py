@@ -25,11 +25,11 @@ class Node:
 
     __slots__ = ("key", "recorded", "task", "upstream")
 
-    def __init__(self, task: Task) -> None:
+    def __init__(self, task: Task, upstream: Iterable[Task]) -> None:
         self.task = task
         self.key = task.key
         self.recorded = bool(type(task).recorded)
-        self.upstream = list(dict.fromkeys(t.key for t in task.upstream()))
+        self.upstream = list(dict.fromkeys(t.key for t in upstream))
 
 
 def walk(tasks: Task | Iterable[Task]) -> tuple[list[Node], list[str]]:
@@ -42,17 +42,19 @@ def walk(tasks: Task | Iterable[Task]) -> tuple[list[Node], list[str]]:
         if target.key in seen:
             continue
         seen.add(target.key)
-        stack: list[tuple[Task, Iterator[Task]]] = [(target, iter(target.upstream()))]
+        ups = target.upstream()
+        stack: list[tuple[Task, list[Task], Iterator[Task]]] = [(target, ups, iter(ups))]
         while stack:
-            task, ups = stack[-1]
-            for up in ups:
+            task, ups, pending = stack[-1]
+            for up in pending:
                 if up.key not in seen:
                     seen.add(up.key)
-                    stack.append((up, iter(up.upstream())))
+                    theirs = up.upstream()
+                    stack.append((up, theirs, iter(theirs)))
                     break
             else:
                 stack.pop()
-                order.append(Node(task))
+                order.append(Node(task, ups))
     return order, [t.key for t in targets]
 
 
@@ -98,6 +100,21 @@ class Explainer:
         self.actions: dict[str, str] = {}
         self.outputs: dict[str, tuple[str, ...]] = {}
         self._changed: dict[tuple[str, str], list[str]] = {}
+        self._old_texts: dict[int, tuple[Earlier, dict[str, str]]] = {}  # by id(earlier)
+        self._kinds: dict[type, str] = {}
+
+    def _kind(self, task: Task) -> str:
+        found = self._kinds.get(type(task))
+        if found is None:
+            found = self._kinds[type(task)] = _kind_name(type(task))
+        return found
+
+    def _old_inputs(self, earlier: Earlier) -> dict[str, str]:
+        """The inputs of `earlier` as short text (each earlier description read once)."""
+        found = self._old_texts.get(id(earlier))
+        if found is None or found[0] is not earlier:
+            found = self._old_texts[id(earlier)] = (earlier, input_texts(earlier.desc))
+        return found[1]
 
     def run(self) -> list[TaskExplanation]:
         nodes = self.nodes
@@ -140,7 +157,7 @@ class Explainer:
             name=task.name,
             taskname=task.taskname,
             key=node.key,
-            kind=_kind_name(type(task)),
+            kind=self._kind(task),
             action=action,
             reasons=tuple(reasons),
             outputs=self.outputs.get(node.key, ()),
@@ -177,7 +194,7 @@ class Explainer:
     def _code_reasons(self, task: Task, earlier: Earlier) -> list[Reason]:
         spec, desc, where = task._spec, earlier.desc, earlier.where
         reasons = []
-        kind = _kind_name(type(task))
+        kind = self._kind(task)
         if isinstance(desc.get("kind"), str) and desc["kind"] != kind:
             reasons.append(
                 Reason(
@@ -247,7 +264,7 @@ class Explainer:
         return reasons
 
     def _input_reason(self, task: Task, earlier: Earlier, name: str) -> Reason:
-        old = input_texts(earlier.desc).get(name)
+        old = self._old_inputs(earlier).get(name)
         new = None
         if name in task.inputs:
             encoded = _encode_for_text(task.inputs[name])

@@ -23,14 +23,18 @@ def _h(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+#: Canonical JSON (one encoder for every call: ``json.dumps`` with options makes one a call).
+_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 def combine(taskname: str, hashes: Mapping[str, str], leave_out: str | None = None) -> str:
     """The shape of a task from its name and its input hashes (without input `leave_out`)."""
     items = [f"{k}={v}" for k, v in sorted(hashes.items()) if k != leave_out]
     return _h(f"{taskname}\0{leave_out or ''}\0" + "\0".join(items))
+
+
+#: Values that encode as themselves (`serialization.encode` returns them unchanged).
+_SCALARS = frozenset({type(None), bool, int, float, str})
 
 
 class TaskShapes:
@@ -45,7 +49,12 @@ class TaskShapes:
         if found is None:
             found = {}
             for name, value in task.inputs.items():
-                encoded = serialization.encode(value, hook=self._hook)
+                if type(value) in _SCALARS:  # what `encode` returns for them
+                    encoded = value
+                elif isinstance(value, Task):
+                    encoded = self._hook(value)
+                else:
+                    encoded = serialization.encode(value, hook=self._hook)
                 found[name] = _h(_dumps(encoded))
             self._hashes[task.key] = found
         return found

@@ -119,6 +119,9 @@ def ignore_in_git(info: ProjectInfo) -> list[str]:
 
 
 def _write_project(root: Path, repo_root: Path, info: ProjectInfo) -> None:
+    from .withoutstats import import_parameters
+
+    import_parameters()
     from sumatra.datastore import FileSystemDataStore
     from sumatra.launch import SerialLaunchMode
     from sumatra.projects import Project

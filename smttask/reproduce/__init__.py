@@ -8,7 +8,8 @@ compare its outputs with the recorded ones (see ``docs/recording.md``, "Reproduc
 
 Modules: ``run`` (reproducing records), ``plan`` (what a re-run needs, from the record),
 ``worktree`` (the commit in a temporary git worktree), ``child`` (the re-run, in its own
-process), ``compare`` (differences of numbers and arrays), ``model`` (the results).
+process), ``spawn`` (re-run processes, started ahead so that they import smttask while the
+record is read), ``compare`` (differences of numbers and arrays), ``model`` (the results).
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
-"""The re-run itself, in its own process: ``python -m smttask.reproduce.child REQUEST RESULT``.
+"""The re-run itself, in its own process: ``python -m smttask.reproduce.child REQUEST RESULT``,
+or ``... child --wait``, which imports smttask first and then reads ``[REQUEST, RESULT]`` as
+one JSON line from its input (see ``spawn``).
 
-The process starts in the checked-out commit's project folder. It makes that worktree the
+The process starts in the checked-out commit's project folder (or, waiting, moves there when
+the request comes: working folder, first ``sys.path`` entry, ``SMTTASK_PROJECT_ROOT``, before
+any setting is read). It makes that worktree the
 only place the project's modules are imported from (``sys.path``), rebuilds the task from
 the recorded description, runs it (and what it needs) with recording off in a session whose
 data stores are a temporary folder, and writes what it found as JSON to RESULT. It refuses,
@@ -59,10 +63,22 @@ class _Noted:
         return None
 
 
+#: Where the process started: the first entry of ``sys.path`` (``python -m``).
+_STARTED_IN = os.getcwd()
+
+
 def main(argv: list[str]) -> int:
+    waiting = argv == ["--wait"]
+    if waiting:
+        line = sys.stdin.readline()
+        if not line.strip():  # no request: this process was not needed
+            return 0
+        argv = [str(p) for p in json.loads(line)]
     request_path, result_path = Path(argv[0]), Path(argv[1])
     request = json.loads(request_path.read_text())
     try:
+        if waiting:
+            _move_to(Path(request["project"]))
         result = {"ok": True, **run(request)}
     except TaskExecutionError as exc:
         cause = exc.__cause__ if exc.__cause__ is not None else exc
@@ -118,6 +134,20 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
         "notes": notes,
         "task_seconds": seconds,
     }
+
+
+def _move_to(project: Path) -> None:
+    """Be as a process started in `project` would be: its working folder, first on
+    ``sys.path`` in place of the folder this one waited in, and the project root."""
+    if vars(config).get("settings") is not None:
+        raise ReproductionError(
+            "The re-run process read smttask's settings before it knew its project, so they "
+            "may name the wrong project: this is a bug of smttask; please report it."
+        )
+    os.chdir(project)
+    os.environ["SMTTASK_PROJECT_ROOT"] = str(project)
+    here = os.getcwd()
+    sys.path[:] = [here if entry == _STARTED_IN else entry for entry in sys.path]
 
 
 def _use_only(tree: Path, live_repo: Path, roots: list[Path]) -> None:

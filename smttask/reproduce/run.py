@@ -2,9 +2,10 @@
 
 For each record: read and check what the re-run needs (``plan``), check its commit out into
 a temporary worktree (``worktree``), run the task there in a new process whose working
-directory and ``sys.path`` are the worktree (``child``), with recording off and results in a
-temporary folder, and compare each output's SHA-1 with the recorded one (numbers and arrays
-that differ also by value, ``compare``).
+directory and ``sys.path`` are the worktree (``child``; the process is started ahead, while
+the store opens: ``spawn``), with recording off and results in a temporary folder, and
+compare each output's SHA-1 with the recorded one (numbers and arrays that differ also by
+value, ``compare``).
 
 Results the task read are computed again in the worktree from the description, by default,
 so that the whole chain back to the raw inputs is checked; with `use_recorded_inputs`, the
@@ -14,25 +15,21 @@ only the last step is checked).
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ReproductionError
 from . import plan as planning
 from .model import COULD_NOT_RUN, InputResult, OutputResult, Reproduction, Tolerance, overall
+from .spawn import Rerunners
 from .worktree import checkout
 
 if TYPE_CHECKING:
     from ..recording.api import RecordStore
-
-#: How long a stopped re-run may take to end before it is killed (seconds).
-STOP_GRACE = 5.0
 
 
 def reproduce(
@@ -44,26 +41,39 @@ def reproduce(
     use_recorded_inputs: bool = False,
     echo: bool = False,
     on_done: Callable[[Reproduction], None] | None = None,
+    rerunners: Rerunners | None = None,
 ) -> list[Reproduction]:
     """Reproduce the records with these labels (of the project in `root`, or of `store`),
-    one after the other; `on_done` sees each result as it comes."""
-    if store is None:
-        from ..recording.store import open_store
+    one after the other; `on_done` sees each result as it comes. The re-run processes come
+    from `rerunners` (started ahead: see ``spawn``), or from a pool of this call."""
+    with Rerunners(echo=echo) if rerunners is None else _kept(rerunners) as pool:
+        if labels:
+            pool.start()  # imports smttask while the store opens
+        if store is None:
+            from ..recording.store import open_store
 
-        store = open_store(Path(root) if root is not None else None)
-    found = []
-    for label in labels:
-        result = reproduce_record(
-            store,
-            label,
-            tolerance=tolerance,
-            use_recorded_inputs=use_recorded_inputs,
-            echo=echo,
-        )
-        if on_done is not None:
-            on_done(result)
-        found.append(result)
+            store = open_store(Path(root) if root is not None else None)
+        found = []
+        for label in labels:
+            pool.start()
+            result = reproduce_record(
+                store,
+                label,
+                tolerance=tolerance,
+                use_recorded_inputs=use_recorded_inputs,
+                echo=echo,
+                rerunners=pool,
+            )
+            if on_done is not None:
+                on_done(result)
+            found.append(result)
     return found
+
+
+@contextlib.contextmanager
+def _kept(pool: Rerunners) -> Iterator[Rerunners]:
+    """`pool` for a block, left open: its owner closes it."""
+    yield pool
 
 
 def reproduce_record(
@@ -73,9 +83,11 @@ def reproduce_record(
     tolerance: Tolerance | None = None,
     use_recorded_inputs: bool = False,
     echo: bool = False,
+    rerunners: Rerunners | None = None,
 ) -> Reproduction:
     """Re-run the task of record `label` from its commit; compare its outputs. With `echo`,
-    what the re-run prints is shown (else kept, and shown when it fails)."""
+    what the re-run prints is shown (else kept, and shown when it fails). The re-run process
+    comes from `rerunners` if given (one started ahead), else is started when needed."""
     start = time.perf_counter()
     task = commit = ""
     notes: list[str] = []
@@ -87,7 +99,7 @@ def reproduce_record(
         p = planning.plan(store, label, use_recorded_inputs=use_recorded_inputs)
         notes = p.notes
         with checkout(p.repo, p.commit) as tree:
-            answer = _run_child(p, tree, tolerance, echo)
+            answer = _run_child(p, tree, tolerance, echo, rerunners)
     except ReproductionError as exc:
         return Reproduction(
             label,
@@ -113,7 +125,11 @@ def reproduce_record(
 
 
 def _run_child(
-    p: planning.Plan, tree: Path, tolerance: Tolerance | None, echo: bool
+    p: planning.Plan,
+    tree: Path,
+    tolerance: Tolerance | None,
+    echo: bool,
+    rerunners: Rerunners | None,
 ) -> dict[str, Any]:
     folder = tree.parent
     project = tree / p.project
@@ -135,29 +151,15 @@ def _run_child(
         "outputs": p.outputs,
         "tolerance": None if tolerance is None else [tolerance.rel, tolerance.abs],
     }
-    request_file, result_file, log_file = (
-        folder / n for n in ("request.json", "result.json", "log")
-    )
+    request_file, result_file = folder / "request.json", folder / "result.json"
     request_file.write_text(json.dumps(request))
-    env = {
-        **os.environ,
-        "SMTTASK_PROJECT_ROOT": str(project),
-        "SMTTASK_RECORD": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    for name in ("SMTTASK_INPUT_DIR", "SMTTASK_OUTPUT_DIR", "PYTHONSAFEPATH"):
-        env.pop(name, None)
-    command = [sys.executable, "-m", "smttask.reproduce.child", str(request_file), str(result_file)]
-    with open(log_file, "wb") as log:
-        out = None if echo else log
-        proc = subprocess.Popen(command, cwd=project, env=env, stdout=out, stderr=out)
-        try:
-            code = proc.wait()
-        except BaseException:
-            _stop(proc)
-            raise
+    rerun = (rerunners or Rerunners(echo=echo)).take(echo)
+    try:
+        code = rerun.run(request_file, result_file)
+        tail = rerun.log_tail() if code != 0 or not result_file.is_file() else []
+    finally:
+        rerun.close()
     if code != 0 or not result_file.is_file():
-        tail = log_file.read_text(errors="replace").strip().splitlines()[-15:]
         raise ReproductionError(
             f"The re-run of record {p.label} ended with exit code {code} before reporting "
             f"what it found. Its last output:\n" + "\n".join(tail)
@@ -166,14 +168,3 @@ def _run_child(
     if not answer["ok"]:
         raise ReproductionError(str(answer["why"]))
     return answer
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """End the re-run (it may have had Ctrl-C already) and wait for it."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()

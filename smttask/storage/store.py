@@ -73,6 +73,7 @@ class FileOutputStore:
         self._real_roots = _real(self._text_roots)
         self._outputs_of: dict[type, tuple[_Output, ...]] = {}
         self._generation = formats.generation()
+        self._folders: dict[tuple[bool, str], Path] = {}  # (archive?, task name) -> folder
 
     def roots(self) -> DataRoots:
         return self._roots
@@ -89,10 +90,19 @@ class FileOutputStore:
         return outputs
 
     def paths(self, task: Task) -> dict[str, Path]:
-        return self._files(task, layout.link_dir(self.roots(), task.name))
+        return self._files(task, self._type_folder(False, task.name))
 
     def archive_paths(self, task: Task) -> dict[str, Path]:
-        return self._files(task, layout.archive_dir(self.roots(), task.name))
+        return self._files(task, self._type_folder(True, task.name))
+
+    def _type_folder(self, archive: bool, name: str) -> Path:
+        """A task type's archive (or link) folder, made once per type: explaining or tracing
+        a large graph asks for the files of every task."""
+        found = self._folders.get((archive, name))
+        if found is None:
+            where = layout.archive_dir if archive else layout.link_dir
+            found = self._folders[archive, name] = where(self.roots(), name)
+        return found
 
     def _files(self, task: Task, folder: Path) -> dict[str, Path]:
         """Each output's file in `folder`; a variable output's values (when its names are

@@ -33,13 +33,17 @@ from urllib.parse import unquote, urlparse
 import django
 from django.conf import settings as django_settings
 from django.db import DatabaseError, connections
-from sumatra.recordstore.django_store import db_config
 
 from ...errors import ProjectError
 from .. import netfs
 from ..address import MYSQL, POSTGRESQL, SQLITE, require_database
 from ..projectfile import ProjectInfo, store_info
+from ..withoutstats import import_parameters
 from .thread import synchronous
+
+import_parameters()  # before Sumatra: see withoutstats
+
+from sumatra.recordstore.django_store import db_config  # noqa: E402
 
 SQLITE_TIMEOUT = 30
 #: Key of the PostgreSQL advisory lock serializing smttask's writers.
