@@ -58,6 +58,10 @@ class Project:
         if commit:
             self.commit(f"{name}.py")
         sys.modules.pop(name, None)
+        # Bytecode cached from an earlier text of the same size, written within the same
+        # second, would pass Python's (mtime, size) check: the stale code would run.
+        for cached in (self.root / "__pycache__").glob(f"{name}.*.pyc"):
+            cached.unlink()
         importlib.invalidate_caches()
         self._modules.append(name)
         return importlib.import_module(name)
