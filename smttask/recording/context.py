@@ -8,7 +8,6 @@ subprocesses; neither is used.)
 from __future__ import annotations
 
 import os
-import platform
 import struct
 import sys
 from functools import cache
@@ -18,6 +17,8 @@ from typing import Any
 
 @cache
 def executable() -> dict[str, str]:
+    import platform  # (~5 ms to import: only when a record is made)
+
     return {
         "path": sys.executable,
         "name": "Python",
@@ -29,6 +30,8 @@ def executable() -> dict[str, str]:
 @cache
 def platform_info() -> dict[str, str]:
     """The fields of Sumatra's PlatformInformation, without any network lookup."""
+    import platform
+
     bits = f"{struct.calcsize('P') * 8}bit"
     linkage = {"linux": "ELF", "darwin": "Mach-O", "win32": "WindowsPE"}.get(sys.platform, "")
     return {
@@ -52,6 +55,8 @@ def _processor() -> str:
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    import platform
+
     return platform.machine()
 
 

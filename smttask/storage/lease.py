@@ -30,7 +30,6 @@ import contextlib
 import json
 import os
 import secrets
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -146,6 +145,8 @@ class Lease:
         self._thread.start()
 
     def _content(self) -> bytes:
+        import socket
+
         text = json.dumps(
             {
                 "host": socket.gethostname(),
@@ -243,6 +244,8 @@ def _dead_here(holder: Holder) -> bool:
 def gone_from_this_host(host: str, pid: int) -> bool:
     """Whether `pid` on `host` is a process of this host that no longer exists (no need to
     wait for its heartbeat to age)."""
+    import socket
+
     if pid <= 0 or host != socket.gethostname():
         return False
     try:

@@ -33,10 +33,13 @@ from urllib.parse import unquote, urlparse
 import django
 from django.conf import settings as django_settings
 from django.db import DatabaseError, connections
-from sumatra.recordstore.django_store import db_config
 
 from ...errors import ProjectError
 from .. import netfs
+from ..sumatraload import without_scipy
+
+with without_scipy():  # SciPy costs more than a whole run and is of no use to records
+    from sumatra.recordstore.django_store import db_config
 from ..address import MYSQL, POSTGRESQL, SQLITE, require_database
 from ..projectfile import ProjectInfo, store_info
 from .thread import synchronous
