@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
-from rich.markup import escape
 
 from ..runner import Outcome, RunOptions, find_task_files, missing_outcome, run_files
 from . import failures
@@ -165,17 +166,17 @@ def run(
 def _run_with_progress(
     files: list[Path], options: RunOptions, cores: int, quiet: bool, verbose: int
 ) -> list[Outcome]:
+    if quiet:  # failures only: rich is imported for the first (a workflow job runs quiet)
+        return run_files(files, options, cores=cores, on_done=_failures_printer(verbose))
     from rich.console import Console
 
     from ..progress import Bar
 
     console = Console(stderr=True)
-    show_bar = console.is_terminal and not quiet and len(files) > 1
-    if not show_bar:
+    if not (console.is_terminal and len(files) > 1):  # no bar: one line per task file
 
         def report(o: Outcome) -> None:
-            if not quiet or not o.ok:
-                console.print(_line(o, verbose), highlight=False, soft_wrap=True)
+            console.print(_line(o, verbose), highlight=False, soft_wrap=True)
 
         return run_files(files, options, cores=cores, on_done=report)
     with Bar("smttask run", len(files), console) as bar:
@@ -198,9 +199,27 @@ def _run_with_pdb(files: list[Path], options: RunOptions) -> list[Outcome]:
     return run_files(files, options, cores=1, on_error=debug)
 
 
+def _failures_printer(verbose: int) -> Callable[[Outcome], None]:
+    """Print the line of each failed task file (on the console made for the first)."""
+    consoles: list[Any] = []
+
+    def report(o: Outcome) -> None:
+        if o.ok:
+            return
+        if not consoles:
+            from rich.console import Console
+
+            consoles.append(Console(stderr=True))
+        consoles[0].print(_line(o, verbose), highlight=False, soft_wrap=True)
+
+    return report
+
+
 def _line(o: Outcome, verbose: int) -> str:
     """The line of one task file as it finishes: a failure once, with its message (and
     under -v its traceback); the summary only counts."""
+    from rich.markup import escape
+
     mark = {"ran": "[green]ran[/]", "loaded": "[cyan]loaded[/]", "failed": "[red]FAILED[/]"}
     text = f"{mark[o.status]} {escape(str(o.path))} ({o.task or '?'}, {o.seconds:.2f} s)"
     if o.record:
