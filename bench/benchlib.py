@@ -290,9 +290,16 @@ GIT_ENV = {
 
 
 def base_env(**extra: str) -> dict[str, str]:
-    """The environment of benchmark processes: this venv first on PATH, git identity set."""
+    """The environment of benchmark processes: this venv first on PATH, git identity set, and
+    Python writing bytecode as it does by default (with ``PYTHONDONTWRITEBYTECODE`` from the
+    caller's shell, no ``.pyc`` nor code-identity cache is ever written: every process would
+    compile what it imports and every first hit would parse its task's source, which a
+    user's processes do not)."""
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    return {**os.environ, **GIT_ENV, "PATH": path, **extra}
+    env = {**os.environ, **GIT_ENV, "PATH": path, **extra}
+    if "PYTHONDONTWRITEBYTECODE" not in extra:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def git_project(folder: Path, files: dict[str, str], *, smt: bool = True) -> Path:
