@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import multiprocessing
 import os
 import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -262,6 +261,9 @@ def _run_parallel(
     cores: int,
     on_done: Callable[[Outcome], None] | None,
 ) -> list[Outcome]:
+    import multiprocessing  # (with the process pool: only a run with workers needs them)
+    from concurrent.futures import ProcessPoolExecutor
+
     ctx = multiprocessing.get_context("spawn")  # no inherited locks or database connections
     counter = ctx.Value("i", 0)
     results: dict[Path, Outcome] = {}

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import config, hooks
 from .recording.projectfile import data_roots as project_data_roots
-from .recording.recorder import RECORDER
 from .storage import DataRoots, FileOutputStore
+
+if TYPE_CHECKING:
+    from .recording.recorder import SessionRecorder
+    from .task import Task
 
 
 def open_session(
@@ -31,7 +35,7 @@ def open_session(
     roots = data_roots(folder, settings)
     recorder: hooks.Recorder = hooks.NO_RECORDER
     if settings.record:
-        recorder = RECORDER.session_recorder(folder, settings, roots)
+        recorder = _Recorder(folder, settings, roots)
     return hooks.Session(
         settings=settings,
         root=folder,
@@ -49,6 +53,37 @@ def open_session(
 def default_session() -> hooks.Session:
     """The session tasks use outside an explicit one (``hooks.current()``)."""
     return open_session()
+
+
+class _Recorder:
+    """The recorder of a session (``recording.recorder.SessionRecorder``), made when a task
+    first needs it: the recording code (git, journals, machine details) is imported then,
+    and a session that only loads results never imports it."""
+
+    __slots__ = ("_args", "_real")
+
+    def __init__(self, root: Path, settings: config.Settings, roots: tuple[Path, Path]) -> None:
+        self._args = (root, settings, roots)
+        self._real: SessionRecorder | None = None
+
+    def real(self) -> SessionRecorder:
+        real = self._real
+        if real is None:  # two threads may both make one: they are equal and hold no state
+            from .recording.recorder import RECORDER
+
+            real = self._real = RECORDER.session_recorder(*self._args)
+        return real
+
+    def guard(self, task: Task) -> None:
+        self.real().guard(task)
+
+    def begin(
+        self, task: Task, *, reason: str | None, resumed_from: Task | None = None
+    ) -> hooks.RecordHandle:
+        return self.real().begin(task, reason=reason, resumed_from=resumed_from)
+
+    def __getattr__(self, name: str) -> Any:  # the rest of SessionRecorder (``project()``)
+        return getattr(self.real(), name)
 
 
 def data_roots(root: Path, settings: config.Settings) -> tuple[Path, Path]:

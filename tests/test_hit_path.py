@@ -11,7 +11,14 @@ exists and calls ``run()``. Over that call (task construction included) a probe 
   audit events): a hit asks git nothing;
 - package-metadata look-ups (``importlib.metadata.Distribution.from_name`` and
   ``Distribution.discover``, which ``version()``, ``distribution()``, ``entry_points()`` and
-  the others go through), slow on large environments.
+  the others go through), slow on large environments;
+- code compiled or generated (``compile`` and ``exec`` audit events): parsing the task's
+  source (a code-identity cache miss), building a class with generated methods (a
+  dataclass, a pydantic model).
+
+Also, ``import smttask`` alone imports none of the heavy or process-level modules a hit never
+needs (numpy, pydantic, scityping, package metadata, Sumatra, Django, the recorder's git,
+network and platform probes).
 
 The bounds are what the hit path does today; a change that makes a hit open more files,
 import more modules, list folders, ask git or read package metadata fails here, and the
@@ -75,7 +82,7 @@ if case == "array":
 else:
     make = lambda: hitmod.scalars(a=1.5, b=2)
 
-seen = {"open": [], "listing": [], "process": [], "metadata": []}
+seen = {"open": [], "listing": [], "process": [], "metadata": [], "compile": []}
 active = [False]
 PROCESS_EVENTS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
                   "os.fork", "os.forkpty"}
@@ -91,6 +98,8 @@ def hook(event, args):
         seen["listing"].append(f"{event} {args[0]!s}")
     elif event in PROCESS_EVENTS:
         seen["process"].append(f"{event} {args!r}"[:200])
+    elif event in ("compile", "exec"):  # source parsed or compiled, generated code run
+        seen["compile"].append(f"{event} {args[-1]!r}"[:200])
 
 
 depth = [0]
@@ -131,8 +140,8 @@ print(json.dumps(seen))
 #: (scityping's models ask it for pydantic's version; smttask answers from
 #: ``pydantic.VERSION``).
 BOUNDS = {
-    "array": {"open": 3, "modules": 0, "listing": 0, "process": 0, "metadata": 0},
-    "scalar": {"open": 3, "modules": 0, "listing": 0, "process": 0, "metadata": 0},
+    "array": {"open": 3, "modules": 0, "listing": 0, "process": 0, "metadata": 0, "compile": 0},
+    "scalar": {"open": 3, "modules": 0, "listing": 0, "process": 0, "metadata": 0, "compile": 0},
 }
 
 
@@ -182,3 +191,40 @@ def test_first_hit_does_bounded_work(results_on_disk: Path, case: str) -> None:
             f"The first hit ({case}) did more {what!r} than the {bound} allowed: "
             f"{len(seen[what])}: {seen[what][:30]}"
         )
+
+
+#: Modules ``import smttask`` must not import: a task type, a value, a record or a command
+#: brings them in when it needs them.
+NOT_ON_IMPORT = (
+    "numpy",
+    "pydantic",
+    "scityping",
+    "xxhash",
+    "importlib.metadata",
+    "sumatra",
+    "django",
+    "networkx",
+    "jinja2",
+    "click",
+    "rich",
+    "subprocess",  # git, asked by the recorder only
+    "socket",  # host names of leases and journals
+    "platform",  # a record's machine description
+    "mimetypes",  # a record's output list
+    "shutil",
+    "tempfile",  # output folders
+    "smttask.recording.recorder",
+    "smttask.recording.journal",
+    "smttask.recording.gitstate",
+)
+
+
+def test_import_smttask_stays_light() -> None:
+    code = "import sys, smttask, json; print(json.dumps(sorted(sys.modules)))"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMTTASK_")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout))
+    heavy = [m for m in NOT_ON_IMPORT if m in loaded]
+    assert not heavy, f"`import smttask` imported {heavy}: import them where they are used"

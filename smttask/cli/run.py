@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -164,15 +166,14 @@ def run(
 def _run_with_progress(
     files: list[Path], options: RunOptions, cores: int, quiet: bool, verbose: int
 ) -> list[Outcome]:
-    if quiet:  # no bar, and a line for failures only: rich is imported only then
-        return run_files(files, options, cores=cores, on_done=lambda o: _report(o, verbose))
+    if quiet:  # failures only: rich is imported for the first (a workflow job runs quiet)
+        return run_files(files, options, cores=cores, on_done=_failures_printer(verbose))
     from rich.console import Console
 
     from ..progress import Bar
 
     console = Console(stderr=True)
-    show_bar = console.is_terminal and len(files) > 1
-    if not show_bar:
+    if not (console.is_terminal and len(files) > 1):  # no bar: one line per task file
 
         def report(o: Outcome) -> None:
             console.print(_line(o, verbose), highlight=False, soft_wrap=True)
@@ -187,14 +188,6 @@ def _run_with_progress(
         return run_files(files, options, cores=cores, on_done=advance)
 
 
-def _report(o: Outcome, verbose: int) -> None:
-    """The line of a failed task file (with --quiet)."""
-    if not o.ok:
-        from rich.console import Console
-
-        Console(stderr=True).print(_line(o, verbose), highlight=False, soft_wrap=True)
-
-
 def _run_with_pdb(files: list[Path], options: RunOptions) -> list[Outcome]:
     import pdb
 
@@ -204,6 +197,22 @@ def _run_with_pdb(files: list[Path], options: RunOptions) -> list[Outcome]:
         pdb.post_mortem(cause.__traceback__)
 
     return run_files(files, options, cores=1, on_error=debug)
+
+
+def _failures_printer(verbose: int) -> Callable[[Outcome], None]:
+    """Print the line of each failed task file (on the console made for the first)."""
+    consoles: list[Any] = []
+
+    def report(o: Outcome) -> None:
+        if o.ok:
+            return
+        if not consoles:
+            from rich.console import Console
+
+            consoles.append(Console(stderr=True))
+        consoles[0].print(_line(o, verbose), highlight=False, soft_wrap=True)
+
+    return report
 
 
 def _line(o: Outcome, verbose: int) -> str:

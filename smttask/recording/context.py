@@ -8,7 +8,6 @@ subprocesses; neither is used.)
 from __future__ import annotations
 
 import os
-import platform
 import re
 import struct
 import sys
@@ -19,6 +18,8 @@ from typing import Any
 
 @cache
 def executable() -> dict[str, str]:
+    import platform  # (~5 ms to import: only when a record is made)
+
     return {
         "path": sys.executable,
         "name": "Python",
@@ -30,6 +31,8 @@ def executable() -> dict[str, str]:
 @cache
 def platform_info() -> dict[str, str]:
     """The fields of Sumatra's PlatformInformation, without any network lookup."""
+    import platform
+
     bits = f"{struct.calcsize('P') * 8}bit"
     linkage = {"linux": "ELF", "darwin": "Mach-O", "win32": "WindowsPE"}.get(sys.platform, "")
     return {
@@ -53,6 +56,8 @@ def _processor() -> str:
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    import platform
+
     return platform.machine()
 
 

@@ -8,7 +8,6 @@ describes each one.
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import os
 import re
 import secrets
@@ -104,6 +103,8 @@ def data_key(
     rel = os.path.relpath(path, root)
     if rel.startswith(".." + os.sep):
         rel = os.path.abspath(path)
+    import mimetypes  # (reads the system's type tables: only when a record lists outputs)
+
     mimetype, encoding = mimetypes.guess_type(path)
     metadata: dict[str, Any] = {"encoding": encoding, "mimetype": mimetype, "size": st.st_size}
     if output is not None:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from .. import config
 from ..errors import RecordingError
-from .journal import assemble, claim_orphans, journal_dir, read_entries
 from .projectfile import ProjectInfo, require_project
-from .recorder import RECORDER
+
+# The journal and the recorder are imported by ``flush()``: importing the package (as a
+# session does, for the project file) stays light.
 
 log = logging.getLogger("smttask.recording")
 
@@ -34,6 +35,9 @@ def flush(root: Path | None = None, *, strict: bool = True) -> FlushReport:
     With `strict`, a journal that cannot be moved raises RecordingError; otherwise it is
     reported in the result and left in place for the next try.
     """
+    from .journal import claim_orphans, journal_dir
+    from .recorder import RECORDER
+
     info = require_project(root)
     report = FlushReport()
     own = RECORDER.projects.get(info.root)
@@ -67,6 +71,8 @@ def flush(root: Path | None = None, *, strict: bool = True) -> FlushReport:
 
 
 def _move(info: ProjectInfo, path: Path, fd: int) -> tuple[int, int]:
+    from .journal import assemble, read_entries
+
     records, flushed = assemble(read_entries(fd, path))
     todo = [r for r in records if r["label"] not in flushed]
     if todo:
@@ -82,6 +88,8 @@ def _move(info: ProjectInfo, path: Path, fd: int) -> tuple[int, int]:
 
 def pending_journals(root: Path | None = None) -> list[Path]:
     """Journal files of the project (of running and of ended processes)."""
+    from .journal import journal_dir
+
     info = require_project(root)
     folder = journal_dir(info.root)
     return sorted(folder.glob("*.jsonl")) if folder.is_dir() else []

@@ -14,7 +14,6 @@ tracked file is re-checked with ``git status`` at most once per
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,6 +36,8 @@ class GitState:
 
 def git(root: Path, *args: str) -> str:
     """Run git in `root`; return its stdout. Raise ProjectError if git is missing or fails."""
+    import subprocess  # (only a recorded run asks git)
+
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
     try:
         done = subprocess.run(

@@ -36,7 +36,6 @@ import json
 import os
 import re
 import secrets
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +69,8 @@ class Journal:
     """This process's journal for one project (created on first use)."""
 
     def __init__(self, folder: Path, timeout: float = DEFAULT_TIMEOUT) -> None:
+        import socket
+
         folder.mkdir(parents=True, exist_ok=True)
         host = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname())[:40] or "host"
         name = f"{host}-{os.getpid()}-{secrets.token_hex(4)}"

@@ -119,14 +119,14 @@ def ignore_in_git(info: ProjectInfo) -> list[str]:
 
 
 def _write_project(root: Path, repo_root: Path, info: ProjectInfo) -> None:
-    from .withoutstats import import_parameters
+    from .sumatraload import without_scipy
 
-    import_parameters()
-    from sumatra.datastore import FileSystemDataStore
-    from sumatra.launch import SerialLaunchMode
-    from sumatra.projects import Project
-    from sumatra.recordstore.django_store import DjangoRecordStore
-    from sumatra.versioncontrol._git import GitRepository
+    with without_scipy():  # see sumatraload
+        from sumatra.datastore import FileSystemDataStore
+        from sumatra.launch import SerialLaunchMode
+        from sumatra.projects import Project
+        from sumatra.recordstore.django_store import DjangoRecordStore
+        from sumatra.versioncontrol._git import GitRepository
 
     record_store = DjangoRecordStore.__new__(DjangoRecordStore)
     record_store._db_file = info.store

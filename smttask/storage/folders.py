@@ -21,8 +21,6 @@ import errno
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +52,8 @@ class FolderFormat(OutputFormat):
 
 def new_folder(archive_dir: Path, key: str) -> OutputDir:
     """A fresh, empty scratch folder for the task `key`, in its archive folder."""
+    import tempfile
+
     archive_dir.mkdir(parents=True, exist_ok=True)
     path = tempfile.mkdtemp(prefix=f".{key}.", suffix=_SCRATCH_SUFFIX, dir=archive_dir)
     os.chmod(path, 0o755)  # mkdtemp makes it 0700; results are read by others too
@@ -69,6 +69,8 @@ def is_scratch(path: Path, archive_dir: Path) -> bool:
 
 
 def discard(path: Path) -> None:
+    import shutil
+
     shutil.rmtree(path, ignore_errors=True)
 
 

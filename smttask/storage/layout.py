@@ -15,6 +15,7 @@ which nothing ever loads.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -51,10 +52,18 @@ class ResultName:
 # that an output name may also start with an ASCII digit: the values of a task's only variable
 # output are named by their own names ("0", "1"... by position; ``smttask.typing``).
 _KEY = r"[0-9a-f]{8,}(?:__[^\W\d]\w*?[0-9]+)?"
-_NAME = re.compile(
-    rf"(?P<key>{_KEY})(?:_(?P<out>(?:[^\W\d_]|[0-9])\w*))?(?:\.(?P<n>[1-9][0-9]*))?"
-    r"(?P<inv>\.invalid(?:[2-9]|[1-9][0-9]+)?)?\.(?P<ext>[A-Za-z][A-Za-z0-9]*)"
-)
+
+
+@functools.cache
+def _name_pattern() -> re.Pattern[str]:
+    """The pattern of a result's file name (compiled on first use: its Unicode classes take
+    a few milliseconds, which importing smttask need not spend)."""
+    return re.compile(
+        rf"(?P<key>{_KEY})(?:_(?P<out>(?:[^\W\d_]|[0-9])\w*))?(?:\.(?P<n>[1-9][0-9]*))?"
+        r"(?P<inv>\.invalid(?:[2-9]|[1-9][0-9]+)?)?\.(?P<ext>[A-Za-z][A-Za-z0-9]*)"
+    )
+
+
 #: How an invalidated file name ends, whatever comes before.
 _INVALIDATED = re.compile(r"\.invalid[0-9]*(\.[^./]+)?$")
 
@@ -73,7 +82,7 @@ def file_name(key: str, output: str, ext: str, number: int = 0) -> str:
 
 def parse(filename: str) -> ResultName | None:
     """The parts of a result's file name (no folder), or None if it is not one."""
-    m = _NAME.fullmatch(filename)
+    m = _name_pattern().fullmatch(filename)
     if m is None:
         return None
     inv = m["inv"]

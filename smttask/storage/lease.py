@@ -39,7 +39,6 @@ import contextlib
 import json
 import os
 import secrets
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -301,6 +300,8 @@ def _content(token: str, started: float) -> bytes:
     job = os.environ.get("SLURM_JOB_ID", "")
     key = (os.getpid(), job)
     if _HOLDER[0] != key:  # the host, process and job, spelled once per process
+        import socket
+
         host = json.dumps(socket.gethostname())
         _HOLDER[:] = [key, f'{{"host": {host}, "pid": {key[0]}, "job": {json.dumps(job)}, ']
     text = f'{_HOLDER[1]}"token": "{token}", "started": {started!r}, "heartbeat": {time.time()!r}}}'
@@ -340,6 +341,8 @@ def _dead_here(holder: Holder) -> bool:
 def gone_from_this_host(host: str, pid: int) -> bool:
     """Whether `pid` on `host` is a process of this host that no longer exists (no need to
     wait for its heartbeat to age)."""
+    import socket
+
     if pid <= 0 or host != socket.gethostname():
         return False
     try:
@@ -526,8 +529,15 @@ def _spare_name(folder: Path) -> Path:
     return folder / f"{_SPARE}{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
+def _host_name() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
 def _host() -> str:
-    return socket.gethostname().replace("-", "_").replace("/", "_")
+    """The host name as spare files spell it."""
+    return _host_name().replace("-", "_").replace("/", "_")
 
 
 def _remove_dead_spares(folder: Path) -> None:
@@ -537,9 +547,10 @@ def _remove_dead_spares(folder: Path) -> None:
         names = [n for n in os.listdir(folder) if n.startswith(prefix)]
     except OSError:
         return
+    host = _host_name()
     for name in names:
         pid = name[len(prefix) :].split("-", 1)[0]
-        if pid.isdigit() and gone_from_this_host(socket.gethostname(), int(pid)):
+        if pid.isdigit() and gone_from_this_host(host, int(pid)):
             with contextlib.suppress(OSError):
                 os.unlink(folder / name)
 

@@ -36,14 +36,13 @@ from django.db import DatabaseError, connections
 
 from ...errors import ProjectError
 from .. import netfs
+from ..sumatraload import without_scipy
+
+with without_scipy():  # SciPy costs more than a whole run and is of no use to records
+    from sumatra.recordstore.django_store import db_config
 from ..address import MYSQL, POSTGRESQL, SQLITE, require_database
 from ..projectfile import ProjectInfo, store_info
-from ..withoutstats import import_parameters
 from .thread import synchronous
-
-import_parameters()  # before Sumatra: see withoutstats
-
-from sumatra.recordstore.django_store import db_config  # noqa: E402
 
 SQLITE_TIMEOUT = 30
 #: Key of the PostgreSQL advisory lock serializing smttask's writers.
