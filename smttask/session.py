@@ -37,7 +37,10 @@ def open_session(
         root=folder,
         data_roots=roots,
         outputs=FileOutputStore(
-            DataRoots(*roots), fsync=settings.fsync, lease_timeout=settings.lease_timeout
+            DataRoots(*roots),
+            fsync=settings.fsync,
+            lease_timeout=settings.lease_timeout,
+            wait_for_leases=settings.wait_for_leases,
         ),
         recorder=recorder,
     )
