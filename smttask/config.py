@@ -135,6 +135,9 @@ class Settings:
     #: Seconds without a heartbeat after which a task's lease (or a record journal) counts
     #: as left by a dead process, and may be taken over (see ``smttask.storage.lease``).
     lease_timeout: float = field(default_factory=lambda: env_float("SMTTASK_LEASE_TIMEOUT", 60.0))
+    #: Whether a task whose lease another live process holds waits for that process's result
+    #: (then loads it), or fails at once with ``RunningElsewhereError``.
+    wait_for_leases: bool = field(default_factory=lambda: env_flag("SMTTASK_WAIT_FOR_LEASES", True))
     #: Packages outside the project whose modules task files may import (their task types),
     #: e.g. ``("mylab.tasks",)``; a package covers its subpackages. See docs/security.md.
     trusted_packages: tuple[str, ...] = field(

@@ -65,6 +65,11 @@ class OutputError(SmttaskError):
     """A task's outputs are missing, unreadable or do not match the declared type."""
 
 
+class RunningElsewhereError(SmttaskError):
+    """Another live process holds the task's lease (it is computing the task), and this run
+    was asked not to wait for it (``smttask run --running-elsewhere exit``)."""
+
+
 class RecordingError(SmttaskError):
     """The provenance record could not be created or stored."""
 

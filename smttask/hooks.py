@@ -57,8 +57,9 @@ class OutputStore(Protocol):
 
     def lease(self, task: Task) -> contextlib.AbstractContextManager[object]:
         """Hold the task's lease for the block: while another live process (on any node)
-        computes the task, wait until it is done or dead. One computation per task at a time;
-        the caller looks for the result again once it holds the lease."""
+        computes the task, wait until it is done or dead (without the setting
+        ``wait_for_leases``: raise ``RunningElsewhereError`` instead). One computation per
+        task at a time; the caller looks for the result again once it holds the lease."""
 
 
 class RecordHandle(Protocol):

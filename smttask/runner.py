@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import config, fileio, hooks
-from .errors import ConfigError, SmttaskError, TaskFileError
+from .errors import ConfigError, RunningElsewhereError, SmttaskError, TaskFileError
 from .recording.fields import ATTEMPT_ENV
 from .session import open_session
 from .task import Task
@@ -32,7 +32,7 @@ TASKFILE_SUFFIX = ".json"
 @dataclass(frozen=True)
 class Outcome:
     path: Path
-    status: str  # "ran" | "loaded" | "failed"
+    status: str  # "ran" | "loaded" | "elsewhere" (another process computes it) | "failed"
     task: str = ""  # task name, when the file could be read
     message: str = ""  # failure message
     seconds: float = 0.0
@@ -41,7 +41,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.status != "failed"
+        return self.status not in ("failed", "elsewhere")
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,17 @@ class RunOptions:
     #: With worker processes: seconds between the start of one worker's first task and the
     #: next one's (staggers the first accesses to shared resources).
     start_spacing: float = 0.0
+    #: A task another live process is computing: wait for its result and load it (True), or
+    #: give up on its task file at once with the outcome "elsewhere" (False).
+    wait_elsewhere: bool = True
 
     def session(self) -> hooks.Session:
         """A session for these options, with ``smttask.config.settings`` for the rest."""
         settings = config.settings
         if settings.record != self.record:
             settings = dataclasses.replace(settings, record=self.record)
+        if not self.wait_elsewhere and settings.wait_for_leases:
+            settings = dataclasses.replace(settings, wait_for_leases=False)
         return open_session(settings=settings)
 
 
@@ -128,6 +133,8 @@ def run_file(
         recorded = task.computed and current.recorder is not hooks.NO_RECORDER
         label = _record_label(current.root) if recorded else ""
         return Outcome(path, status, name, seconds=time.perf_counter() - start, record=label)
+    except RunningElsewhereError as exc:
+        return Outcome(path, "elsewhere", name, str(exc), time.perf_counter() - start)
     except Exception as exc:
         if on_error is not None:
             on_error(exc)

@@ -45,6 +45,7 @@ def open_session(
             fsync=settings.fsync,
             durable_calls=settings.durable_calls,
             lease_timeout=settings.lease_timeout,
+            wait_for_leases=settings.wait_for_leases,
         ),
         recorder=recorder,
     )

@@ -161,10 +161,13 @@ def _ensure_started(
     status = run_script(script, "status")
     if status.returncode == 0:
         return False, status
+    # Running, but configured by an older version of the script: `start` reconfigures it; it
+    # was not started here, so it is not stopped at the end either.
+    outdated = "configuration outdated" in status.stdout
     result = run_script(script, "start", *start_args, timeout=START_TIMEOUT)
     if result.returncode != 0:
         service_unavailable(what, result)
-    return True, result
+    return not outdated, result
 
 
 def _stop(what: str, script: Path) -> None:
@@ -194,6 +197,9 @@ class SlurmCluster:
     script: Path
     started_here: bool
     env: dict[str, str] = dataclasses.field(repr=False)
+    limits: str = ""
+    """How the cluster enforces memory limits: "cgroup" or "poll" (see
+    `scripts/services/slurm --help`); "" if its slurm.conf does not say."""
     """Environment for SLURM commands and for programs that submit jobs: the
     current one, with SLURM_CONF set and the SLURM_* variables of any
     enclosing job removed."""
@@ -237,9 +243,13 @@ def _describe_slurm(started_here: bool) -> SlurmCluster:
     # Prefer the default partition (sinfo marks it with '*').
     row = next((r for r in rows if r[4].endswith("*")), rows[0])
     scratch = None
+    limits = ""
     try:
-        m = re.search(r"^# smttask-scratch=(.+)$", conf.read_text(), re.MULTILINE)
+        text = conf.read_text()
+        m = re.search(r"^# smttask-scratch=(.+)$", text, re.MULTILINE)
         scratch = Path(m.group(1)) if m else None
+        m = re.search(r"^# smttask-limits=(\w+)", text, re.MULTILINE)
+        limits = m.group(1) if m else ""
     except OSError:
         pass
     return SlurmCluster(
@@ -252,6 +262,7 @@ def _describe_slurm(started_here: bool) -> SlurmCluster:
         script=SLURM_SCRIPT,
         started_here=started_here,
         env=env,
+        limits=limits,
     )
 
 

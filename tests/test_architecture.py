@@ -65,6 +65,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "execution": (
         "smttask.session",
         "smttask.runner",
+        "smttask.supervise",
         "smttask.progress",
         "smttask.targets",
         "smttask.reproduce",

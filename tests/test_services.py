@@ -76,7 +76,7 @@ def _slurm_pids(cluster) -> dict[str, str]:
 def test_slurm_status_is_healthy(slurm_cluster):
     out = check(run([SCRIPTS_DIR / "slurm", "status"])).stdout
     assert "SLURM: healthy" in out
-    assert f"{slurm_cluster.node} idle" in out or f"{slurm_cluster.node} mix" in out
+    assert re.search(rf"{slurm_cluster.node} (idle|mix|alloc)\b", out)  # alloc: busy, shared
 
 
 @slurm
@@ -131,6 +131,30 @@ def test_sbatch_job_writes_a_file(slurm_cluster, tmp_path):
         run(["squeue", "-h", "-t", "all", "-j", job_id, "-o", "%T"], env=env)
     ).stdout.strip()
     assert state == "COMPLETED"
+
+
+@slurm
+def test_slurm_enforces_a_jobs_memory_limit(slurm_cluster, tmp_path):
+    out = check(run([SCRIPTS_DIR / "slurm", "status"])).stdout
+    assert f"limits:    {slurm_cluster.limits} (" in out  # the mode, and why it was chosen
+    assert slurm_cluster.limits in ("cgroup", "poll")
+    hog = "a = bytearray(300 << 20); a[::4096] = b'x' * len(a[::4096]); import time; time.sleep(3)"
+    result = run(
+        ["sbatch", "--wait", "--mem=100", "-o", "slurm-%j.out", "--wrap", f'python3 -c "{hog}"'],
+        cwd=tmp_path,
+        env=slurm_cluster.env,
+        timeout=300,
+    )
+    assert result.returncode != 0  # killed: 300 MB in a job of 100 MB
+    job_id = re.search(r"Submitted batch job (\d+)", result.stdout).group(1)
+    log = (tmp_path / f"slurm-{job_id}.out").read_text()
+    state = check(
+        run(["squeue", "-h", "-t", "all", "-j", job_id, "-o", "%T"], env=slurm_cluster.env)
+    ).stdout.strip()
+    if slurm_cluster.limits == "cgroup":
+        assert state == "OUT_OF_MEMORY" and "oom-kill event" in log, (state, log)
+    else:
+        assert state == "FAILED" and "exceeded memory limit" in log, (state, log)
 
 
 def _alive(pid: str) -> bool:

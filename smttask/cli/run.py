@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -14,6 +15,10 @@ import click
 from ..runner import Outcome, RunOptions, find_task_files, missing_outcome, run_files
 from . import failures
 from .timeparse import Duration
+
+#: Exit code of ``smttask run --running-elsewhere exit`` when task files were skipped because
+#: other processes are computing their tasks, and none failed (EX_TEMPFAIL: try again later).
+EXIT_RUNNING_ELSEWHERE = 75
 
 
 @click.command()
@@ -72,6 +77,23 @@ from .timeparse import Duration
     show_default=True,
     help="With -n N: seconds between the starts of the workers' first tasks.",
 )
+@click.option(
+    "--running-elsewhere",
+    "elsewhere",
+    type=click.Choice(["wait", "exit"]),
+    default="wait",
+    show_default=True,
+    help="A task another live process (on any node) is computing: wait for its result and load "
+    "it, or skip its task file at once; with 'exit', the exit code is "
+    f"{EXIT_RUNNING_ELSEWHERE} if some task files were skipped so and none failed.",
+)
+@click.option(
+    "--supervise/--no-supervise",
+    default=None,
+    help="Run the tasks in a child process watched by a small parent, which says how the "
+    "child ended if it is killed (out of memory: the limit to raise) and ends its records "
+    "with that reason. Default: on inside a SLURM job (SLURM_JOB_ID set), else off.",
+)
 @click.option("-r", "--reverse", is_flag=True, help="Run the task files in reverse order.")
 @click.option(
     "--pdb",
@@ -97,6 +119,8 @@ def run(
     imports: tuple[str, ...],
     wait: float | None,
     start_spacing: float,
+    elsewhere: str,
+    supervise: bool | None,
     reverse: bool,
     use_pdb: bool,
     dry_run: bool,
@@ -107,7 +131,10 @@ def run(
 
     Results that already exist are loaded, not recomputed. Each task that runs gets one
     provenance record. A failing task does not stop the others; the exit code is 1 if any
-    failed.
+    failed. A task that another process is computing is waited for, then loaded (with
+    --running-elsewhere exit: skipped, exit code 75 if nothing failed).
+    Killed by a signal (with --supervise): 128 + the signal number (137: SIGKILL, e.g. out
+    of memory).
 
     \b
     Examples:
@@ -134,6 +161,7 @@ def run(
         attempt=attempt,
         imports=imports,
         start_spacing=start_spacing,
+        wait_elsewhere=elsewhere == "wait",
     )
     absent = [missing_outcome(p) for p in missing]
     if absent:  # reported first; the task files that are there still run
@@ -151,6 +179,13 @@ def run(
         if not quiet:
             click.echo(f"Waiting {wait:g} s before starting.", err=True)
         time.sleep(wait)
+    if supervise is None:
+        supervise = bool(os.environ.get("SLURM_JOB_ID"))
+    if supervise and files and not use_pdb:
+        from .. import config
+        from ..supervise import supervise as fork_supervisor
+
+        fork_supervisor(config.project_root(), files)  # returns in the child only
     if not files:
         outcomes: list[Outcome] = []
     elif use_pdb:
@@ -159,8 +194,10 @@ def run(
         outcomes = _run_with_progress(files, options, cores, quiet, verbose)
     outcomes = absent + outcomes
     _summarize(outcomes)
-    if any(not o.ok for o in outcomes):
-        sys.exit(1)
+    if any(o.status == "failed" for o in outcomes):
+        sys.exit(failures.EXIT_FAILURE)
+    if any(o.status == "elsewhere" for o in outcomes):
+        sys.exit(EXIT_RUNNING_ELSEWHERE)
 
 
 def _run_with_progress(
@@ -220,7 +257,12 @@ def _line(o: Outcome, verbose: int) -> str:
     under -v its traceback); the summary only counts."""
     from rich.markup import escape
 
-    mark = {"ran": "[green]ran[/]", "loaded": "[cyan]loaded[/]", "failed": "[red]FAILED[/]"}
+    mark = {
+        "ran": "[green]ran[/]",
+        "loaded": "[cyan]loaded[/]",
+        "elsewhere": "[yellow]running elsewhere[/]",
+        "failed": "[red]FAILED[/]",
+    }
     text = f"{mark[o.status]} {escape(str(o.path))} ({o.task or '?'}, {o.seconds:.2f} s)"
     if o.record:
         text += f" record {o.record}"
@@ -233,8 +275,10 @@ def _line(o: Outcome, verbose: int) -> str:
 
 def _summarize(outcomes: list[Outcome]) -> None:
     counts = {s: sum(o.status == s for o in outcomes) for s in ("ran", "loaded", "failed")}
+    elsewhere = sum(o.status == "elsewhere" for o in outcomes)
+    skipped = f"{elsewhere} running elsewhere, " if elsewhere else ""
     click.echo(
-        f"{counts['ran']} ran, {counts['loaded']} loaded, {counts['failed']} failed "
+        f"{counts['ran']} ran, {counts['loaded']} loaded, {skipped}{counts['failed']} failed "
         f"(of {len(outcomes)} task files).",
         err=True,
     )

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import serialization
-from ..errors import OutputError, TaskInputError, UnsafeContentError
+from ..errors import OutputError, RunningElsewhereError, TaskInputError, UnsafeContentError
 from ..fileio import defer_sync, publish_new, replace_symlink, symlink_new, writing
 from ..task import is_task
 from ..typing import Separate, element_name, separate_of
@@ -64,9 +65,11 @@ class FileOutputStore:
         fsync: bool = True,
         durable_calls: bool = False,
         lease_timeout: float = DEFAULT_TIMEOUT,
+        wait_for_leases: bool = True,
     ) -> None:
         self._roots = DataRoots(Path(roots[0]), Path(roots[1]))
         self._lease_timeout = lease_timeout
+        self._wait_for_leases = wait_for_leases
         self._text_roots = (str(self._roots[0]), str(self._roots[1]))  # for the hot path
         self._fsync = fsync
         self._batch = fsync and not durable_calls
@@ -231,12 +234,21 @@ class FileOutputStore:
     # -- computing once -----------------------------------------------------------------------
 
     def lease(self, task: Task) -> Lease:
-        """The task's lease (``smttask.storage.lease``), waiting while a live process holds it."""
+        """The task's lease (``smttask.storage.lease``), waiting while a live process holds it
+        (without ``wait_for_leases``: raising RunningElsewhereError instead)."""
         path = lease_path(Path(self._roots[1]), task.name, task.key)
         with writing(path):  # a full or read-only data store: said of its folder
             got = try_acquire(path, self._lease_timeout)
         if isinstance(got, Lease):
             return got
+        if not self._wait_for_leases:
+            raise RunningElsewhereError(
+                f"{task!r} is running elsewhere: {got.describe()} is computing it (lease "
+                f"{path}, heartbeat {time.time() - got.heartbeat:.0f} s ago). Its result appears "
+                f"when it finishes: run again then to load it, or wait for it (the default; "
+                f"smttask run --running-elsewhere wait). A lease without a heartbeat for "
+                f"{self._lease_timeout:g} s counts as abandoned and is taken over."
+            )
         log.warning(
             "%r is being computed by %s: waiting for its result (its lease %s is taken over "
             "if it goes %g s without a heartbeat).",
