@@ -50,6 +50,11 @@ class Project:
         path = self.root / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
+        if path.suffix == ".py":
+            # Bytecode cached from an earlier text of the same size, written within the same
+            # second, would pass Python's (mtime, size) check: the stale code would run.
+            for cached in (path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"):
+                cached.unlink()
         return path
 
     def write_module(self, name: str, text: str, *, commit: bool = True):  # type: ignore[no-untyped-def]
@@ -58,10 +63,6 @@ class Project:
         if commit:
             self.commit(f"{name}.py")
         sys.modules.pop(name, None)
-        # Bytecode cached from an earlier text of the same size, written within the same
-        # second, would pass Python's (mtime, size) check: the stale code would run.
-        for cached in (self.root / "__pycache__").glob(f"{name}.*.pyc"):
-            cached.unlink()
         importlib.invalidate_caches()
         self._modules.append(name)
         return importlib.import_module(name)
