@@ -27,7 +27,7 @@ module, only the work named:
 from __future__ import annotations
 
 import argparse
-import os
+import contextlib
 import subprocess
 import sys
 import tempfile
@@ -128,8 +128,6 @@ TAIL = """
 print(json.dumps(out))
 """
 
-CLI = "import sys; from smttask.cli import main; sys.argv[0] = 'smttask'; sys.exit(main())"
-
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -141,78 +139,64 @@ def main() -> None:
     unknown = sorted(set(cases) - set(CASES))
     if unknown:
         p.error(f"unknown case(s) {', '.join(unknown)}; choose from {', '.join(CASES)}")
-    repo = Path(__file__).resolve().parent.parent
     load_start = bl.load_average()
-    with tempfile.TemporaryDirectory(prefix="smttask-revs-") as tmp:
-        trees: dict[str, Path] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="smttask-revs-") as tmp,
+        contextlib.ExitStack() as trees,
+    ):
+        tree: dict[str, Path] = {}
         projects: dict[str, Path] = {}
 
         def env_for(rev: str, **extra: str) -> dict[str, str]:
-            return bl.base_env(
-                PYTHONPATH=f"{trees[rev]}{os.pathsep}{projects[rev]}",
-                SMTTASK_PROJECT_ROOT=str(projects[rev]),
-                **extra,
+            env = bl.base_env(
+                PYTHONPATH=str(projects[rev]), SMTTASK_PROJECT_ROOT=str(projects[rev]), **extra
             )
+            return bl.revision_env(env, tree[rev])
 
-        try:
-            for i, rev in enumerate(args.revs):
-                tree = Path(tmp) / f"tree{i}"
-                subprocess.run(
-                    ["git", "-C", str(repo), "worktree", "add", "-q", "--detach", str(tree), rev],
-                    check=True,
-                )
-                trees[rev] = tree
-                # the package `smttask.templates` is the top-level templates/ folder
-                (tree / "smttask" / "templates").symlink_to(tree / "templates")
-                projects[rev] = bl.git_project(
-                    Path(tmp) / f"project{i}",
-                    {"hits.py": MODULE, ".gitignore": "__pycache__/\n"},
-                    smt=False,
-                )
-                bl.wall(
-                    [sys.executable, "-c", CLI, "project", "init", "--yes"],
-                    cwd=projects[rev],
-                    env=env_for(rev),
-                )
-                subprocess.run(  # what `project init` added (.gitignore lines)
-                    "git add -A && git commit -q -m init || true",
-                    shell=True,
-                    cwd=projects[rev],
-                    env=env_for(rev),
-                    check=True,
-                    capture_output=True,
-                )
-                bl.wall([sys.executable, "-c", PREPARE], cwd=projects[rev], env=env_for(rev))
-                bl.progress(f"{rev}: project ready")
+        for i, rev in enumerate(args.revs):
+            checkout = trees.enter_context(bl.revision(rev, Path(tmp), f"tree{i}"))
+            assert checkout is not None
+            tree[rev] = checkout
+            projects[rev] = bl.git_project(
+                Path(tmp) / f"project{i}",
+                {"hits.py": MODULE, ".gitignore": "__pycache__/\n"},
+                smt=False,
+            )
+            init = [*bl.smttask_command(checkout), "project", "init", "--yes"]
+            bl.wall(init, cwd=projects[rev], env=env_for(rev))
+            subprocess.run(  # what `project init` added (.gitignore lines)
+                "git add -A && git commit -q -m init || true",
+                shell=True,
+                cwd=projects[rev],
+                env=env_for(rev),
+                check=True,
+                capture_output=True,
+            )
+            bl.wall([sys.executable, "-c", PREPARE], cwd=projects[rev], env=env_for(rev))
+            bl.progress(f"{rev}: project ready")
 
-            samples: dict[str, dict[str, list[float]]] = {r: {} for r in args.revs}
+        samples: dict[str, dict[str, list[float]]] = {r: {} for r in args.revs}
 
-            def measure(rev: str, case: str, r: int) -> None:
-                out = Path(tmp) / f"build-{rev}-{r}"
-                env = env_for(rev, BENCH_ROUND=str(r), BENCH_OUT=str(out))
-                start = time.perf_counter()
-                values, _ = bl.run_json(
-                    [sys.executable, "-c", HEAD + CASES[case] + TAIL],
-                    cwd=projects[rev],
-                    env=env,
-                )
-                process = time.perf_counter() - start
-                if case == "recording":
-                    values["100 recorded first runs (whole process)"] = process
-                for key, value in values.items():
-                    samples[rev].setdefault(key, []).append(value)
+        def measure(rev: str, case: str, r: int) -> None:
+            out = Path(tmp) / f"build-{args.revs.index(rev)}-{r}"
+            env = env_for(rev, BENCH_ROUND=str(r), BENCH_OUT=str(out))
+            start = time.perf_counter()
+            values, _ = bl.run_json(
+                [sys.executable, "-c", HEAD + CASES[case] + TAIL],
+                cwd=projects[rev],
+                env=env,
+            )
+            process = time.perf_counter() - start
+            if case == "recording":
+                values["100 recorded first runs (whole process)"] = process
+            for key, value in values.items():
+                samples[rev].setdefault(key, []).append(value)
 
-            for r in range(args.rounds):
-                for case in cases:
-                    for rev in bl.rotated(args.revs, r):
-                        measure(rev, case, r)
-                bl.progress(f"round {r + 1}/{args.rounds} done")
-        finally:
-            for tree in trees.values():
-                subprocess.run(
-                    ["git", "-C", str(repo), "worktree", "remove", "--force", str(tree)],
-                    check=False,
-                )
+        for r in range(args.rounds):
+            for case in cases:
+                for rev in bl.rotated(args.revs, r):
+                    measure(rev, case, r)
+            bl.progress(f"round {r + 1}/{args.rounds} done")
     load_end = bl.load_average()
     base = args.revs[0]
     width = max(len(k) for k in samples[base])

@@ -304,17 +304,21 @@ _CLI = "import sys; from smttask.cli import main; sys.argv[0] = 'smttask'; sys.e
 
 
 @contextlib.contextmanager
-def revision(rev: str | None, folder: Path) -> Iterator[Path | None]:
-    """smttask's code at git revision `rev` (of this repository), checked out into a
-    worktree under `folder` for the block and imported from there when its path comes first
+def revision(
+    rev: str | None, folder: Path, name: str = "smttask-at-revision"
+) -> Iterator[Path | None]:
+    """smttask's code at git revision `rev` (of this repository), checked out into the
+    worktree `folder`/`name` for the block and imported from there when its path comes first
     on PYTHONPATH (``revision_env``); None if no revision is asked for."""
     if rev is None:
         yield None
         return
     repo = Path(__file__).resolve().parent.parent
-    tree = folder / "smttask-at-revision"
+    tree = folder / name
     add = ["git", "-C", str(repo), "worktree", "add", "-q", "--detach", str(tree), rev]
     subprocess.run(add, check=True)
+    # the package `smttask.templates` is the top-level templates/ folder (pyproject maps it)
+    (tree / "smttask" / "templates").symlink_to(tree / "templates")
     try:
         yield tree
     finally:
