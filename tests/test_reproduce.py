@@ -372,3 +372,21 @@ def test_an_interrupted_reproduction_removes_its_worktree(smt_project, tasks, si
     assert proc.returncode != 0
     trees, folders = _left_behind(smt_project)
     assert trees.count("worktree ") == 1 and folders == []
+
+
+def test_environment_notes_name_packages_by_import_name_and_only_real_changes() -> None:
+    import importlib.metadata
+
+    from smttask.reproduce.plan import _environment_notes
+
+    yaml_now = importlib.metadata.version("PyYAML")  # imported as `yaml`
+    git_now = importlib.metadata.version("GitPython")  # imported as `git`
+    same = [{"name": "yaml", "version": yaml_now}, {"name": "git", "version": git_now}]
+    assert _environment_notes({"dependencies": same}) == []
+    changed = [
+        {"name": "yaml", "version": "0.0.1"},
+        {"name": "smttask_no_such_package", "version": "1.0"},
+    ]
+    [note] = _environment_notes({"dependencies": changed})
+    assert f"yaml 0.0.1 → {yaml_now}" in note
+    assert "smttask_no_such_package 1.0 → not installed" in note

@@ -202,3 +202,26 @@ def _module_path(module: ModuleType | None) -> str:
             return ""
     file = getattr(module, "__file__", None)
     return os.path.dirname(file) if isinstance(file, str) else ""
+
+
+def installed_version(name: str) -> str | None:
+    """The version installed now of the top-level package imported as `name`, as a record's
+    dependencies give it (they list import names: ``yaml``, ``dateutil``), found the same way
+    as when recording, without importing it. None: no distribution provides it (e.g. the
+    project's own code, or it is not installed)."""
+    found = _DIST_INFO.version(name)
+    if isinstance(found, str):
+        return found
+    import importlib.metadata as metadata
+
+    if found is _ASK:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    for dist in metadata.packages_distributions().get(name, ()):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None

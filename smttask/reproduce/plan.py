@@ -7,7 +7,7 @@ Refusals (``ReproductionError``, reported as "could not run") name the record an
 
 from __future__ import annotations
 
-import importlib.metadata
+import importlib.util
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ProjectError, ReproductionError
 from ..recording import fields
+from ..recording.context import installed_version
 from ..recording.gitstate import locate
 from ..recording.lineage import Used, used
 from ..taskfile import FORMAT_KEY
@@ -212,10 +213,11 @@ def _environment_notes(record: Mapping[str, Any]) -> list[str]:
         name, version = dep.get("name"), str(dep.get("version") or "")
         if not name or not version:
             continue
-        try:
-            now = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            now = "not installed"
+        now = installed_version(name)
+        if now is None:
+            # A record names imported packages; one no distribution provides now may still be
+            # importable (its own __version__ was recorded): only a missing one is a change.
+            now = "not installed" if importlib.util.find_spec(name) is None else version
         if now != version:
             changed.append(f"{name} {version} → {now}")
     if not changed:
