@@ -173,6 +173,17 @@ def test_the_kind_is_part_of_the_identity(smt_project) -> None:  # type: ignore[
     assert RecordedTask(same)(x=1).digest != MemoizedTask(same)(x=1).digest
 
 
+def test_explain_shows_an_upstream_task_input_alike_on_both_sides(smt_project, mods) -> None:  # type: ignore[no-untyped-def]
+    mods.g(v=mods.f(x=1.0)).run()
+    len(smttask.RSView())
+    shown = {}
+    for now, text in [(mods.h(x=1.0), "<h>"), (mods.m(x=2.0), "m(x=2.0)"), (3.0, "3.0")]:
+        task = mods.g(v=now)
+        [reason] = [r for r in task.explain().by_key(task.key).reasons if r.kind == "input"]
+        shown[text] = (reason.old, reason.new)
+    assert shown == {"<h>": ("<f>", "<h>"), "m(x=2.0)": ("<f>", "m(x=2.0)"), "3.0": ("<f>", "3.0")}
+
+
 def test_explain_says_what_changed(smt_project, mods) -> None:  # type: ignore[no-untyped-def]
     mods.g(v=mods.f(x=1.0)).run()
     len(smttask.RSView())  # moves the journaled records into the store

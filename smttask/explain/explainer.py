@@ -10,7 +10,7 @@ from typing import Any
 from .. import hooks
 from ..recording.lineage import input_texts
 from ..task import Task
-from ..taskfile import _kind_name
+from ..taskfile import FORMAT_KEY, FORMAT_VERSION, _kind_name
 from . import matching
 from .earlier import Earlier, EarlierRecords
 from .model import COMPUTE, LOAD, SKIP, Explanation, Reason, TaskExplanation
@@ -325,13 +325,19 @@ def _version(value: Any) -> str:
 
 
 def _encode_for_text(value: Any) -> Any:
-    """`value` as JSON for its short text: an upstream task as ``<name>`` (recorded) or its
-    call (memoized), without describing it."""
+    """`value` as JSON for its short text, an upstream task in the shape of its description
+    (name, kind, inputs; no code or digest), so that it reads as in an earlier record's:
+    ``<name>`` (recorded) or ``name(inputs...)`` (memoized)."""
     from .. import serialization
 
     def hook(v: Any) -> Any:
         if isinstance(v, Task):
-            return f"<{v.name}>" if type(v).recorded else repr(v)
+            return {
+                FORMAT_KEY: FORMAT_VERSION,
+                "task": v._spec.qualname,
+                "kind": _kind_name(type(v)),
+                "inputs": {k: serialization.encode(x, hook=hook) for k, x in v.inputs.items()},
+            }
         return None
 
     return serialization.encode(value, hook=hook)
