@@ -1,6 +1,7 @@
 """Run every benchmark and write their tables into one Markdown file.
 
     python bench/run_all.py [--quick] [--out bench/RESULTS.md] [--only NAME,...]
+                            [--rounds R] [--extra NAME=ARGS ...]
 
 Runs each `bench/bench_*.py` in its own process (one after the other: they would compete
 for the machine's cores), collects their results and writes a file with the date, the
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -32,6 +34,9 @@ BENCHMARKS = {
     "view": "bench_view.py",
     "compile": "bench_compile.py",
 }
+
+#: The option of a benchmark that sets its number of interleaved repeats, if not --rounds.
+ROUNDS_OPTION = {"core": "--samples", "view": "--repeat"}
 
 CONTENDERS = [
     "smttask",
@@ -119,7 +124,26 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     p.add_argument("--only", help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
     p.add_argument("--command", help="the command to state in the file (default: this one)")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        help="interleaved repeats for every benchmark (each script's own default otherwise)",
+    )
+    p.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="NAME=ARGS",
+        help="more arguments for one benchmark, e.g. --extra 'compile=--unbatched 300' "
+        "(repeatable; see python bench/bench_NAME.py --help)",
+    )
     args = p.parse_args()
+    extra: dict[str, list[str]] = {}
+    for item in args.extra:
+        name, sep, more = item.partition("=")
+        if not sep or name not in BENCHMARKS:
+            raise SystemExit(f"--extra {item!r}: write NAME=ARGS, NAME one of {list(BENCHMARKS)}")
+        extra.setdefault(name, []).extend(shlex.split(more))
     chosen = [n for n in BENCHMARKS if not args.only or n in args.only.split(",")]
     unknown = set(args.only.split(",")) - set(BENCHMARKS) if args.only else set()
     if unknown:
@@ -135,6 +159,9 @@ def main() -> None:
             cmd = [sys.executable, str(HERE / BENCHMARKS[name]), "--json", str(out)]
             if args.quick:
                 cmd.append("--quick")
+            if args.rounds:
+                cmd += [ROUNDS_OPTION.get(name, "--rounds"), str(args.rounds)]
+            cmd += extra.get(name, [])
             bl.progress(f"=== {name}: {' '.join(cmd[1:])}")
             t = time.perf_counter()
             done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
@@ -149,7 +176,7 @@ def main() -> None:
                 continue
             result: dict[str, Any] = json.loads(out.read_text())
             seconds = time.perf_counter() - t
-            again = f"python bench/{BENCHMARKS[name]}" + (" --quick" if args.quick else "")
+            again = shlex.join(["python", f"bench/{BENCHMARKS[name]}", *cmd[4:]])
             sections.append(bl.render(result) + f"\n_Took {seconds:.0f} s; alone: `{again}`._\n")
             bl.progress(f"=== {name} done in {seconds:.0f} s")
     text = "\n".join([*header(command, args.quick, loads, time.perf_counter() - start), *sections])
