@@ -74,7 +74,7 @@ class InputShapes:
         self._tasks[id(task)] = (task, shape, alone)
         return shape, alone
 
-    def _value(self, v: Any) -> Hashable:
+    def _value(self, v: Any) -> object:  # hashable: types, and tuples of shapes
         t = type(v)
         if v is None or t is bool or t is str:
             return t
@@ -116,9 +116,9 @@ class InputShapes:
         return ("object", id(v))
 
 
-def _runs(shapes: Iterable[Hashable]) -> tuple[Hashable, ...]:
+def _runs(shapes: Iterable[object]) -> tuple[object, ...]:
     """`shapes` in order, each run of equal ones once."""
-    out: list[Hashable] = []
+    out: list[object] = []
     for s in shapes:
         if not out or out[-1] != s:
             out.append(s)
