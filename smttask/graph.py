@@ -38,7 +38,8 @@ class Node:
 def output_files(task: Task) -> tuple[Path, ...]:
     """The files running `task` creates (the archive of each output, and of each value of a
     variable output whose names are known from the inputs)."""
-    return tuple(Path(p) for p in hooks.current().outputs.archive_paths(task).values())
+    paths = hooks.current().outputs.archive_paths(task).values()
+    return tuple(p if isinstance(p, Path) else Path(p) for p in paths)
 
 
 class TaskGraph:
