@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ...errors import CompileError
 from .batching import task_types
+from .jsontext import indented
 from .model import Job, Plan, ResourceValue, TaskDuration
 from .sizing import BatchRequest, batch_sizes
 
@@ -61,7 +61,8 @@ def make_plan(
     root = Path(os.path.abspath(root))
     outdir = Path(os.path.abspath(outdir))
     stub = Plan(relative(outdir, root), Path(os.path.relpath(root, outdir)).as_posix(), ())
-    jobs = tuple(_job(graph, node, stub.path("tasks"), str(root)) for node in graph.jobs())
+    tasks, top = stub.path("tasks"), str(root)
+    jobs = tuple(_job(graph, node, tasks, top) for node in graph.jobs())
     if not jobs:
         raise CompileError(
             "The tasks contain no recorded task, so there is no job to export: memoized "
@@ -100,7 +101,7 @@ def _job(graph: TaskGraph, node: Node, tasks: str, root: str) -> Job:
         taskname=task.taskname,
         kind=_kind(type(task)),
         taskfile=f"{tasks}/{task.name}/{node.key}.json",
-        desc=json.dumps(task.desc, indent=2) + "\n",
+        desc=indented(task.desc) + "\n",
         outputs=tuple(_relative(os.path.abspath(p), root) for p in node.outputs),
         upstream=tuple(graph.job_upstream(node.key)),
         threads=max(1, spec.threads),
