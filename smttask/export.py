@@ -17,6 +17,7 @@ from . import config
 from .compile.backend import get_backend
 from .compile.durations import recorded_durations
 from .compile.plan import BatchRequest, Plan, TaskDuration, auto_tasknames, batch_sizes, make_plan
+from .compile.roundtrip import InputShapes
 from .compile.writer import write_files
 from .errors import CompileError, SmttaskError
 from .graph import TaskGraph, trace
@@ -113,7 +114,8 @@ def export(
     the task's finished records (`durations`, ``{"module.task": TaskDuration}``, if given;
     else read from the project's record store). `options` go to the backend, which checks
     them (``smttask.compile.backend.get_backend(backend).validate_options``) before anything
-    is traced. Nothing is written unless every job's task file loads back into the same task.
+    is traced. Nothing is written unless the jobs' task files load back into the same tasks
+    (one loaded per shape of task, see ``check_plan``).
 
     When runs are recorded (a Sumatra project, ``settings.record``), uncommitted changes to
     the project's code are refused first, with the message ``smttask run`` gives: every job
@@ -236,9 +238,20 @@ def check_modules(graph: TaskGraph) -> None:
 
 
 def check_plan(plan: Plan, graph: TaskGraph) -> None:
-    """Raise CompileError unless every job's task file loads back into the same task."""
+    """Raise CompileError unless the jobs' task files load back into the same tasks.
+
+    One task file is loaded back per shape of task (its type and the classes of its inputs'
+    values, see ``smttask.compile.roundtrip``): tasks of one shape serialize alike. A file
+    that does not match its code when a job runs is refused by ``smttask run`` then.
+    """
+    shapes = InputShapes()
+    checked: set[int] = set()
     for job in plan.jobs:
         task = graph.node(job.key).task
+        shape = shapes.shape(task)
+        if shape in checked:
+            continue
+        checked.add(shape)
         try:
             again = Task.from_desc(json.loads(job.desc))
         except SmttaskError as exc:

@@ -38,7 +38,8 @@ class Node:
 def output_files(task: Task) -> tuple[Path, ...]:
     """The files running `task` creates (the archive of each output, and of each value of a
     variable output whose names are known from the inputs)."""
-    return tuple(Path(p) for p in hooks.current().outputs.archive_paths(task).values())
+    paths = hooks.current().outputs.archive_paths(task).values()
+    return tuple(p if isinstance(p, Path) else Path(p) for p in paths)
 
 
 class TaskGraph:
@@ -153,6 +154,8 @@ def _describe(g: nx.DiGraph, key: str) -> str:
 
 
 def _check_acyclic(g: nx.DiGraph) -> None:
+    if nx.is_directed_acyclic_graph(g):  # a few times faster than looking for a cycle
+        return
     try:
         cycle = nx.find_cycle(g)
     except nx.NetworkXNoCycle:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ...errors import CompileError
 from .batching import task_types
+from .jsontext import indented
 from .model import Job, Plan, ResourceValue, TaskDuration
 from .sizing import BatchRequest, batch_sizes
 
@@ -20,13 +20,25 @@ if TYPE_CHECKING:  # the plan reads a graph; importing the graph module (network
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def relative(path: Path, root: Path) -> str:
+def relative(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> str:
     """`path` relative to `root` in posix spelling; absolute if it lies outside `root`."""
-    path = Path(os.path.abspath(path))
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+    return _relative(os.path.abspath(path), str(Path(root)))
+
+
+def _relative(full: str, top: str) -> str:
+    """Absolute, normalised `full` relative to normalised `top` (see ``relative``): string
+    operations on POSIX (a plan has a few paths per job)."""
+    # pathlib decides where paths have drives or case-insensitive names, and for the root
+    # "//" that POSIX keeps apart (os.path.abspath keeps it)
+    if os.sep != "/" or os.altsep or full.startswith("//"):
+        try:
+            return Path(full).relative_to(top).as_posix()
+        except ValueError:
+            return Path(full).as_posix()
+    if full == top:
+        return "."
+    prefix = top if top.endswith("/") else top + "/"
+    return full[len(prefix) :] if full.startswith(prefix) else full
 
 
 def make_plan(
@@ -49,7 +61,8 @@ def make_plan(
     root = Path(os.path.abspath(root))
     outdir = Path(os.path.abspath(outdir))
     stub = Plan(relative(outdir, root), Path(os.path.relpath(root, outdir)).as_posix(), ())
-    jobs = tuple(_job(graph, node, stub, root) for node in graph.jobs())
+    tasks, top = stub.path("tasks"), str(root)
+    jobs = tuple(_job(graph, node, tasks, top) for node in graph.jobs())
     if not jobs:
         raise CompileError(
             "The tasks contain no recorded task, so there is no job to export: memoized "
@@ -64,7 +77,8 @@ def make_plan(
     )
 
 
-def _job(graph: TaskGraph, node: Node, plan: Plan, root: Path) -> Job:
+def _job(graph: TaskGraph, node: Node, tasks: str, root: str) -> Job:
+    """The job of `node`; its task file goes into folder `tasks` (relative to `root`)."""
     task, spec = node.task, node.task._spec
     where = f"{spec.taskname} (task {node.label})"
     resources: list[tuple[str, ResourceValue]] = []
@@ -86,15 +100,15 @@ def _job(graph: TaskGraph, node: Node, plan: Plan, root: Path) -> Job:
         name=task.name,
         taskname=task.taskname,
         kind=_kind(type(task)),
-        taskfile=plan.path("tasks", task.name, f"{node.key}.json"),
-        desc=json.dumps(task.desc, indent=2) + "\n",
-        outputs=tuple(relative(p, root) for p in node.outputs),
+        taskfile=f"{tasks}/{task.name}/{node.key}.json",
+        desc=indented(task.desc) + "\n",
+        outputs=tuple(_relative(os.path.abspath(p), root) for p in node.outputs),
         upstream=tuple(graph.job_upstream(node.key)),
         threads=max(1, spec.threads),
         resources=tuple(resources),
         retries=spec.retries,
         label=graph.label(node.key),
-        folders=tuple(relative(p, root) for p in node.folders),
+        folders=tuple(_relative(os.path.abspath(p), root) for p in node.folders),
     )
 
 
