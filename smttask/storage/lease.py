@@ -98,8 +98,13 @@ class Heartbeat:
             self._thread.join()
 
 
+def lease_dir(output_root: Path, task_name: str) -> Path:
+    """The folder of the leases of task type `task_name`."""
+    return output_root / LEASE_DIR / task_name
+
+
 def lease_path(output_root: Path, task_name: str, key: str) -> Path:
-    return output_root / LEASE_DIR / task_name / f"{key}{SUFFIX}"
+    return lease_dir(output_root, task_name) / f"{key}{SUFFIX}"
 
 
 def read_holder(path: Path) -> Holder | None:

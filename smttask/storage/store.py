@@ -28,7 +28,8 @@ from . import folders, formats, layout, separate
 from .folders import FolderFormat
 from .formats import OutputFormat
 from .layout import DataRoots
-from .lease import DEFAULT_TIMEOUT, Lease, acquire, lease_path, try_acquire
+from .lease import DEFAULT_TIMEOUT, Lease, acquire, lease_dir, try_acquire
+from .lease import SUFFIX as LEASE_SUFFIX
 
 log = logging.getLogger("smttask.storage")
 
@@ -77,6 +78,8 @@ class FileOutputStore:
         self._outputs_of: dict[type, tuple[_Output, ...]] = {}
         self._generation = formats.generation()
         self._folders: dict[tuple[bool, str], Path] = {}  # (archive?, task name) -> folder
+        #: task name -> its archive, link and lease folders as text (the first run's hot path)
+        self._text_dirs: dict[str, tuple[str, str, str]] = {}
 
     def roots(self) -> DataRoots:
         return self._roots
@@ -105,6 +108,19 @@ class FileOutputStore:
         if found is None:
             where = layout.archive_dir if archive else layout.link_dir
             found = self._folders[archive, name] = where(self.roots(), name)
+        return found
+
+    def _dirs(self, name: str) -> tuple[str, str, str]:
+        """The archive, link and lease folders of task type `name`, as text, made once per
+        type: writing a result joins file names to them."""
+        found = self._text_dirs.get(name)
+        if found is None:
+            roots = self.roots()
+            found = self._text_dirs[name] = (
+                os.fspath(layout.archive_dir(roots, name)),
+                os.fspath(layout.link_dir(roots, name)),
+                os.fspath(lease_dir(Path(roots[1]), name)),
+            )
         return found
 
     def _files(self, task: Task, folder: Path) -> dict[str, Path]:
@@ -236,7 +252,7 @@ class FileOutputStore:
     def lease(self, task: Task) -> Lease:
         """The task's lease (``smttask.storage.lease``), waiting while a live process holds it
         (without ``wait_for_leases``: raising RunningElsewhereError instead)."""
-        path = lease_path(Path(self._roots[1]), task.name, task.key)
+        path = Path(f"{self._dirs(task.name)[2]}/{task.key}{LEASE_SUFFIX}")
         with writing(path):  # a full or read-only data store: said of its folder
             got = try_acquire(path, self._lease_timeout)
         if isinstance(got, Lease):
@@ -289,25 +305,24 @@ class FileOutputStore:
     ) -> tuple[Path, bool]:
         """Write one file of `task` (numbered anew if `recompute`) and its link; return its
         archive and whether this call wrote it (else an equal one was there)."""
-        roots, key = self.roots(), task.key
-        archive_dir = layout.archive_dir(roots, task.name)
-        link_dir = layout.link_dir(roots, task.name)
+        key = task.key
+        archive_dir, link_dir, _ = self._dirs(task.name)
         number = 0
         while True:
-            path = archive_dir / layout.file_name(key, name, ext, number)
+            path = f"{archive_dir}/{layout.file_name(key, name, ext, number)}"
             written = publish_new(path, data, fsync=self._fsync, batch=self._batch)
             if written or not recompute:
                 break  # not written: an equal result is already there (tasks are pure)
             number += 1
         if link_dir != archive_dir:
-            link = link_dir / layout.file_name(key, name, ext)
+            link = f"{link_dir}/{layout.file_name(key, name, ext)}"
             if recompute:
                 replace_symlink(link, path)
             else:
                 symlink_new(link, path)  # an existing link already leads to this result
             if self._batch:
                 defer_sync(link_dir)
-        return path, written
+        return Path(path), written
 
     def _save_values(self, task: Task, o: _Output, value: Any, recompute: bool) -> dict[str, Path]:
         """A variable output: each value in its own file, then the index listing them."""
