@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import secrets
+import stat
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -91,9 +92,10 @@ def _main_file(path: str, repo_root: str) -> str:
 _digests: dict[tuple[str, int, int, int], str] = {}
 
 
-def sha1_of(path: str) -> tuple[str, os.stat_result]:
-    """Sumatra's content hash of a file (SHA-1 hex), cached by the file's identity."""
-    st = os.stat(path)
+def sha1_of(path: str, st: os.stat_result | None = None) -> tuple[str, os.stat_result]:
+    """Sumatra's content hash of a file (SHA-1 hex), cached by the file's identity (`st`: its
+    ``os.stat``, if the caller has it)."""
+    st = os.stat(path) if st is None else st
     key = (path, st.st_ino, st.st_mtime_ns, st.st_size)
     digest = _digests.get(key)
     if digest is None:
@@ -117,11 +119,12 @@ def data_key(
     root: str | Path,
     output: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    st: os.stat_result | None = None,
 ) -> dict[str, Any]:
     """Sumatra's DataKey for file `path`, named relative to the data store `root`; `extra`
-    goes into its metadata."""
+    goes into its metadata (`st`: the file's ``os.stat``, if the caller has it)."""
     path, top = os.fspath(path), os.fspath(root)
-    digest, st = sha1_of(path)
+    digest, st = sha1_of(path, st)
     if os.sep == "/" and path.startswith(top.rstrip("/") + "/") and not _UNNORMAL.search(path):
         rel = path[len(top.rstrip("/")) + 1 :]  # (what relpath gives, without its work)
     else:
@@ -161,12 +164,13 @@ def output_keys(outputs: Mapping[str, Path], output_root: str) -> list[dict[str,
     file in it, with metadata ``folder`` (the folder, relative to `output_root`)."""
     keys = []
     for name, p in outputs.items():
-        if os.path.isdir(p):
+        st = os.stat(p)
+        if stat.S_ISDIR(st.st_mode):
             folder = Path(os.path.relpath(p, output_root)).as_posix()
             for file in _files_in(Path(p)):
                 keys.append(data_key(file, output_root, name, {"folder": folder}))
         else:
-            keys.append(data_key(p, output_root, name))
+            keys.append(data_key(p, output_root, name, st=st))
     return keys
 
 

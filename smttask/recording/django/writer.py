@@ -104,7 +104,7 @@ class _Batch:
         return row if row is not None else model.objects.using("default").create(**attrs)
 
     def shared(self, model: Any, **attrs: Any) -> Any:
-        key = (model.__name__, *sorted(attrs.items(), key=lambda kv: kv[0]))
+        key = (model.__name__, *attrs.items())  # each caller names the fields in one order
         row = self._rows.get(key)
         if row is None:
             row = self._rows[key] = self._row(model, **attrs)
@@ -224,23 +224,18 @@ class _Batch:
     def _links(self, pairs: list[tuple[Any, Mapping[str, Any]]]) -> None:
         m, db = self.m, "default"
         tagged, outputs, inputs, deps, platforms = [], [], [], [], []
+        packages: dict[int, tuple[Any, list[int]]] = {}
         for row, r in pairs:
             for name in r.get("tags") or ():
                 tag = self.shared(self.Tag, name=_clip(name, 50))
                 tagged.append((tag.pk, self.ctype.pk, row.pk))
             outputs += [self._key(k, row) for k in r.get("output_data") or ()]
             inputs += [(row, self._key(k, None)) for k in r.get("input_data") or ()]
-            for d in r.get("dependencies") or ():
-                dep = self.shared(
-                    m.Dependency,
-                    name=_clip(d.get("name", ""), 50),
-                    path=_clip(d.get("path", ""), 200),
-                    version=_clip(str(d.get("version", "")), 40),
-                    diff=d.get("diff", ""),
-                    source=_clip(d.get("source"), 200),
-                    module="python",
-                )
-                deps.append((row.pk, dep.pk))
+            listed = r.get("dependencies") or ()
+            found = packages.get(id(listed))  # records of one context share its list
+            if found is None or found[0] is not listed:
+                found = packages[id(listed)] = (listed, [self._dependency(d).pk for d in listed])
+            deps += [(row.pk, pk) for pk in found[1]]
             for p in r.get("platforms") or ():
                 info = self.shared(m.PlatformInformation, **_platform(p))
                 platforms.append((row.pk, info.pk))
@@ -251,6 +246,17 @@ class _Batch:
         _insert(m.Record.input_data.through, ("record", "datakey"), sorted(links))
         _insert(m.Record.dependencies.through, ("record", "dependency"), deps)
         _insert(m.Record.platforms.through, ("record", "platforminformation"), platforms)
+
+    def _dependency(self, d: Mapping[str, Any]) -> Any:
+        return self.shared(
+            self.m.Dependency,
+            name=_clip(d.get("name", ""), 50),
+            path=_clip(d.get("path", ""), 200),
+            version=_clip(str(d.get("version", "")), 40),
+            diff=d.get("diff", ""),
+            source=_clip(d.get("source"), 200),
+            module="python",
+        )
 
     def _key(self, key: Mapping[str, Any], row: Any) -> Any:
         return self.m.DataKey(
