@@ -42,9 +42,9 @@ N = 20
 #: Per task: recording off, then on (journal only: moving records into the store is
 #: counted by the store's own tests).
 BOUNDS = {
-    False: {"open": 5, "create": 1, "rename": 3, "symlink": 1, "mkdir": 0, "listdir": 0,
+    False: {"open": 4, "create": 1, "rename": 3, "symlink": 1, "mkdir": 0, "listdir": 0,
             "stat": 1, "lstat": 0, "process": 0, "head": 0},
-    True: {"open": 6, "create": 1, "rename": 3, "symlink": 1, "mkdir": 0, "listdir": 0,
+    True: {"open": 5, "create": 1, "rename": 3, "symlink": 1, "mkdir": 0, "listdir": 0,
            "stat": 9, "lstat": 0, "process": 0, "head": 0},
 }  # fmt: skip
 

@@ -41,6 +41,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,7 @@ class Lease:
         self._lock = threading.Lock()
         self.lost = False  # taken over by another process (this one looked dead)
         self.folders: list[Path] = []  # made for it, deepest first (see `release`)
+        self.on_release: Callable[[], None] | None = None  # called once, when released
         self._started = time.time() if written is None else written
         if written is None:
             self._write()
@@ -198,6 +200,8 @@ class Lease:
             fd, self._fd = self._fd, None
         if fd is None:
             return
+        if self.on_release is not None:
+            self.on_release()
         try:
             if os.path.samestat(os.fstat(fd), os.stat(self.path)):
                 if not tidy:

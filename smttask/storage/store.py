@@ -80,6 +80,8 @@ class FileOutputStore:
         self._folders: dict[tuple[bool, str], Path] = {}  # (archive?, task name) -> folder
         #: task name -> its archive, link and lease folders as text (the first run's hot path)
         self._text_dirs: dict[str, tuple[str, str, str]] = {}
+        #: (task name, key) of the tasks whose lease this store holds: see `load`
+        self._held: set[tuple[str, str]] = set()
 
     def roots(self) -> DataRoots:
         return self._roots
@@ -138,18 +140,23 @@ class FileOutputStore:
     # -- reading ------------------------------------------------------------------------------
 
     def load(self, task: Task) -> Any | None:
+        """The task's result, read through its links (else its archives). While this store
+        holds the task's lease, only from its archives: a result that another process
+        computed since the caller last looked is published as an archive first (its link
+        follows), and a link without an archive leads nowhere."""
         key, name = task.key, task.name
+        archives_only = (name, key) in self._held
         values = {}
         for o in self._outputs(task):
             if isinstance(o.format, FolderFormat):
                 filename = key + o.suffix
                 link, archive = layout.read_order(self._text_roots, name, filename)
-                folder = self._folder(link, archive, name, filename)
+                folder = self._folder(None if archives_only else link, archive, name, filename)
                 if folder is None:
                     return None
                 values[o.name] = folder
                 continue
-            found = self._read_first(name, key + o.suffix)
+            found = self._read_first(name, key + o.suffix, archives_only)
             if found is None:
                 return None
             data, path = found
@@ -182,11 +189,14 @@ class FileOutputStore:
             f"'<output>_<name>', or '<name>' for a task's only output)."
         )
 
-    def _read_first(self, task_name: str, filename: str) -> tuple[bytes, str] | None:
+    def _read_first(
+        self, task_name: str, filename: str, archive_only: bool = False
+    ) -> tuple[bytes, str] | None:
         """The content of the result file `filename` of task `task_name` (its link, else its
-        archive) and the path read; None if neither exists."""
+        archive; only the archive if `archive_only`) and the path read; None if neither
+        exists."""
         link, archive = layout.read_order(self._text_roots, task_name, filename)
-        for path in (link, archive):
+        for path in (archive,) if archive_only else (link, archive):
             try:
                 return self._read(path, task_name, filename), path
             except FileNotFoundError:
@@ -207,10 +217,10 @@ class FileOutputStore:
         finally:
             os.close(fd)
 
-    def _folder(self, link: str, archive: str, task_name: str, filename: str) -> Any | None:
+    def _folder(self, link: str | None, archive: str, task_name: str, filename: str) -> Any | None:
         """The result folder reached through `link` (else `archive`), if it is one of the
         task's archives; None if neither exists."""
-        for path in (link, archive):
+        for path in (archive,) if link is None else (link, archive):
             if not os.path.lexists(path):
                 continue
             real = os.path.realpath(path)
@@ -256,7 +266,7 @@ class FileOutputStore:
         with writing(path):  # a full or read-only data store: said of its folder
             got = try_acquire(path, self._lease_timeout)
         if isinstance(got, Lease):
-            return got
+            return self._holding(task, got)
         if not self._wait_for_leases:
             raise RunningElsewhereError(
                 f"{task!r} is running elsewhere: {got.describe()} is computing it (lease "
@@ -272,7 +282,14 @@ class FileOutputStore:
         )  # fmt: skip
         found = acquire(path, self._lease_timeout)
         assert isinstance(found, Lease)
-        return found
+        return self._holding(task, found)
+
+    def _holding(self, task: Task, lease: Lease) -> Lease:
+        """`lease`, noted as held (for `load`) until it is released."""
+        held = (task.name, task.key)
+        self._held.add(held)
+        lease.on_release = lambda: self._held.discard(held)
+        return lease
 
     # -- writing ------------------------------------------------------------------------------
 
