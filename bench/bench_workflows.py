@@ -1,6 +1,7 @@
 """Trivial workloads through smttask and its peers: joblib, redun, Parsl and pydra.
 
     python bench/bench_workflows.py [--quick] [--tasks N] [--rounds R] [--only NAME,...]
+                                    [--revision REV]
 
 The same workloads, defined once (square(x) = x*x, inc(x) = x+1, total(values) = sum),
 run through every contender, each step in a new Python process:
@@ -15,7 +16,9 @@ Every process reports its set-up time (imports and engine start) and its work ti
 workload itself); the wall time of the whole process (spawn to exit) is measured outside.
 The task functions count their calls: a cached re-run that calls one is reported.
 Rounds are interleaved (each step: every contender, in an order rotated every round) and
-every figure is the median of R rounds (default 5) with its min–max.
+every figure is the median of R rounds (default 5) with its min–max. `--revision REV` adds
+smttask at git revision REV (e.g. main) as contenders of its own (`smttask@REV`, and
+`smttask-nofsync@REV` if chosen), measured in the same rounds.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -310,6 +313,7 @@ class Contender:
     driver: str
     env: dict[str, str] = field(default_factory=dict)
     packages: tuple[str, ...] = ()
+    tree: Path | None = None  # smttask imported from this checkout (``benchlib.revision``)
 
 
 THREADS = 2
@@ -422,6 +426,7 @@ def prepare(folder: Path, contender: Contender) -> Path:
 
 def run_step(folder: Path, contender: Contender, step: Step, n: int) -> dict[str, Any]:
     env = bl.base_env(PYTHONPATH=str(folder), SMTTASK_PROJECT_ROOT=str(folder), **contender.env)
+    env = bl.revision_env(env, contender.tree)
     out, seconds = bl.run_json(
         [sys.executable, "driver.py", step.workload, str(n)], cwd=folder, env=env
     )
@@ -440,34 +445,48 @@ def main() -> None:
     p.add_argument("--tasks", type=int, help="N (default 1000; --quick: 100)")
     p.add_argument("--rounds", type=int, help="interleaved repeats (default 5; --quick: 3)")
     p.add_argument("--only", help="comma-separated contenders (default: all)")
+    p.add_argument("--revision", help="also smttask at this git revision (e.g. main)")
     args = p.parse_args()
     n = args.tasks or (100 if args.quick else 1000)
     rounds = args.rounds or (3 if args.quick else 5)
     chosen = [c for c in CONTENDERS if not args.only or c.name in args.only.split(",")]
+    with (
+        tempfile.TemporaryDirectory(prefix="smttask-bench-wf-") as tmp,
+        bl.revision(args.revision, Path(tmp)) as tree,
+    ):
+        if tree is not None:
+            chosen += [
+                replace(c, name=f"{c.name}@{args.revision}", tree=tree)
+                for c in chosen
+                if c.name.startswith("smttask")
+            ]
+        result = measure(chosen, n, rounds, Path(tmp))
+    bl.emit(result, args.json)
+
+
+def measure(chosen: list[Contender], n: int, rounds: int, root: Path) -> dict[str, Any]:
     plan = steps(n)
     work: dict[tuple[str, str], list[float]] = {}
     process: dict[tuple[str, str], list[float]] = {}
     setup: dict[str, list[float]] = {}
     wrong_calls: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="smttask-bench-wf-") as tmp:
-        root = Path(tmp)
-        for r in range(rounds):
-            for s, step in enumerate(plan):
-                bl.progress(f"workflows: round {r + 1}/{rounds}, {step.case}")
-                for c in bl.rotated(chosen, r + s):
-                    folder = root / f"r{r}" / c.name / step.folder
-                    if step.fresh:
-                        prepare(folder, c)
-                    out = run_step(folder, c, step, n)
-                    work.setdefault((step.case, c.name), []).append(out["work"])
-                    process.setdefault((step.case, c.name), []).append(out["process"])
-                    if step.workload == "hit":
-                        setup.setdefault(c.name, []).append(out["setup"])
-                    if out["calls"] != out["expected_calls"]:
-                        wrong_calls.append(
-                            f"{c.name}, {step.case}, round {r + 1}: the functions were called "
-                            f"{out['calls']} times (expected {out['expected_calls']})"
-                        )
+    for r in range(rounds):
+        for s, step in enumerate(plan):
+            bl.progress(f"workflows: round {r + 1}/{rounds}, {step.case}")
+            for c in bl.rotated(chosen, r + s):
+                folder = root / f"r{r}" / c.name / step.folder
+                if step.fresh:
+                    prepare(folder, c)
+                out = run_step(folder, c, step, n)
+                work.setdefault((step.case, c.name), []).append(out["work"])
+                process.setdefault((step.case, c.name), []).append(out["process"])
+                if step.workload == "hit":
+                    setup.setdefault(c.name, []).append(out["setup"])
+                if out["calls"] != out["expected_calls"]:
+                    wrong_calls.append(
+                        f"{c.name}, {step.case}, round {r + 1}: the functions were called "
+                        f"{out['calls']} times (expected {out['expected_calls']})"
+                    )
     names = [c.name for c in chosen]
     work_rows = [(step.case, {c: work.get((step.case, c)) for c in names}) for step in plan]
     work_rows.append(("imports + engine set-up (single-hit process)", dict(setup)))
@@ -501,7 +520,7 @@ def main() -> None:
         ],
         "notes": notes,
     }
-    bl.emit(result, args.json)
+    return result
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ at all; a larger file is fsynced before it is published, as with ``fsync=True``.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import ctypes
 import errno
 import functools
@@ -40,8 +39,9 @@ import os
 import secrets
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .errors import FileWriteError
 
@@ -102,8 +102,9 @@ def _file_mode() -> int:
     return 0o666 & ~_UMASK
 
 
-def _temp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+def _temp_path(path: str) -> str:
+    folder, name = os.path.split(path)
+    return os.path.join(folder, f".{name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -111,19 +112,28 @@ def _relative_dir(target_dir: str, link_dir: str) -> str:
     return os.path.relpath(target_dir, link_dir)
 
 
-def _relative(target: Path, link: Path) -> str:
+def _relative(target: str, link: str) -> str:
     """The path of `target` relative to the folder of `link`."""
-    target_dir, link_dir = os.fspath(target.parent), os.fspath(link.parent)
+    (target_dir, name), link_dir = os.path.split(target), os.path.dirname(link)
     if not (os.path.isabs(target_dir) and os.path.isabs(link_dir)):  # depends on the cwd
-        return os.path.relpath(target, link_dir)
-    return os.path.join(_relative_dir(target_dir, link_dir), target.name)
+        return os.path.relpath(target, link_dir or os.curdir)
+    return os.path.join(_relative_dir(target_dir, link_dir), name)
 
 
-def _make_parent(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _make_parent(path: str) -> None:
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
 
 
-def _write_temp(path: Path, data: bytes, fsync: bool) -> Path:
+def _unlink_quiet(path: str) -> None:
+    try:  # (not contextlib.suppress: this is on the path of every result written)
+        os.unlink(path)
+    except FileNotFoundError:
+        return
+
+
+def _write_temp(path: str, data: bytes, fsync: bool) -> str:
     tmp = _temp_path(path)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC
     try:
@@ -140,7 +150,7 @@ def _write_temp(path: Path, data: bytes, fsync: bool) -> Path:
             os.fsync(fd)
     except BaseException:
         os.close(fd)
-        tmp.unlink(missing_ok=True)
+        _unlink_quiet(tmp)
         raise
     os.close(fd)
     return tmp
@@ -163,37 +173,50 @@ _WRITE_HINTS = {
 }
 
 
-@contextlib.contextmanager
-def writing(path: Path) -> Iterator[None]:
+class writing:  # used as a function: ``with writing(path): ...``
     """Report an OSError of the block as a `FileWriteError` naming `path` and its folder
     (the temporary files involved are an implementation detail)."""
-    try:
-        yield
-    except FileWriteError:
-        raise
-    except OSError as exc:
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        if exc is None or isinstance(exc, FileWriteError) or not isinstance(exc, OSError):
+            return
         if exc.errno is None:
-            raise
-        folder = Path(os.path.abspath(path)).parent
-        hint = _WRITE_HINTS.get(exc.errno, f"{exc.strerror or exc}")
-        raise FileWriteError(
-            exc.errno,
-            f"Cannot write {path.name} in {folder}: {hint.format(folder=folder)}.",
-        ) from exc
+            return
+        raise _write_error(self.path, exc.errno, exc) from exc
 
 
-def write_atomic(path: Path, data: bytes, *, fsync: bool = True) -> None:
+def _write_error(path: str | Path, code: int, exc: OSError) -> FileWriteError:
+    folder = Path(os.path.abspath(path)).parent
+    hint = _WRITE_HINTS.get(code, f"{exc.strerror or exc}")
+    return FileWriteError(
+        code,
+        f"Cannot write {os.path.basename(path)} in {folder}: {hint.format(folder=folder)}.",
+    )
+
+
+def write_atomic(path: str | Path, data: bytes, *, fsync: bool = True) -> None:
     """Write `data` to `path`, replacing it atomically if it exists."""
     with writing(path):
-        tmp = _write_temp(path, data, fsync)
+        target = os.fspath(path)
+        tmp = _write_temp(target, data, fsync)
         try:
-            os.replace(tmp, path)
+            os.replace(tmp, target)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            _unlink_quiet(tmp)
             raise
 
 
-def publish_new(path: Path, data: bytes, *, fsync: bool = True, batch: bool = False) -> bool:
+def publish_new(path: str | Path, data: bytes, *, fsync: bool = True, batch: bool = False) -> bool:
     """Create `path` with `data` unless it exists. Return True if this call created it.
 
     Never replaces an existing file, even when another process publishes the same path at the
@@ -202,30 +225,31 @@ def publish_new(path: Path, data: bytes, *, fsync: bool = True, batch: bool = Fa
     at most `PAGE_SIZE` bytes is not, and the next `sync()` makes it durable instead.
     """
     with writing(path):
+        target = os.fspath(path)
         deferred = fsync and batch and len(data) <= PAGE_SIZE
-        tmp = _write_temp(path, data, fsync and not deferred)
+        tmp = _write_temp(target, data, fsync and not deferred)
         moved = False
         try:
-            moved = _move_new(tmp, path)
+            moved = _move_new(tmp, target)
             return moved
         finally:
             if not moved:  # a moved temporary is gone: no need to ask
-                tmp.unlink(missing_ok=True)
+                _unlink_quiet(tmp)
             elif deferred:
-                defer_sync(path.parent)
+                defer_sync(os.path.dirname(target))
 
 
-def move_new(src: Path, dst: Path) -> bool:
+def move_new(src: str | Path, dst: str | Path) -> bool:
     """Move the file `src` to `dst` unless `dst` exists; return True if it moved.
 
     Never replaces `dst`: of several processes moving files to one name at the same moment,
     exactly one succeeds. On False, `src` is left where it was.
     """
     with writing(dst):
-        return _move_new(src, dst)
+        return _move_new(os.fspath(src), os.fspath(dst))
 
 
-def _move_new(src: Path, dst: Path) -> bool:
+def _move_new(src: str, dst: str) -> bool:
     moved = _rename_noreplace(src, dst)
     if moved is not None:
         return moved
@@ -242,7 +266,7 @@ def _move_new(src: Path, dst: Path) -> bool:
     return _rename_onto_placeholder(src, dst)
 
 
-def _rename_noreplace(src: Path, dst: Path) -> bool | None:
+def _rename_noreplace(src: str, dst: str) -> bool | None:
     """Rename with RENAME_NOREPLACE; None if neither the C library nor the file system has it."""
     if _RENAMEAT2 is None:
         return None
@@ -252,11 +276,11 @@ def _rename_noreplace(src: Path, dst: Path) -> bool | None:
             return False
         if code in _NO_RENAMEAT2:
             return None
-        raise OSError(code, os.strerror(code), str(src), None, str(dst))
+        raise OSError(code, os.strerror(code), src, None, dst)
     return True
 
 
-def _rename_onto_placeholder(src: Path, dst: Path) -> bool:
+def _rename_onto_placeholder(src: str, dst: str) -> bool:
     try:
         fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _file_mode())
     except FileExistsError:
@@ -270,10 +294,11 @@ def _rename_onto_placeholder(src: Path, dst: Path) -> bool:
     return True
 
 
-def replace_symlink(link: Path, target: Path) -> None:
+def replace_symlink(link: str | Path, target: str | Path) -> None:
     """Point `link` at `target` (relative), atomically replacing any existing link."""
     with writing(link):
-        relative = _relative(target, link)
+        link = os.fspath(link)
+        relative = _relative(os.fspath(target), link)
         tmp = _temp_path(link)
         try:
             os.symlink(relative, tmp)
@@ -283,15 +308,16 @@ def replace_symlink(link: Path, target: Path) -> None:
         try:
             os.replace(tmp, link)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            _unlink_quiet(tmp)
             raise
 
 
-def symlink_new(link: Path, target: Path) -> bool:
+def symlink_new(link: str | Path, target: str | Path) -> bool:
     """Create the symbolic link `link` to `target` (relative) unless `link` exists; return
     True if this call created it. A symbolic link is created whole, in one step."""
     with writing(link):
-        relative = _relative(target, link)
+        link = os.fspath(link)
+        relative = _relative(os.fspath(target), link)
         try:
             os.symlink(relative, link)
         except FileExistsError:

@@ -7,10 +7,12 @@ describes each one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
 import secrets
+import stat
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -49,21 +51,38 @@ def attempt_tags() -> list[str]:
 def new_label(task_name: str, when: datetime) -> str:
     """`<UTC date-time>_<task name>_<random>`: unique even for tasks started in the same second
     by many processes (a timestamp alone collides)."""
-    name = re.sub(r"\W", "_", task_name)[:40] or "task"
-    return f"{when:%Y%m%d-%H%M%S}_{name}_{secrets.token_hex(4)}"
+    return f"{when:%Y%m%d-%H%M%S}_{_label_name(task_name)}_{secrets.token_hex(4)}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _label_name(task_name: str) -> str:
+    return re.sub(r"\W", "_", task_name)[:40] or "task"
 
 
 def module_file(task: Task) -> str | None:
     """Absolute path of the file defining `task`'s type (None if it has no file)."""
     module = sys.modules.get(task._spec.module)
     file = getattr(module, "__file__", None)
-    return os.path.abspath(file) if isinstance(file, str) else None
+    if not isinstance(file, str):
+        return None
+    return _absolute(file) if os.path.isabs(file) else os.path.abspath(file)
+
+
+@functools.lru_cache(maxsize=1024)
+def _absolute(file: str) -> str:
+    return os.path.abspath(file)  # of an absolute path: the same for any working directory
 
 
 def main_file(path: str | None, repo_root: Path) -> str:
-    """`path` relative to the repository (absolute if outside it; '' if unknown)."""
+    """`path` relative to the repository (absolute if outside it; '' if unknown). Resolved
+    once per process for each module file and repository (symbolic links followed)."""
     if not path:
         return ""
+    return _main_file(path, os.fspath(repo_root))
+
+
+@functools.lru_cache(maxsize=1024)
+def _main_file(path: str, repo_root: str) -> str:
     real, root = os.path.realpath(path), os.path.realpath(repo_root)
     if real == root or real.startswith(root + os.sep):
         return Path(os.path.relpath(real, root)).as_posix()
@@ -73,9 +92,10 @@ def main_file(path: str | None, repo_root: Path) -> str:
 _digests: dict[tuple[str, int, int, int], str] = {}
 
 
-def sha1_of(path: str) -> tuple[str, os.stat_result]:
-    """Sumatra's content hash of a file (SHA-1 hex), cached by the file's identity."""
-    st = os.stat(path)
+def sha1_of(path: str, st: os.stat_result | None = None) -> tuple[str, os.stat_result]:
+    """Sumatra's content hash of a file (SHA-1 hex), cached by the file's identity (`st`: its
+    ``os.stat``, if the caller has it)."""
+    st = os.stat(path) if st is None else st
     key = (path, st.st_ino, st.st_mtime_ns, st.st_size)
     digest = _digests.get(key)
     if digest is None:
@@ -90,33 +110,53 @@ def sha1_of(path: str) -> tuple[str, os.stat_result]:
     return digest, st
 
 
+#: What ``os.path.relpath`` would normalise in a path: ``//``, ``/./``, ``/../``, a trailing dot.
+_UNNORMAL = re.compile(r"//|/\.\.?(/|$)")
+
+
 def data_key(
     path: str | Path,
     root: str | Path,
     output: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    st: os.stat_result | None = None,
 ) -> dict[str, Any]:
     """Sumatra's DataKey for file `path`, named relative to the data store `root`; `extra`
-    goes into its metadata."""
-    path = str(path)
-    digest, st = sha1_of(path)
-    rel = os.path.relpath(path, root)
-    if rel.startswith(".." + os.sep):
-        rel = os.path.abspath(path)
-    import mimetypes  # (reads the system's type tables: only when a record lists outputs)
-
-    mimetype, encoding = mimetypes.guess_type(path)
+    goes into its metadata (`st`: the file's ``os.stat``, if the caller has it)."""
+    path, top = os.fspath(path), os.fspath(root)
+    digest, st = sha1_of(path, st)
+    if os.sep == "/" and path.startswith(top.rstrip("/") + "/") and not _UNNORMAL.search(path):
+        rel = path[len(top.rstrip("/")) + 1 :]  # (what relpath gives, without its work)
+    else:
+        rel = os.path.relpath(path, root)
+        if rel.startswith(".." + os.sep):
+            rel = os.path.abspath(path)
+    mimetype, encoding = _file_type(os.path.basename(path))
     metadata: dict[str, Any] = {"encoding": encoding, "mimetype": mimetype, "size": st.st_size}
     if output is not None:
         metadata["output"] = output
     metadata.update(extra or {})
     created = datetime.fromtimestamp(int(st.st_mtime), tz=UTC)
     return {
-        "path": Path(rel).as_posix(),
+        "path": rel if os.sep == "/" else Path(rel).as_posix(),
         "digest": digest,
         "creation": created.isoformat(),
         "metadata": metadata,
     }
+
+
+def _file_type(name: str) -> tuple[str | None, str | None]:
+    """``mimetypes.guess_type`` of the file name `name`, which reads only its extensions:
+    asked once per extension."""
+    dot = name.find(".")
+    return _guess_type("file" + name[dot:] if dot > 0 else name)
+
+
+@functools.lru_cache(maxsize=256)
+def _guess_type(name: str) -> tuple[str | None, str | None]:
+    import mimetypes  # (reads the system's type tables: only when a record lists outputs)
+
+    return mimetypes.guess_type(name)
 
 
 def output_keys(outputs: Mapping[str, Path], output_root: str) -> list[dict[str, Any]]:
@@ -124,12 +164,13 @@ def output_keys(outputs: Mapping[str, Path], output_root: str) -> list[dict[str,
     file in it, with metadata ``folder`` (the folder, relative to `output_root`)."""
     keys = []
     for name, p in outputs.items():
-        if os.path.isdir(p):
+        st = os.stat(p)
+        if stat.S_ISDIR(st.st_mode):
             folder = Path(os.path.relpath(p, output_root)).as_posix()
             for file in _files_in(Path(p)):
                 keys.append(data_key(file, output_root, name, {"folder": folder}))
         else:
-            keys.append(data_key(p, output_root, name))
+            keys.append(data_key(p, output_root, name, st=st))
     return keys
 
 

@@ -5,7 +5,7 @@ commit the record names, except under *dirty directories* (folders holding no co
 ``reports/``). Untracked files never count.
 
 The state costs a few ``git`` calls (~4 ms) once per process. Later checks are cheap
-(~30 µs): before every task, ``stat`` calls on git's index, HEAD and branch ref, and on the
+(a few µs): before every task, ``stat`` calls on git's index, HEAD and branch ref, and on the
 task's own module file detect a commit or an edit of the task's module at once; any other
 tracked file is re-checked with ``git status`` at most once per
 ``config.settings.git_check_interval`` seconds.
@@ -143,6 +143,11 @@ class GitWatcher:
         self._checked = 0.0  # time.monotonic() of the last `git status`
         self._checked_wall = 0  # time.time_ns() just before it
         self._stamp: tuple[object, ...] = ()
+        git_dir = str(self.git_dir)
+        self._index, self._head = os.path.join(git_dir, "index"), os.path.join(git_dir, "HEAD")
+        self._packed = os.path.join(git_dir, "packed-refs")
+        #: HEAD's stamp when it was last read, and the branch ref file it named ("" if none)
+        self._head_ref: tuple[tuple[int, int, int] | None, str] = (None, "")
         self._user: str | None = None
         self._upstream: tuple[str | None] | None = None
         self.checks = 0  # full `git status` calls made (for tests and benchmarks)
@@ -196,15 +201,23 @@ class GitWatcher:
         return state
 
     def _repo_stamp(self) -> tuple[object, ...]:
-        head = self.git_dir / "HEAD"
-        stamp: list[object] = [_stat(str(self.git_dir / "index")), _stat(str(head))]
-        try:
-            ref = head.read_text(encoding="utf-8").strip()
-        except OSError:
-            ref = ""
-        if ref.startswith("ref: "):
-            stamp.append(_stat(str(self.git_dir / ref[5:])))
-            stamp.append(_stat(str(self.git_dir / "packed-refs")))
+        """Stamps of git's index, HEAD, and the branch HEAD names (its ref file and
+        packed-refs). HEAD is read again only when its own stamp changes: git rewrites it
+        through a new file (a rename), so its inode changes with every write."""
+        head = _stat(self._head)
+        stamp: list[object] = [_stat(self._index), head]
+        seen, ref = self._head_ref
+        if head is None or head != seen:
+            try:
+                with open(self._head, encoding="utf-8") as f:
+                    text = f.read().strip()
+            except OSError:
+                text = ""
+            ref = os.path.join(str(self.git_dir), text[5:]) if text.startswith("ref: ") else ""
+            self._head_ref = (head, ref)
+        if ref:
+            stamp.append(_stat(ref))
+            stamp.append(_stat(self._packed))
         return tuple(stamp)
 
     def _modified_since_check(self, path: str | None) -> bool:
@@ -218,9 +231,10 @@ class GitWatcher:
 _CLOCK_SLACK_NS = 10_000_000
 
 
-def _stat(path: str) -> tuple[int, int] | None:
+def _stat(path: str) -> tuple[int, int, int] | None:
+    """(modification time, size, inode) of `path`; None if it is missing."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return (st.st_mtime_ns, st.st_size)
+    return (st.st_mtime_ns, st.st_size, st.st_ino)

@@ -61,16 +61,22 @@ class ProjectInfo:
 _cache: dict[Path, tuple[tuple[int, int], ProjectInfo]] = {}
 
 
+_files: dict[Path, tuple[str, str]] = {}  # root -> its two project files, as text
+
+
 def find_project(root: Path) -> ProjectInfo | None:
-    """The Sumatra project whose ``.smt/project`` is in `root`, or None if there is none."""
-    project_file = root / ".smt" / "project"
-    stamp = (_mtime(project_file), _mtime(root / ".smt" / SETTINGS_FILE))
+    """The Sumatra project whose ``.smt/project`` is in `root`, or None if there is none.
+    Asked before every recorded task: two ``stat`` calls, the files read only when changed."""
+    files = _files.get(root)
+    if files is None:
+        files = _files[root] = (str(root / ".smt" / "project"), str(root / ".smt" / SETTINGS_FILE))
+    stamp = (_mtime(files[0]), _mtime(files[1]))
     if stamp[0] < 0:
         return None
     cached = _cache.get(root)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    info = _read(root, project_file)
+    info = _read(root, Path(files[0]))
     _cache[root] = (stamp, info)
     return info
 
@@ -118,9 +124,9 @@ def keep_secret(root: Path) -> bool:
     return True
 
 
-def _mtime(path: Path) -> int:
+def _mtime(path: str | Path) -> int:
     try:
-        return path.stat().st_mtime_ns
+        return os.stat(path).st_mtime_ns
     except OSError:
         return -1
 

@@ -41,6 +41,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,8 +99,13 @@ class Heartbeat:
             self._thread.join()
 
 
+def lease_dir(output_root: Path, task_name: str) -> Path:
+    """The folder of the leases of task type `task_name`."""
+    return output_root / LEASE_DIR / task_name
+
+
 def lease_path(output_root: Path, task_name: str, key: str) -> Path:
-    return output_root / LEASE_DIR / task_name / f"{key}{SUFFIX}"
+    return lease_dir(output_root, task_name) / f"{key}{SUFFIX}"
 
 
 def read_holder(path: Path) -> Holder | None:
@@ -156,6 +162,7 @@ class Lease:
         self._lock = threading.Lock()
         self.lost = False  # taken over by another process (this one looked dead)
         self.folders: list[Path] = []  # made for it, deepest first (see `release`)
+        self.on_release: Callable[[], None] | None = None  # called once, when released
         self._started = time.time() if written is None else written
         if written is None:
             self._write()
@@ -193,6 +200,8 @@ class Lease:
             fd, self._fd = self._fd, None
         if fd is None:
             return
+        if self.on_release is not None:
+            self.on_release()
         try:
             if os.path.samestat(os.fstat(fd), os.stat(self.path)):
                 if not tidy:

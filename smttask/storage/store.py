@@ -28,7 +28,8 @@ from . import folders, formats, layout, separate
 from .folders import FolderFormat
 from .formats import OutputFormat
 from .layout import DataRoots
-from .lease import DEFAULT_TIMEOUT, Lease, acquire, lease_path, try_acquire
+from .lease import DEFAULT_TIMEOUT, Lease, acquire, lease_dir, try_acquire
+from .lease import SUFFIX as LEASE_SUFFIX
 
 log = logging.getLogger("smttask.storage")
 
@@ -77,6 +78,10 @@ class FileOutputStore:
         self._outputs_of: dict[type, tuple[_Output, ...]] = {}
         self._generation = formats.generation()
         self._folders: dict[tuple[bool, str], Path] = {}  # (archive?, task name) -> folder
+        #: task name -> its archive, link and lease folders as text (the first run's hot path)
+        self._text_dirs: dict[str, tuple[str, str, str]] = {}
+        #: (task name, key) of the tasks whose lease this store holds: see `load`
+        self._held: set[tuple[str, str]] = set()
 
     def roots(self) -> DataRoots:
         return self._roots
@@ -107,6 +112,19 @@ class FileOutputStore:
             found = self._folders[archive, name] = where(self.roots(), name)
         return found
 
+    def _dirs(self, name: str) -> tuple[str, str, str]:
+        """The archive, link and lease folders of task type `name`, as text, made once per
+        type: writing a result joins file names to them."""
+        found = self._text_dirs.get(name)
+        if found is None:
+            roots = self.roots()
+            found = self._text_dirs[name] = (
+                os.fspath(layout.archive_dir(roots, name)),
+                os.fspath(layout.link_dir(roots, name)),
+                os.fspath(lease_dir(Path(roots[1]), name)),
+            )
+        return found
+
     def _files(self, task: Task, folder: Path) -> dict[str, Path]:
         """Each output's file in `folder`; a variable output's values (when its names are
         known from the task's inputs) before its index."""
@@ -122,18 +140,23 @@ class FileOutputStore:
     # -- reading ------------------------------------------------------------------------------
 
     def load(self, task: Task) -> Any | None:
+        """The task's result, read through its links (else its archives). While this store
+        holds the task's lease, only from its archives: a result that another process
+        computed since the caller last looked is published as an archive first (its link
+        follows), and a link without an archive leads nowhere."""
         key, name = task.key, task.name
+        archives_only = (name, key) in self._held
         values = {}
         for o in self._outputs(task):
             if isinstance(o.format, FolderFormat):
                 filename = key + o.suffix
                 link, archive = layout.read_order(self._text_roots, name, filename)
-                folder = self._folder(link, archive, name, filename)
+                folder = self._folder(None if archives_only else link, archive, name, filename)
                 if folder is None:
                     return None
                 values[o.name] = folder
                 continue
-            found = self._read_first(name, key + o.suffix)
+            found = self._read_first(name, key + o.suffix, archives_only)
             if found is None:
                 return None
             data, path = found
@@ -166,11 +189,14 @@ class FileOutputStore:
             f"'<output>_<name>', or '<name>' for a task's only output)."
         )
 
-    def _read_first(self, task_name: str, filename: str) -> tuple[bytes, str] | None:
+    def _read_first(
+        self, task_name: str, filename: str, archive_only: bool = False
+    ) -> tuple[bytes, str] | None:
         """The content of the result file `filename` of task `task_name` (its link, else its
-        archive) and the path read; None if neither exists."""
+        archive; only the archive if `archive_only`) and the path read; None if neither
+        exists."""
         link, archive = layout.read_order(self._text_roots, task_name, filename)
-        for path in (link, archive):
+        for path in (archive,) if archive_only else (link, archive):
             try:
                 return self._read(path, task_name, filename), path
             except FileNotFoundError:
@@ -191,10 +217,10 @@ class FileOutputStore:
         finally:
             os.close(fd)
 
-    def _folder(self, link: str, archive: str, task_name: str, filename: str) -> Any | None:
+    def _folder(self, link: str | None, archive: str, task_name: str, filename: str) -> Any | None:
         """The result folder reached through `link` (else `archive`), if it is one of the
         task's archives; None if neither exists."""
-        for path in (link, archive):
+        for path in (archive,) if link is None else (link, archive):
             if not os.path.lexists(path):
                 continue
             real = os.path.realpath(path)
@@ -236,11 +262,11 @@ class FileOutputStore:
     def lease(self, task: Task) -> Lease:
         """The task's lease (``smttask.storage.lease``), waiting while a live process holds it
         (without ``wait_for_leases``: raising RunningElsewhereError instead)."""
-        path = lease_path(Path(self._roots[1]), task.name, task.key)
+        path = Path(f"{self._dirs(task.name)[2]}/{task.key}{LEASE_SUFFIX}")
         with writing(path):  # a full or read-only data store: said of its folder
             got = try_acquire(path, self._lease_timeout)
         if isinstance(got, Lease):
-            return got
+            return self._holding(task, got)
         if not self._wait_for_leases:
             raise RunningElsewhereError(
                 f"{task!r} is running elsewhere: {got.describe()} is computing it (lease "
@@ -256,7 +282,14 @@ class FileOutputStore:
         )  # fmt: skip
         found = acquire(path, self._lease_timeout)
         assert isinstance(found, Lease)
-        return found
+        return self._holding(task, found)
+
+    def _holding(self, task: Task, lease: Lease) -> Lease:
+        """`lease`, noted as held (for `load`) until it is released."""
+        held = (task.name, task.key)
+        self._held.add(held)
+        lease.on_release = lambda: self._held.discard(held)
+        return lease
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -289,25 +322,24 @@ class FileOutputStore:
     ) -> tuple[Path, bool]:
         """Write one file of `task` (numbered anew if `recompute`) and its link; return its
         archive and whether this call wrote it (else an equal one was there)."""
-        roots, key = self.roots(), task.key
-        archive_dir = layout.archive_dir(roots, task.name)
-        link_dir = layout.link_dir(roots, task.name)
+        key = task.key
+        archive_dir, link_dir, _ = self._dirs(task.name)
         number = 0
         while True:
-            path = archive_dir / layout.file_name(key, name, ext, number)
+            path = f"{archive_dir}/{layout.file_name(key, name, ext, number)}"
             written = publish_new(path, data, fsync=self._fsync, batch=self._batch)
             if written or not recompute:
                 break  # not written: an equal result is already there (tasks are pure)
             number += 1
         if link_dir != archive_dir:
-            link = link_dir / layout.file_name(key, name, ext)
+            link = f"{link_dir}/{layout.file_name(key, name, ext)}"
             if recompute:
                 replace_symlink(link, path)
             else:
                 symlink_new(link, path)  # an existing link already leads to this result
             if self._batch:
                 defer_sync(link_dir)
-        return path, written
+        return Path(path), written
 
     def _save_values(self, task: Task, o: _Output, value: Any, recompute: bool) -> dict[str, Path]:
         """A variable output: each value in its own file, then the index listing them."""

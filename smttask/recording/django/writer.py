@@ -104,7 +104,7 @@ class _Batch:
         return row if row is not None else model.objects.using("default").create(**attrs)
 
     def shared(self, model: Any, **attrs: Any) -> Any:
-        key = (model.__name__, *sorted(attrs.items(), key=lambda kv: kv[0]))
+        key = (model.__name__, *attrs.items())  # each caller names the fields in one order
         row = self._rows.get(key)
         if row is None:
             row = self._rows[key] = self._row(model, **attrs)
@@ -224,37 +224,39 @@ class _Batch:
     def _links(self, pairs: list[tuple[Any, Mapping[str, Any]]]) -> None:
         m, db = self.m, "default"
         tagged, outputs, inputs, deps, platforms = [], [], [], [], []
+        packages: dict[int, tuple[Any, list[int]]] = {}
         for row, r in pairs:
             for name in r.get("tags") or ():
                 tag = self.shared(self.Tag, name=_clip(name, 50))
-                tagged.append(self.TaggedItem(tag=tag, content_type=self.ctype, object_id=row.pk))
+                tagged.append((tag.pk, self.ctype.pk, row.pk))
             outputs += [self._key(k, row) for k in r.get("output_data") or ()]
             inputs += [(row, self._key(k, None)) for k in r.get("input_data") or ()]
-            for d in r.get("dependencies") or ():
-                dep = self.shared(
-                    m.Dependency,
-                    name=_clip(d.get("name", ""), 50),
-                    path=_clip(d.get("path", ""), 200),
-                    version=_clip(str(d.get("version", "")), 40),
-                    diff=d.get("diff", ""),
-                    source=_clip(d.get("source"), 200),
-                    module="python",
-                )
-                deps.append(m.Record.dependencies.through(record_id=row.pk, dependency_id=dep.pk))
+            listed = r.get("dependencies") or ()
+            found = packages.get(id(listed))  # records of one context share its list
+            if found is None or found[0] is not listed:
+                found = packages[id(listed)] = (listed, [self._dependency(d).pk for d in listed])
+            deps += [(row.pk, pk) for pk in found[1]]
             for p in r.get("platforms") or ():
                 info = self.shared(m.PlatformInformation, **_platform(p))
-                platforms.append(
-                    m.Record.platforms.through(record_id=row.pk, platforminformation_id=info.pk)
-                )
-        self.TaggedItem.objects.using(db).bulk_create(tagged)
+                platforms.append((row.pk, info.pk))
+        _insert(self.TaggedItem, ("tag", "content_type", "object_id"), tagged)
         m.DataKey.objects.using(db).bulk_create(outputs)
         shared = self._input_keys([k for _, k in inputs])
         links = {(row.pk, shared[_content(k)].pk) for row, k in inputs}
-        m.Record.input_data.through.objects.using(db).bulk_create(
-            [m.Record.input_data.through(record_id=r, datakey_id=k) for r, k in sorted(links)]
+        _insert(m.Record.input_data.through, ("record", "datakey"), sorted(links))
+        _insert(m.Record.dependencies.through, ("record", "dependency"), deps)
+        _insert(m.Record.platforms.through, ("record", "platforminformation"), platforms)
+
+    def _dependency(self, d: Mapping[str, Any]) -> Any:
+        return self.shared(
+            self.m.Dependency,
+            name=_clip(d.get("name", ""), 50),
+            path=_clip(d.get("path", ""), 200),
+            version=_clip(str(d.get("version", "")), 40),
+            diff=d.get("diff", ""),
+            source=_clip(d.get("source"), 200),
+            module="python",
         )
-        m.Record.dependencies.through.objects.using(db).bulk_create(deps)
-        m.Record.platforms.through.objects.using(db).bulk_create(platforms)
 
     def _key(self, key: Mapping[str, Any], row: Any) -> Any:
         return self.m.DataKey(
@@ -264,6 +266,36 @@ class _Batch:
             metadata=json.dumps(key.get("metadata") or {}, sort_keys=True),
             output_from_record=row,
         )
+
+
+#: Values per statement of `_insert` (the fewest any supported database allows: SQLite
+#: before 3.32 takes 999 parameters).
+_VALUES_PER_INSERT = 999
+
+
+def _insert(model: Any, fields: tuple[str, ...], rows: Sequence[tuple[int, ...]]) -> None:
+    """Insert `rows` (values of `fields`, all keys of other rows) into `model`'s table, many
+    rows per statement and no model object per row: a batch's link tables (packages,
+    machine, tags of each record) hold tens of thousands, which the ORM would build and
+    compile one by one. The rows are those ``bulk_create`` would write."""
+    if not rows:
+        return
+    from django.db import connections
+
+    connection = connections["default"]
+    quote = connection.ops.quote_name
+    meta = model._meta
+    columns = ", ".join(quote(meta.get_field(f).column) for f in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    per_statement = max(1, _VALUES_PER_INSERT // len(fields))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            values = ", ".join([one] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values}",
+                [v for row in chunk for v in row],
+            )
 
 
 def _content(key: Any) -> tuple[Any, ...]:
