@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import codeid, serialization
+from . import codeid, hooks, serialization
 from . import digest as _digest
 from .codewalk import is_code
 from .errors import GraphError, TaskDefinitionError, TaskInputError, short_repr
@@ -235,9 +235,9 @@ def build_spec(
 
 def _prepare_first_hit(spec: TaskSpec) -> None:
     """Make now, once per task type, what the first cache hit of a task of this type needs
-    and no later definition changes: the validators of its outputs, its logger, and what the
-    code fingerprint reads ahead (``codeid.prepare``; the fingerprint itself is taken at the
-    first digest). Every piece is a cache checked where it is used; a failure here is met
+    and no later definition changes: the validators of its outputs, its logger, what the
+    default session reads (``hooks.prepare_default``) and what the code fingerprint reads
+    ahead (``codeid.prepare``; the fingerprint itself is taken at the first digest). Every piece is a cache checked where it is used; a failure here is met
     again, and reported, where that piece is used."""
     output = spec.output
     for name in output.names:
@@ -246,6 +246,7 @@ def _prepare_first_hit(spec: TaskSpec) -> None:
         except Exception:  # reported when a result is validated
             continue
     logging.getLogger(f"smttask.task.{spec.name}")  # ``TaskNode.logger``
+    hooks.prepare_default()
     if spec.version is None:
         codeid.prepare(spec.fn, annotations=[*spec.annotations.values(), output.annotation])
 
