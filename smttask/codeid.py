@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import types
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -52,7 +53,16 @@ from typing import Any
 from . import codecache
 from .codeproject import is_project_code
 from .codesource import canonical, definition, file_key
-from .codewalk import CodePart, Walker, functions_of, is_code, module_file, package, wrapped
+from .codewalk import (
+    CodePart,
+    Walker,
+    bytecode_digest,
+    functions_of,
+    is_code,
+    module_file,
+    package,
+    wrapped,
+)
 
 __all__ = [
     "CodePart",
@@ -138,7 +148,8 @@ def prepare(fn: Callable[..., Any], *, annotations: Iterable[Any] = ()) -> None:
     defined after it."""
     fn = wrapped(fn) or fn
     code = getattr(fn, "__code__", None)
-    if code is not None:
+    if isinstance(code, types.CodeType):
+        bytecode_digest([code])
         version = file_key(code.co_filename)
         if version is not None:
             codecache.preload(code.co_filename, version)
