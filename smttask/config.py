@@ -77,9 +77,19 @@ def env_int(name: str, default: int) -> int:
     return int(text)
 
 
+#: Data stores of a project that names none (relative to the project root).
+DEFAULT_INPUT_DIR = Path("data")
+DEFAULT_OUTPUT_DIR = Path("data/run_dump")
+
+
 def _env_path(name: str) -> Path | None:
     raw = os.environ.get(name)
     return Path(raw).expanduser() if raw else None
+
+
+def _env_dir(name: str, default: Path) -> Path:
+    raw = os.environ.get(name)
+    return default if raw is None else Path(raw)  # (a Path is immutable: one serves all)
 
 
 _changes = itertools.count(1)
@@ -91,11 +101,11 @@ class Settings:
     project_root: Path | None = field(default_factory=lambda: _env_path("SMTTASK_PROJECT_ROOT"))
     #: Input data store (links to results), relative to the project root unless absolute.
     input_dir: Path = field(
-        default_factory=lambda: Path(os.environ.get("SMTTASK_INPUT_DIR", "data"))
+        default_factory=lambda: _env_dir("SMTTASK_INPUT_DIR", DEFAULT_INPUT_DIR)
     )
     #: Output data store (where results are archived), relative to the project root.
     output_dir: Path = field(
-        default_factory=lambda: Path(os.environ.get("SMTTASK_OUTPUT_DIR", "data/run_dump"))
+        default_factory=lambda: _env_dir("SMTTASK_OUTPUT_DIR", DEFAULT_OUTPUT_DIR)
     )
     #: Create provenance records for RecordedTask executions.
     record: bool = field(default_factory=lambda: env_flag("SMTTASK_RECORD", True))
@@ -288,8 +298,3 @@ def get_process_number() -> int:
             f"...). smttask run sets it; unset it or set it to a positive integer."
         )
     return number
-
-
-#: Data stores of a project that names none (relative to the project root).
-DEFAULT_INPUT_DIR = Path("data")
-DEFAULT_OUTPUT_DIR = Path("data/run_dump")

@@ -116,6 +116,10 @@ def _root(
     index: int,
 ) -> Path:
     """The setting, unless it keeps its default and the project names its own store."""
-    if named is not None and env_name not in os.environ and Path(setting) == default:
+    if (
+        named is not None
+        and env_name not in os.environ
+        and (setting is default or Path(setting) == default)
+    ):
         return named[index]
     return root / setting
