@@ -385,7 +385,7 @@ def contains(value: Any, pred: Callable[[Any], bool]) -> bool:
     if isinstance(value, (list, tuple, set, frozenset)):
         return any(contains(v, pred) for v in value)
     # (a Mapping has ``values``: asked first, no array waits for the ABC's first check)
-    if isinstance(value, dict) or (hasattr(value, "values") and isinstance(value, Mapping)):
+    if isinstance(value, dict) or (hasattr(type(value), "values") and isinstance(value, Mapping)):
         return any(contains(v, pred) for v in value.values())
     return False
 
