@@ -4,6 +4,7 @@ the identity of the task type (its kind and the fingerprint of its code, or its 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import string
@@ -237,8 +238,9 @@ def _prepare_first_hit(spec: TaskSpec) -> None:
     """Make now, once per task type, what the first cache hit of a task of this type needs
     and no later definition changes: the validators of its outputs, its logger, what the
     default session reads (``hooks.prepare_default``) and what the code fingerprint reads
-    ahead (``codeid.prepare``; the fingerprint itself is taken at the first digest). Every piece is a cache checked where it is used; a failure here is met
-    again, and reported, where that piece is used."""
+    ahead (``codeid.prepare``; the fingerprint itself is taken at the first digest). Each
+    piece is a cache checked where it is used; a failure here is met again, and reported,
+    where that piece is used."""
     output = spec.output
     for name in output.names:
         try:
@@ -248,7 +250,8 @@ def _prepare_first_hit(spec: TaskSpec) -> None:
     logging.getLogger(f"smttask.task.{spec.name}")  # ``TaskNode.logger``
     hooks.prepare_default()
     if spec.version is None:
-        codeid.prepare(spec.fn, annotations=[*spec.annotations.values(), output.annotation])
+        with contextlib.suppress(Exception):  # met again, and reported, at the fingerprint
+            codeid.prepare(spec.fn, annotations=[*spec.annotations.values(), output.annotation])
 
 
 def callable_class(cls: type, kind: str) -> Callable[..., Any]:

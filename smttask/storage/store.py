@@ -85,7 +85,8 @@ class FileOutputStore:
         default session's, made at the first run). The paths may change meanwhile: a store
         resolves them again whenever a file it reads lies outside them."""
         text = (str(roots[0]), str(roots[1]))
-        _prepared[text] = _real(text)
+        if text not in _prepared:  # (every task type of a module asks)
+            _prepared[text] = _real(text)
 
     def roots(self) -> DataRoots:
         return self._roots
