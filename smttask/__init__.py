@@ -25,13 +25,14 @@ from .generators import Create, Join
 from .kinds import MemoizedTask, RecordedIterativeTask, RecordedTask, UnpureMemoizedTask
 from .progress import display as _progress_display
 from .session import default_session, open_session  # Sumatra and Django only when storing
+from .session import prepare_default_session as _prepare_default_session
 from .storage import FileOutputStore
 from .task import Task, clear_memory_cache, current_task, task_logger
 from .taskoutput import OutputDir, TaskOutput
 
 __version__ = "0.1.0.dev0"
 
-hooks.set_session_factory(default_session)
+hooks.set_session_factory(default_session, _prepare_default_session)
 hooks.set_progress_factory(_progress_display)
 
 

@@ -82,6 +82,12 @@ def _file(filename: str, source: tuple[int, int]) -> _File | None:
     return cached
 
 
+def preload(filename: str, source: tuple[int, int]) -> None:
+    """Read the cache of source file `filename` (now of version `source`) ahead of its first
+    `lookup` (a task type does when it is defined: its first digest then reads no file)."""
+    _file(filename, source)
+
+
 def lookup(filename: str, source: tuple[int, int], key: str, code: str) -> dict[str, Any] | None:
     """The entry `key` of source file `filename` (now of version `source`), if it was made
     for running code of bytecode digest `code`."""

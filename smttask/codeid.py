@@ -44,14 +44,25 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import types
+import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from . import codecache
 from .codeproject import is_project_code
-from .codesource import canonical, definition
-from .codewalk import CodePart, Walker, functions_of, is_code, module_file, package, wrapped
+from .codesource import canonical, definition, file_key
+from .codewalk import (
+    CodePart,
+    Walker,
+    bytecode_digest,
+    functions_of,
+    is_code,
+    module_file,
+    package,
+    wrapped,
+)
 
 __all__ = [
     "CodePart",
@@ -59,6 +70,7 @@ __all__ = [
     "canonical",
     "fingerprint",
     "is_project_code",
+    "prepare",
     "source_text",
 ]
 
@@ -126,6 +138,34 @@ def fingerprint(
             h.update(len(data).to_bytes(8, "little"))
             h.update(data)
     return Fingerprint(h.hexdigest(), tuple(parts))
+
+
+def prepare(fn: Callable[..., Any], *, annotations: Iterable[Any] = ()) -> None:
+    """Read ahead what the first `fingerprint` of `fn` needs that no later definition can
+    change: the code-identity cache of its source file, which modules are project code (its
+    own, those of the classes named in `annotations`). Only caches that are checked when
+    used: the fingerprint itself is taken at the first digest, since what `fn` uses may be
+    defined after it."""
+    fn = wrapped(fn) or fn
+    code = getattr(fn, "__code__", None)
+    if isinstance(code, types.CodeType):
+        bytecode_digest([code])
+        version = file_key(code.co_filename)
+        if version is not None:
+            codecache.preload(code.co_filename, version)
+    is_project_code(fn)
+    stack, seen = list(annotations), set()
+    while stack:
+        ann = stack.pop()
+        if id(ann) in seen:
+            continue
+        seen.add(id(ann))
+        if inspect.isclass(ann):
+            is_project_code(ann)
+        stack.extend(typing.get_args(ann))
+        origin = typing.get_origin(ann)
+        if origin is not None:
+            stack.append(origin)
 
 
 def source_text(obj: Any) -> str | None:

@@ -64,6 +64,8 @@ def is_code(obj: Any) -> bool:
 def wrapped(obj: Any) -> Any:
     """The object behind a decorator that keeps ``__wrapped__`` (None if there is none)."""
     try:
+        if not hasattr(obj, "__wrapped__"):  # most objects: no need to ask `inspect`
+            return None
         inner = inspect.unwrap(obj)
     except Exception:  # a __wrapped__ cycle, a proxy that raises
         return None
@@ -270,7 +272,7 @@ class Walker:
     ) -> tuple[str | None, list[tuple[str, Any]]]:
         """The digest of the definition's source if that source is the running code, and the
         decorators that count (as refs); (None, []) if it is not the running code."""
-        code_digest = _hex("|".join(bytecode_text(c) for c in codes))
+        code_digest = bytecode_digest(codes)
         version = file_key(source.filename)
         key = f"{source.kind}:{source.qualname}:{source.first_line}:{int(strip_defaults)}"
         if version is not None:
@@ -318,6 +320,24 @@ class Walker:
             if not own:
                 out.append((f"@{name}", obj))
         return out
+
+
+#: The digest of each code object walked, by identity (the object is kept: its id is not
+#: reused); a code object never changes.
+_code_digests: dict[int, tuple[types.CodeType, str]] = {}
+
+
+def bytecode_digest(codes: list[types.CodeType]) -> str:
+    """The digest of what the code objects `codes` compute (their ``bytecode_text``)."""
+    one = codes[0] if len(codes) == 1 else None
+    if one is not None:
+        known = _code_digests.get(id(one))
+        if known is not None and known[0] is one:
+            return known[1]
+    digest = _hex("|".join(bytecode_text(c) for c in codes))
+    if one is not None:
+        _code_digests[id(one)] = (one, digest)
+    return digest
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ Where its data stores are is read from the project (``smttask.recording``), not 
 
 from __future__ import annotations
 
+import errno
 import itertools
 import math
 import os
@@ -76,9 +77,19 @@ def env_int(name: str, default: int) -> int:
     return int(text)
 
 
+#: Data stores of a project that names none (relative to the project root).
+DEFAULT_INPUT_DIR = Path("data")
+DEFAULT_OUTPUT_DIR = Path("data/run_dump")
+
+
 def _env_path(name: str) -> Path | None:
     raw = os.environ.get(name)
     return Path(raw).expanduser() if raw else None
+
+
+def _env_dir(name: str, default: Path) -> Path:
+    raw = os.environ.get(name)
+    return default if raw is None else Path(raw)  # (a Path is immutable: one serves all)
 
 
 _changes = itertools.count(1)
@@ -90,11 +101,11 @@ class Settings:
     project_root: Path | None = field(default_factory=lambda: _env_path("SMTTASK_PROJECT_ROOT"))
     #: Input data store (links to results), relative to the project root unless absolute.
     input_dir: Path = field(
-        default_factory=lambda: Path(os.environ.get("SMTTASK_INPUT_DIR", "data"))
+        default_factory=lambda: _env_dir("SMTTASK_INPUT_DIR", DEFAULT_INPUT_DIR)
     )
     #: Output data store (where results are archived), relative to the project root.
     output_dir: Path = field(
-        default_factory=lambda: Path(os.environ.get("SMTTASK_OUTPUT_DIR", "data/run_dump"))
+        default_factory=lambda: _env_dir("SMTTASK_OUTPUT_DIR", DEFAULT_OUTPUT_DIR)
     )
     #: Create provenance records for RecordedTask executions.
     record: bool = field(default_factory=lambda: env_flag("SMTTASK_RECORD", True))
@@ -182,7 +193,7 @@ def current_settings() -> Settings:
     return made
 
 
-_root_cache: dict[Path, Path] = {}
+_root_cache: dict[str, Path] = {}
 _generation = 0
 
 
@@ -191,21 +202,56 @@ def project_root() -> Path:
     root = current_settings().project_root
     if root is not None:
         return Path(root).resolve()
-    cwd = Path.cwd()
+    cwd = os.getcwd()
     cached = _root_cache.get(cwd)
     if cached is not None:
         return cached
-    root = _discover(cwd)
-    _root_cache[cwd] = root
-    return root
+    found = _root_cache[cwd] = Path(_discover(cwd))
+    return found
 
 
-def _discover(start: Path) -> Path:
+def find_root() -> Path:
+    """The folder `project_root` would give now, found without making the settings (from
+    ``SMTTASK_PROJECT_ROOT`` if they are not made yet) and not remembered: `project_root`
+    looks for itself."""
+    made = globals().get("settings")
+    root = made.project_root if made is not None else _env_path("SMTTASK_PROJECT_ROOT")
+    if root is not None:
+        return Path(root).resolve()
+    return Path(_discover(os.getcwd()))
+
+
+def _discover(start: str) -> str:
+    """The nearest folder from `start` (absolute) up holding ``.smt``, else ``.git``, else
+    `start` (string paths: this runs before every first cache hit)."""
     for marker in (".smt", ".git"):
-        for folder in (start, *start.parents):
-            if (folder / marker).exists():
+        folder = start
+        while True:
+            if _exists(os.path.join(folder, marker)):
                 return folder
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
     return start
+
+
+#: The errors for which ``Path.exists`` answers False (others, e.g. a folder that cannot be
+#: read, are raised).
+_ABSENT = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
+def _exists(path: str) -> bool:
+    """``Path(path).exists()``, without making a Path."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno in _ABSENT:
+            return False
+        raise
+    except ValueError:  # a NUL byte in the path
+        return False
+    return True
 
 
 def trusted_packages() -> tuple[str, ...]:
@@ -252,8 +298,3 @@ def get_process_number() -> int:
             f"...). smttask run sets it; unset it or set it to a positive integer."
         )
     return number
-
-
-#: Data stores of a project that names none (relative to the project root).
-DEFAULT_INPUT_DIR = Path("data")
-DEFAULT_OUTPUT_DIR = Path("data/run_dump")

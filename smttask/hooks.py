@@ -146,13 +146,29 @@ class Session:
 
 _current: ContextVar[Session | None] = ContextVar("smttask_session", default=None)
 _factory: Callable[[], Session] | None = None
+_prepare: Callable[[], None] | None = None
 _default: tuple[tuple[object, ...], Session] | None = None
 
 
-def set_session_factory(factory: Callable[[], Session]) -> None:
-    """Install the function making default sessions (``smttask/__init__.py`` does)."""
-    global _factory, _default
-    _factory, _default = factory, None
+def set_session_factory(
+    factory: Callable[[], Session], prepare: Callable[[], None] | None = None
+) -> None:
+    """Install the function making default sessions (``smttask/__init__.py`` does), and the
+    one reading ahead what it will read (`prepare`, see ``prepare_default``)."""
+    global _factory, _prepare, _default
+    _factory, _prepare, _default = factory, prepare, None
+
+
+def prepare_default() -> None:
+    """Outside any ``using()`` block, read ahead what the default session will read (a task
+    type calls it when it is defined, so that its first run finds it read), into caches
+    checked when used. Errors are left for the session to meet and report."""
+    if _prepare is None or _current.get() is not None or _default is not None:
+        return
+    try:
+        _prepare()
+    except Exception:  # the session meets it again, and reports it
+        return
 
 
 def current() -> Session:

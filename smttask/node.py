@@ -64,7 +64,10 @@ def clear_memory_cache() -> None:
 
 
 def is_task(value: Any) -> bool:
-    return isinstance(value, TaskNode)
+    """Whether `value` is a task: its class is made by ``TaskKind`` (a plain type check:
+    ``isinstance(value, TaskNode)`` would first walk every task type for a value of a new
+    type, since ``TaskNode`` is an abstract base class)."""
+    return isinstance(type(value), TaskKind)
 
 
 class _Visits(threading.local):
@@ -318,7 +321,7 @@ class TaskNode(metaclass=TaskKind):
         spec = self._spec
         if type(value) in _SCALARS:
             return spec.validate(name, value)
-        if isinstance(value, TaskNode) or serialization.contains(value, is_task):
+        if serialization.contains(value, is_task):
             return serialization.validate_around(
                 spec.annotations[name],
                 value,
@@ -414,7 +417,7 @@ class TaskNode(metaclass=TaskKind):
         out = {}
         with visiting(_resolving, self, "running its upstream tasks"):
             for name, value in self.inputs.items():
-                if isinstance(value, TaskNode) or serialization.contains(value, is_task):
+                if serialization.contains(value, is_task):
                     value = serialization.substitute(value, is_task, lambda t: t.run())
                     value = self._spec.validate(name, value)
                 out[name] = value

@@ -384,7 +384,8 @@ def contains(value: Any, pred: Callable[[Any], bool]) -> bool:
         return True
     if isinstance(value, (list, tuple, set, frozenset)):
         return any(contains(v, pred) for v in value)
-    if isinstance(value, Mapping):
+    # (a Mapping has ``values``: asked first, no array waits for the ABC's first check)
+    if isinstance(value, dict) or (hasattr(type(value), "values") and isinstance(value, Mapping)):
         return any(contains(v, pred) for v in value.values())
     return False
 

@@ -56,6 +56,17 @@ def default_session() -> hooks.Session:
     return open_session()
 
 
+def prepare_default_session() -> None:
+    """Read ahead what the first default session will read (``hooks.prepare_default``, when a
+    task type is defined): the data stores that ``.smt/project`` names in the project folder
+    (``config.find_root``), and their real paths; both are caches checked when used (by the
+    file's modification time; by the paths of the files read). Settings are not made here:
+    the session makes them from the environment as it is then."""
+    named = project_data_roots(config.find_root())
+    if named is not None:
+        FileOutputStore.prepare(DataRoots(*named))
+
+
 class _Recorder:
     """The recorder of a session (``recording.recorder.SessionRecorder``), made when a task
     first needs it: the recording code (git, journals, machine details) is imported then,
@@ -105,6 +116,10 @@ def _root(
     index: int,
 ) -> Path:
     """The setting, unless it keeps its default and the project names its own store."""
-    if named is not None and env_name not in os.environ and Path(setting) == default:
+    if (
+        named is not None
+        and env_name not in os.environ
+        and (setting is default or Path(setting) == default)
+    ):
         return named[index]
     return root / setting

@@ -4,7 +4,9 @@ the identity of the task type (its kind and the fingerprint of its code, or its 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import logging
 import string
 import threading
 import typing
@@ -12,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import codeid, serialization
+from . import codeid, hooks, serialization
 from . import digest as _digest
 from .codewalk import is_code
 from .errors import GraphError, TaskDefinitionError, TaskInputError, short_repr
@@ -228,7 +230,28 @@ def build_spec(
                     f"@{kind} {where}: the default of {p.name!r} is invalid: {exc}"
                 ) from None
     object.__setattr__(spec, "defaults", defaults)
+    _prepare_first_hit(spec)
     return spec
+
+
+def _prepare_first_hit(spec: TaskSpec) -> None:
+    """Make now, once per task type, what the first cache hit of a task of this type needs
+    and no later definition changes: the validators of its outputs, its logger, what the
+    default session reads (``hooks.prepare_default``) and what the code fingerprint reads
+    ahead (``codeid.prepare``; the fingerprint itself is taken at the first digest). Each
+    piece is a cache checked where it is used; a failure here is met again, and reported,
+    where that piece is used."""
+    output = spec.output
+    for name in output.names:
+        try:
+            serialization.prepare(output.type_of(name))
+        except Exception:  # reported when a result is validated
+            continue
+    logging.getLogger(f"smttask.task.{spec.name}")  # ``TaskNode.logger``
+    hooks.prepare_default()
+    if spec.version is None:
+        with contextlib.suppress(Exception):  # met again, and reported, at the fingerprint
+            codeid.prepare(spec.fn, annotations=[*spec.annotations.values(), output.annotation])
 
 
 def callable_class(cls: type, kind: str) -> Callable[..., Any]:

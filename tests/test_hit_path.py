@@ -132,16 +132,16 @@ seen["result"] = result if case == "scalar" else list(result)
 print(json.dumps(seen))
 """
 
-#: Upper bounds of today's hit path, per case (see the module docstring). Both cases read
-#: ``.smt/project`` (the data store roots), the task module's code-identity cache (the source
+#: Upper bounds of today's hit path, per case (see the module docstring). Both cases read the
+#: result file and nothing else: the code-identity cache of the task module (the source
 #: digests beside its bytecode, ``smttask.codecache``: the module's source is not read) and
-#: the result file, and nothing else: no module is imported (the validators and hashing of
-#: array inputs are made when the task type is defined), and no package metadata is read
-#: (scityping's models ask it for pydantic's version; smttask answers from
-#: ``pydantic.VERSION``).
+#: ``.smt/project`` (the data store roots) are read when the task type is defined; no module
+#: is imported (the validators of inputs and outputs and hashing of array inputs are made
+#: then too), and no package metadata is read (scityping's models ask it for pydantic's
+#: version; smttask answers from ``pydantic.VERSION``).
 BOUNDS = {
-    "array": {"open": 3, "modules": 0, "listing": 0, "process": 0, "metadata": 0, "compile": 0},
-    "scalar": {"open": 3, "modules": 0, "listing": 0, "process": 0, "metadata": 0, "compile": 0},
+    "array": {"open": 1, "modules": 0, "listing": 0, "process": 0, "metadata": 0, "compile": 0},
+    "scalar": {"open": 1, "modules": 0, "listing": 0, "process": 0, "metadata": 0, "compile": 0},
 }
 
 

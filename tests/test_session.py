@@ -92,3 +92,45 @@ def test_the_first_hit_reads_only_the_project_file(project, monkeypatch) -> None
     config.forget_project_root()
     assert hooks.current().data_roots == (project.root / "in", project.root / "out")
     assert projectfile.data_roots(project.root) == (project.root / "in", project.root / "out")
+
+
+EARLY = """
+import json, os, sys, time
+from pathlib import Path
+from smttask import config, hooks
+from smttask.recording import projectfile
+import stasks  # defining the task types reads the data stores ahead
+assert "settings" not in vars(config), "the settings were made before the first session"
+root = Path(os.environ["SMTTASK_PROJECT_ROOT"]).resolve()
+assert projectfile._roots_cache, "the project file was not read ahead"
+os.environ["SMTTASK_RECORD"] = "0"  # seen: the settings are made at the first session
+if sys.argv[1] == "moved":  # the project names other stores meanwhile: they are used
+    time.sleep(0.01)
+    data = json.loads((root / ".smt" / "project").read_text())
+    data["input_datastore"]["root"], data["data_store"]["root"] = "in2", "out2"
+    (root / ".smt" / "project").write_text(json.dumps(data))
+assert stasks.double(x=1).run() == 4
+assert config.settings.record is False
+print(json.dumps([str(p.relative_to(root)) for p in hooks.current().data_roots]))
+"""
+
+
+def test_a_task_type_reads_the_data_stores_ahead_not_the_settings(smt_project) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import os
+    import subprocess
+    import sys
+
+    smt_project.write("stasks.py", TASKS)
+    env = {**os.environ, "PYTHONPATH": str(smt_project.root)}
+    env.pop("SMTTASK_RECORD", None)
+    for case, roots in (("same", ["data", "data/run_dump"]), ("moved", ["in2", "out2"])):
+        done = subprocess.run(
+            [sys.executable, "-c", EARLY, case],
+            cwd=smt_project.root,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout.splitlines()[-1]) == roots

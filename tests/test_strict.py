@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import json
 import math
+import re
 from collections.abc import Mapping as AbcMapping
 from collections.abc import Sequence as AbcSequence
 from pathlib import Path
@@ -31,7 +32,7 @@ import numpy as np
 import pytest
 from scityping.numpy import Array
 
-from smttask import Task, digest, serialization
+from smttask import Task, digest, jsonparse, serialization
 from smttask.errors import OutputError, TaskDefinitionError, TaskFileError, TaskInputError
 
 
@@ -271,6 +272,17 @@ def test_json_number_literals_that_overflow_are_refused_at_parsing() -> None:
     ]:
         with pytest.raises(ValueError, match=message):
             serialization.parse_json(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1e999", "[1E+300]", "2e-308", "1.5e-05", "E-123", "e12", "\u00e9e123", "9" * 300,
+     "9" * 299 + "a" + "1" * 299, '{"k": "1e0999"}', "Infinity", "", "0" * 299],
+)  # fmt: skip
+def test_risky_number_search_is_the_regular_expression(text: str) -> None:
+    pattern = re.compile(r"[eE][-+]?[0-9]{3}|[0-9]{300}")
+    assert jsonparse.may_be_risky(text) is bool(pattern.search(text))
+    assert jsonparse.may_be_risky(text.encode()) is bool(pattern.search(text))
 
 
 # ---------------------------------------------------------------------------

@@ -157,7 +157,7 @@ def _read(root: Path, project_file: Path) -> ProjectInfo:
     )
 
 
-_roots_cache: dict[Path, tuple[int, tuple[Path, Path] | None]] = {}
+_roots_cache: dict[str, tuple[int, tuple[Path, Path] | None]] = {}
 
 
 def data_roots(root: Path) -> tuple[Path, Path] | None:
@@ -165,9 +165,10 @@ def data_roots(root: Path) -> tuple[Path, Path] | None:
 
     Reads only ``.smt/project`` (cached by its modification time): this is on the path of
     every first cache hit."""
-    path = root / ".smt" / "project"
-    mtime = _mtime(path)
-    if mtime < 0:
+    path = os.path.join(root, ".smt", "project")
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
         return None
     cached = _roots_cache.get(path)
     if cached is not None and cached[0] == mtime:

@@ -74,7 +74,8 @@ class FileOutputStore:
         self._text_roots = (str(self._roots[0]), str(self._roots[1]))  # for the hot path
         self._fsync = fsync
         self._batch = fsync and not durable_calls
-        self._real_roots = _real(self._text_roots)
+        text = self._text_roots
+        self._real_roots = _prepared.pop(text) if text in _prepared else _real(text)
         self._outputs_of: dict[type, tuple[_Output, ...]] = {}
         self._generation = formats.generation()
         self._folders: dict[tuple[bool, str], Path] = {}  # (archive?, task name) -> folder
@@ -82,6 +83,15 @@ class FileOutputStore:
         self._text_dirs: dict[str, tuple[str, str, str]] = {}
         #: (task name, key) of the tasks whose lease this store holds: see `load`
         self._held: set[tuple[str, str]] = set()
+
+    @staticmethod
+    def prepare(roots: DataRoots) -> None:
+        """Resolve the real paths of `roots` for the next store made with them (the first
+        default session's, made at the first run). The paths may change meanwhile: a store
+        resolves them again whenever a file it reads lies outside them."""
+        text = (str(roots[0]), str(roots[1]))
+        if text not in _prepared:  # (every task type of a module asks)
+            _prepared[text] = _real(text)
 
     def roots(self) -> DataRoots:
         return self._roots
@@ -508,6 +518,11 @@ _PROC_FD = os.path.isdir("/proc/self/fd")  # Linux: the real path of an open fil
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
+#: Real paths of data stores resolved ahead (``FileOutputStore.prepare``), each taken by the
+#: next store made with those roots.
+_prepared: dict[tuple[str, str], tuple[str, str]] = {}
+
+
 def _real(roots: tuple[str, str]) -> tuple[str, str]:
     return os.path.realpath(roots[0]), os.path.realpath(roots[1])
 
@@ -579,7 +594,7 @@ def _decode(data: bytes, output: _Output, path: str, task: Task) -> Any:
     annotation = output.annotation
     try:
         raw = output.format.decode(data, annotation)
-        what = f"stored output {Path(path).name}"
+        what = f"stored output {os.path.basename(path)}"
         return serialization.validate(annotation, raw, what=what, json_source=True)
     except UnsafeContentError as exc:
         raise UnsafeContentError(
