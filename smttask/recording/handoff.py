@@ -27,11 +27,15 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from .journal import HANDOFF
 
 log = logging.getLogger("smttask.recording")
+
+#: Movers started by this process (reaped by later hand-offs; never waited for).
+_MOVERS: list[subprocess.Popen[bytes]] = []
 
 
 def store_later(root: Path) -> bool:
@@ -48,28 +52,34 @@ def store_later(root: Path) -> bool:
         return not (rec is not None and rec.running)
     if "django.db" in sys.modules:
         return False
-    return hand_off(root)
+    return hand_off(root) is not None
 
 
-def hand_off(root: Path) -> bool:
-    """Give this process's journal of the project in `root` to a detached mover; False (and
-    nothing done) when there is nothing to give or a task is still running."""
+def hand_off(root: Path, *, mover: Sequence[str] | None = None) -> int | None:
+    """Give this process's journal of the project in `root` to a detached mover; its process
+    id, or None (and nothing done) when there is nothing to give or a task is still running.
+
+    `mover` is the command to start (default: ``python -m smttask.recording.handoff``, which
+    gets the journal's file descriptor, path and project folder as arguments)."""
     from .recorder import RECORDER
 
     rec = RECORDER.projects.get(root)
     if rec is None:
-        return False
+        return None
     with rec.lock:
         journal = rec._journal
         if journal is None or journal.pid != os.getpid() or journal.fd is None:
-            return False
+            return None
         if rec.running or not rec.pending:
-            return False
+            return None
         journal.append({"kind": HANDOFF}, sync=False)
         fd, path = journal.fd, journal.path
+        command = list(mover or [sys.executable, "-m", __name__])
+        pid: int | None
+        _MOVERS[:] = [p for p in _MOVERS if p.poll() is None]
         try:
-            subprocess.Popen(
-                [sys.executable, "-m", __name__, str(fd), str(path), str(rec.info.root)],
+            process = subprocess.Popen(
+                [*command, str(fd), str(path), str(rec.info.root)],
                 pass_fds=(fd,),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -77,15 +87,16 @@ def hand_off(root: Path) -> bool:
                 start_new_session=True,
                 cwd=rec.info.root,
             )
-            started = True
+            _MOVERS.append(process)
+            pid = process.pid
         except OSError as exc:  # the journal is an orphan once closed: a flush moves it
             log.warning("Could not start a process to store the records: %s", exc)
-            started = False
+            pid = None
         journal.close(delete=False)
         rec._journal = None
         rec.pending = []
         rec._ctx = None
-    return started
+    return pid
 
 
 def move(fd: int, path: Path, root: Path) -> None:
