@@ -3,6 +3,7 @@ every record reaches the store exactly once, whoever moves it and whenever a mov
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -135,10 +136,8 @@ def test_a_mover_that_dies_leaves_the_journal_to_the_next_flush(smt_project, tas
         report = flush(smt_project.root)  # waits for the holder, which dies: moves it here
         killer.join()
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     assert (report.records, report.journals, report.killed) == (1, 1, 0)
     assert journals(smt_project.root) == []
     [label] = open_store().labels()
