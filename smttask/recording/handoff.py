@@ -25,12 +25,16 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .journal import HANDOFF
+if TYPE_CHECKING:
+    import subprocess
+
+# The journal and subprocess are imported by `hand_off`: a run that recorded nothing (a cache
+# hit) imports only this module.
 
 log = logging.getLogger("smttask.recording")
 
@@ -61,6 +65,9 @@ def hand_off(root: Path, *, mover: Sequence[str] | None = None) -> int | None:
 
     `mover` is the command to start (default: ``python -m smttask.recording.handoff``, which
     gets the journal's file descriptor, path and project folder as arguments)."""
+    import subprocess
+
+    from .journal import HANDOFF
     from .recorder import RECORDER
 
     rec = RECORDER.projects.get(root)
