@@ -264,8 +264,11 @@ def store_records(root: Path, *, detach: bool = False) -> None:
     if detach:
         from .recording.handoff import store_later
 
-        if store_later(root):
-            return
+        try:
+            if store_later(root):
+                return
+        except Exception as exc:  # stored here instead (below)
+            warnings.warn(f"Could not leave the records to another process: {exc}", stacklevel=2)
     try:
         report = flush(root, strict=False)
     except Exception as exc:  # the records are safe in their journals

@@ -113,8 +113,11 @@ def move(fd: int, path: Path, root: Path) -> None:
     from .projectfile import require_project
 
     info = require_project(root)
-    if os.path.samestat(os.fstat(fd), os.stat(path)):
-        _move(info, path, fd)
+    try:
+        if os.path.samestat(os.fstat(fd), os.stat(path)):
+            _move(info, path, fd)
+    except FileNotFoundError:  # moved already (where locks are not seen by every node)
+        pass
     os.close(fd)
     flush(root, strict=False, wait=False)
 
