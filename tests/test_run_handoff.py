@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from smttask.recording import flush
-from smttask.recording.journal import journal_dir
+from smttask.recording.journal import journal_dir, wait_for_movers
 from smttask.recording.store import open_store
 
 TASKS = """
@@ -66,6 +66,11 @@ def test_a_run_imports_no_store_and_its_record_is_in_the_store(smt_project, task
     assert "smttask" in names and not names & set(NOT_IMPORTED), names & set(NOT_IMPORTED)
     [line] = [ln for ln in done.stderr.splitlines() if ln.startswith("ran ")]
     label = line.rsplit("record ", 1)[1]
+    # The mover moves it: once it is done (waited for, nothing moved here), the journal is
+    # gone and the record in the store.
+    wait_for_movers(journal_dir(smt_project.root))
+    assert journals(smt_project.root) == []
+    assert open_store(flush_first=False).labels() == [label]
     store = open_store()  # a reader: waits for the mover, if it is still moving the journal
     assert store.labels() == [label]
     assert store.record(label)["tags"] == ["_finished_"]
@@ -89,7 +94,8 @@ def test_concurrent_runs_movers_and_readers_store_each_record_once(smt_project, 
     ]
     for process in runs:
         assert process.wait() == 0
-    # Two readers at once, while the runs' movers may still be at work.
+    # Two readers at once, while the runs' movers may still be at work (each journal is moved
+    # by its mover or by a reader, never by both).
     readers = [
         subprocess.Popen([smttask, "store", "flush"], cwd=smt_project.root, stdout=subprocess.PIPE)
         for _ in range(2)

@@ -107,17 +107,24 @@ def hand_off(root: Path, *, mover: Sequence[str] | None = None) -> int | None:
 
 
 def move(fd: int, path: Path, root: Path) -> None:
-    """The mover: store the records of the journal open (and locked) as `fd`, delete it, then
-    move the journals of ended processes."""
+    """The mover: store the records of the journal `path`, whose lock it holds through `fd`
+    (the writer's descriptor, opened for appending only), delete it, then move the journals
+    of ended processes."""
     from .flush import _move, flush
+    from .journal import _NOFOLLOW
     from .projectfile import require_project
 
     info = require_project(root)
     try:
-        if os.path.samestat(os.fstat(fd), os.stat(path)):
-            _move(info, path, fd)
+        reader = os.open(path, os.O_RDONLY | _NOFOLLOW)
     except FileNotFoundError:  # moved already (where locks are not seen by every node)
-        pass
+        reader = None
+    if reader is not None:
+        try:
+            if os.path.samestat(os.fstat(fd), os.fstat(reader)):
+                _move(info, path, reader)
+        finally:
+            os.close(reader)
     os.close(fd)
     flush(root, strict=False, wait=False)
 

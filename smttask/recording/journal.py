@@ -201,6 +201,31 @@ def claim_orphans(
             os.close(fd)
 
 
+def wait_for_movers(folder: Path, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Wait (at most `timeout` seconds each) until no other process is moving a journal in
+    `folder` into the store; moves, writes and deletes nothing (a reader that must not
+    change the project, e.g. a dry run, then reads the store those processes wrote)."""
+    if fcntl is None:  # pragma: no cover
+        return
+    try:
+        names = sorted(os.listdir(folder))
+    except FileNotFoundError:
+        return
+    for name in names:
+        if not name.endswith(SUFFIX) or name.startswith("."):
+            continue
+        try:
+            fd = os.open(folder / name, os.O_RDONLY | _NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            _lock(fd, timeout)
+        except BlockingIOError:
+            pass
+        finally:
+            os.close(fd)
+
+
 def _lock(fd: int, patience: float) -> None:
     """Take the lock of the journal open as `fd`; BlockingIOError if it is busy, after
     waiting up to `patience` seconds when another process is moving the journal."""
