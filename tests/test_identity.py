@@ -16,6 +16,7 @@ import pytest
 import smttask
 from smttask import DirtyRepositoryError, Task
 from smttask.errors import TaskDefinitionError, TaskFileError
+from smttask.recording import flush
 
 SMTTASK = str(Path(sys.executable).with_name("smttask"))
 
@@ -265,6 +266,7 @@ def test_smttask_run_recomputes_after_a_change_and_refuses_old_files(smt_project
     old_file = mods.f(x=1.0).save(root / "taskdir")
     done = subprocess.run([SMTTASK, "run", str(old_file)], cwd=root, capture_output=True, text=True)
     assert done.returncode == 0 and "1 ran" in done.stderr, done.stderr
+    flush(root)  # the record in the store (a detached process may still be storing it)
     first_result = Path(os.path.realpath(mods.f(x=1.0).output_paths[""]))
     changed = edit(smt_project, "id_tasks", "return x + 1\n", "return x + 100\n", TASKS)
     done = subprocess.run([SMTTASK, "run", str(old_file)], cwd=root, capture_output=True, text=True)
