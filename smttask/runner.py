@@ -154,14 +154,19 @@ def run_files(
     cores: int = 1,
     on_done: Callable[[Outcome], None] | None = None,
     on_error: OnError | None = None,
+    detach: bool = False,
 ) -> list[Outcome]:
     """Run `files` with `cores` worker processes (1: in this process); return their outcomes.
 
     One session for the whole run (one per worker process). With recording, the records of
     every process (workers included) are in the record store when this returns (unless the
     setting ``flush_records`` is off: then they wait in journals for the next command that
-    opens the store). `on_error` (only with one process) sees each failure's exception.
-    With ``options.attempt``, every record gets the tag ``attempt:<n>``.
+    opens the store). With `detach`, a detached process started here moves them instead, if
+    this process has not loaded the record store yet (``smttask run``: the process ends
+    without importing Sumatra; the records are in the journal, and every smttask command
+    that reads the store waits for that process). `on_error` (only with one process) sees
+    each failure's exception. With ``options.attempt``, every record gets the tag
+    ``attempt:<n>``.
     """
     if options.attempt is not None:
         with _attempt(options.attempt):
@@ -171,6 +176,7 @@ def run_files(
                 cores=cores,
                 on_done=on_done,
                 on_error=on_error,
+                detach=detach,
             )
     import_modules(options.imports)
     session = options.session()
@@ -187,7 +193,7 @@ def run_files(
             _prepare_store(session.root)
         outcomes = _run_parallel(files, options, min(cores, len(files)), on_done)
     if options.record and session.settings.flush_records:
-        store_records(session.root)
+        store_records(session.root, detach=detach and (cores <= 1 or len(files) <= 1))
     # A sync point: the results and records written by this run reach the disk (a worker's
     # files too: a file system is synced whole).
     settings = session.settings
@@ -247,12 +253,22 @@ def _prepare_store(root: Path) -> None:
         warnings.warn(f"The record store is not usable yet: {exc}", stacklevel=3)
 
 
-def store_records(root: Path) -> None:
-    """Move the records of this run (and of its worker processes) into the record store."""
+def store_records(root: Path, *, detach: bool = False) -> None:
+    """Move the records of this run (and of its worker processes) into the record store
+    (with `detach`, this process's records only, by a detached process: see
+    ``recording.handoff``)."""
     from .recording import find_project, flush
 
     if find_project(root) is None:
         return
+    if detach:
+        from .recording.handoff import store_later
+
+        try:
+            if store_later(root):
+                return
+        except Exception as exc:  # stored here instead (below)
+            warnings.warn(f"Could not leave the records to another process: {exc}", stacklevel=2)
     try:
         report = flush(root, strict=False)
     except Exception as exc:  # the records are safe in their journals

@@ -712,6 +712,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
         bi_tasks.square(x=2).save(root / "good")
         subprocess.run([SMTTASK, "run", "good"], cwd=root, check=True, capture_output=True)
+        # A reader: once it returns, the run's record is in the store and its journal gone
+        # (a detached process may still be moving it), so the cases start from a still project.
+        subprocess.run([SMTTASK, "store", "flush"], cwd=root, check=True, capture_output=True)
         for name, data in TASK_FILES.items():
             (root / "bad").mkdir(exist_ok=True)
             (root / taskfile(name)).write_bytes(data)

@@ -204,7 +204,9 @@ def _run_with_progress(
     files: list[Path], options: RunOptions, cores: int, quiet: bool, verbose: int
 ) -> list[Outcome]:
     if quiet:  # failures only: rich is imported for the first (a workflow job runs quiet)
-        return run_files(files, options, cores=cores, on_done=_failures_printer(verbose))
+        return run_files(
+            files, options, cores=cores, on_done=_failures_printer(verbose), detach=True
+        )
     from rich.console import Console
 
     from ..progress import Bar
@@ -215,14 +217,14 @@ def _run_with_progress(
         def report(o: Outcome) -> None:
             console.print(_line(o, verbose), highlight=False, soft_wrap=True)
 
-        return run_files(files, options, cores=cores, on_done=report)
+        return run_files(files, options, cores=cores, on_done=report, detach=True)
     with Bar("smttask run", len(files), console) as bar:
 
         def advance(o: Outcome) -> None:
             bar.print(_line(o, verbose))
             bar.advance(o.path.name)
 
-        return run_files(files, options, cores=cores, on_done=advance)
+        return run_files(files, options, cores=cores, on_done=advance, detach=True)
 
 
 def _run_with_pdb(files: list[Path], options: RunOptions) -> list[Outcome]:
@@ -233,7 +235,7 @@ def _run_with_pdb(files: list[Path], options: RunOptions) -> list[Outcome]:
         click.echo(f"{type(exc).__name__}: {exc}\nEntering the debugger...", err=True)
         pdb.post_mortem(cause.__traceback__)
 
-    return run_files(files, options, cores=1, on_error=debug)
+    return run_files(files, options, cores=1, on_error=debug, detach=True)
 
 
 def _failures_printer(verbose: int) -> Callable[[Outcome], None]:

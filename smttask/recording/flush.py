@@ -29,11 +29,13 @@ class FlushReport:
     errors: list[str] = field(default_factory=list)  # journals that could not be moved
 
 
-def flush(root: Path | None = None, *, strict: bool = True) -> FlushReport:
+def flush(root: Path | None = None, *, strict: bool = True, wait: bool = True) -> FlushReport:
     """Move every waiting record of the project in `root` (default: the current project).
 
     With `strict`, a journal that cannot be moved raises RecordingError; otherwise it is
-    reported in the result and left in place for the next try.
+    reported in the result and left in place for the next try. With `wait`, journals that
+    other processes are moving (see ``handoff``) are waited for: when this returns, the
+    records of every ended process are in the store.
     """
     from .journal import claim_orphans, journal_dir
     from .recorder import RECORDER
@@ -53,7 +55,7 @@ def flush(root: Path | None = None, *, strict: bool = True) -> FlushReport:
             skip.add(own._journal.path)
     refused: list[str] = []
     timeout = config.settings.lease_timeout
-    for path, fd in claim_orphans(journal_dir(info.root), skip, refused, timeout):
+    for path, fd in claim_orphans(journal_dir(info.root), skip, refused, timeout, wait=wait):
         try:
             moved, killed = _move(info, path, fd)
         except RecordingError as exc:

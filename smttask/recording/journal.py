@@ -28,6 +28,12 @@ Lines (``kind`` first)::
     {"kind": "begin", "label": ..., "ctx": 1, ...record fields known at the start...}
     {"kind": "end", "label": ..., "tags": [...], "duration": ..., "outcome": ..., ...}
     {"kind": "flushed", "labels": [...]}        # already in the record store
+    {"kind": "handoff"}                         # the writer gave the journal up (last line)
+
+A ``handoff`` line says that the writer will write no more to this journal and that the
+process holding its lock (a mover, see ``handoff``) is moving its records into the store. A
+reader that finds such a journal locked waits for the lock (the mover is about to finish),
+and once its lock is free, the journal counts as orphaned even while its writer lives.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import json
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +59,9 @@ except ImportError:  # pragma: no cover - Windows: each process moves only its o
 
 FORMAT = 1
 SUFFIX = ".jsonl"
+HANDOFF = "handoff"
+#: Seconds between two tries at the lock of a journal being moved by another process.
+_POLL = 0.01
 #: Journals are opened and created without following a symbolic link.
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
@@ -141,13 +151,20 @@ def claim_orphans(
     skip: set[Path],
     refused: list[str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    *,
+    wait: bool = False,
 ) -> Iterator[tuple[Path, int]]:
     """Lock and yield (path, fd) of each journal whose process is gone: its lock free and its
-    heartbeat older than `timeout` seconds (or its process gone from this host).
+    heartbeat older than `timeout` seconds (or its process gone from this host, or its
+    writer handed it off).
 
     The caller deletes the file once its records are stored; the lock is released when the
     loop moves on. A journal left in place is taken again by a later call. A symbolic link
-    among the journals is never read: it is listed in `refused` (one sentence each).
+    among the journals is never read: it is listed in `refused` (one sentence each). With
+    `wait`, a journal that another process is moving (locked, and handed off or left by a
+    process gone from this host) is waited for, at most `timeout` seconds: once its lock is
+    free, its records are in the store (and the file gone) or its mover died (and this call
+    moves it).
     """
     if fcntl is None:  # pragma: no cover - no way to tell a live journal from a dead one
         return
@@ -173,7 +190,7 @@ def claim_orphans(
                 )
             continue
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(fd, timeout if wait else 0.0)
             # Still the file we opened? (Another process may have just stored and removed it.)
             st = os.fstat(fd)
             if os.path.samestat(st, os.stat(path)) and _silent(fd, st.st_mtime, timeout):
@@ -184,10 +201,66 @@ def claim_orphans(
             os.close(fd)
 
 
-def _silent(fd: int, mtime: float, timeout: float) -> bool:
-    """Whether the journal open as `fd` has no live writer by its heartbeat or header."""
-    if is_stale(mtime, timeout):
-        return True
+def wait_for_movers(folder: Path, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Wait (at most `timeout` seconds each) until no other process is moving a journal in
+    `folder` into the store; moves, writes and deletes nothing (a reader that must not
+    change the project, e.g. a dry run, then reads the store those processes wrote)."""
+    if fcntl is None:  # pragma: no cover
+        return
+    try:
+        names = sorted(os.listdir(folder))
+    except FileNotFoundError:
+        return
+    for name in names:
+        if not name.endswith(SUFFIX) or name.startswith("."):
+            continue
+        try:
+            fd = os.open(folder / name, os.O_RDONLY | _NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            _lock(fd, timeout)
+        except BlockingIOError:
+            pass
+        finally:
+            os.close(fd)
+
+
+def _lock(fd: int, patience: float) -> None:
+    """Take the lock of the journal open as `fd`; BlockingIOError if it is busy, after
+    waiting up to `patience` seconds when another process is moving the journal."""
+    assert fcntl is not None
+    deadline = time.monotonic() + patience
+    moving: bool | None = None
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if moving is None:
+                moving = patience > 0 and _being_moved(fd)
+            if not moving or time.monotonic() >= deadline:
+                raise
+            time.sleep(_POLL)
+
+
+def _being_moved(fd: int) -> bool:
+    """Whether the locked journal open as `fd` is held by a mover, not by its writer: it
+    was handed off, or its writer is a process of this host that no longer exists."""
+    return handed_off(fd) or _writer_gone(fd)
+
+
+def handed_off(fd: int) -> bool:
+    """Whether the last line of the journal open as `fd` is a handoff."""
+    with open(fd, "rb", closefd=False) as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - 256))
+        tail = f.read()
+    last = tail.rstrip(b"\n").rpartition(b"\n")[2]
+    return last.startswith(b'{"kind":"%s"' % HANDOFF.encode())
+
+
+def _writer_gone(fd: int) -> bool:
     with open(fd, "rb", closefd=False) as f:
         f.seek(0)
         first = f.readline(4096)
@@ -196,6 +269,12 @@ def _silent(fd: int, mtime: float, timeout: float) -> bool:
         return gone_from_this_host(str(header["host"]), int(header["pid"]))
     except (ValueError, KeyError, TypeError):
         return False
+
+
+def _silent(fd: int, mtime: float, timeout: float) -> bool:
+    """Whether the journal open as `fd` has no live writer by its heartbeat, header or
+    handoff."""
+    return is_stale(mtime, timeout) or _writer_gone(fd) or handed_off(fd)
 
 
 def read_entries(fd: int, path: Path) -> list[dict[str, Any]]:

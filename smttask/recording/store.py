@@ -23,10 +23,16 @@ if TYPE_CHECKING:
 
 
 def open_store(root: Path | None = None, *, flush_first: bool = True) -> RecordStore:
-    """The record store of the project in `root` (default: the current project)."""
+    """The record store of the project in `root` (default: the current project); without
+    `flush_first`, the store as it is once the journals other processes are moving are in
+    it (nothing is moved or written here)."""
     info = require_project(root or config.project_root())
     if flush_first:
         move_waiting(info)
+    else:
+        from .journal import journal_dir, wait_for_movers
+
+        wait_for_movers(journal_dir(info.root), config.settings.lease_timeout)
     return backend(info)
 
 
