@@ -11,6 +11,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from smttask.recording.address import has_password, masked, passwords_in
@@ -97,14 +98,29 @@ def test_a_password_in_the_address_is_never_printed_nor_committed(
     project_file.write_text(project_file.read_text().replace(address, wrong))
     stasks.square(x=3).save(root / "taskdir")
     # The run works; its record waits in the journal (the detached process that would store
-    # it cannot: the readers below say why).
+    # it cannot, and leaves a note saying so).
     ran = smttask(root, "run", "taskdir")
     text = shown(ran, "wrong-" + password)
     assert ran.returncode == 0, text
+    note = root / ".smt" / "records-not-stored"
+    deadline = time.monotonic() + 60
+    while not note.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert note.exists()
+    # The next run stores its records itself, and says why it cannot: the store, masked.
+    stasks.square(x=4).save(root / "taskdir")
+    ran = smttask(root, "run", "taskdir")
+    text = shown(ran, "wrong-" + password)
+    assert ran.returncode == 0 and masked(wrong) in text, text
     for args in (["store", "flush"], ["store", "rebuild"], ["smt", "list"]):
         out = smttask(root, *args)
         text = shown(out, "wrong-" + password)
         assert out.returncode == 1 and masked(wrong) in text, text
+    # The right password again: a flush stores the waiting records and removes the note.
+    project_file.write_text(project_file.read_text().replace(wrong, address))
+    out = smttask(root, "store", "flush")
+    assert out.returncode == 0 and not note.exists(), shown(out, password)
+    assert smttask(root, "smt", "list").stdout.count("_square_") == 3
 
 
 def test_a_failed_init_never_prints_the_password(project, postgres_password_dsn) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ that reads or changes the store calls it first, so that Sumatra's tools see ever
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,11 @@ def flush(root: Path | None = None, *, strict: bool = True, wait: bool = True) -
     if refused and strict:
         raise RecordingError(refused[0] + ".")
     report.errors.extend(refused)
+    if not report.errors:  # the store works again: no run needs to say why it did not
+        from .handoff import failed_note
+
+        with contextlib.suppress(OSError):
+            failed_note(info.root).unlink(missing_ok=True)
     return report
 
 

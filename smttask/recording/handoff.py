@@ -16,6 +16,10 @@ Guarantees:
 - *No record twice.* A journal is moved by whoever holds its lock; writing a record whose
   label is stored replaces it (in one transaction), so even a journal moved twice (a mover
   killed between its commit and the deletion; node-local locks) stores each record once.
+- *A failure is reported.* A mover that cannot store the records (the store unreachable, a
+  wrong password) leaves the note ``.smt/records-not-stored``; the next ``smttask run`` then
+  stores its records itself and warns why, as every reader does. A flush that moves
+  everything removes the note.
 - *Readers see it at once.* ``flush(wait=True)`` (every smttask command that reads the store)
   waits for the lock of a journal being moved, so it reads the store after the mover has
   committed. Sumatra's own ``smt`` sees the records once the mover is done.
@@ -42,12 +46,22 @@ log = logging.getLogger("smttask.recording")
 _MOVERS: list[subprocess.Popen[bytes]] = []
 
 
+#: The note a mover leaves in the project's ``.smt`` folder when it could not store records.
+FAILED_NOTE = "records-not-stored"
+
+
+def failed_note(root: Path) -> Path:
+    """The note (see ``FAILED_NOTE``) of the project in `root`."""
+    return root / ".smt" / FAILED_NOTE
+
+
 def store_later(root: Path) -> bool:
     """Leave this process's records of the project in `root` to a detached mover (see
     ``hand_off``); True when nothing is left for this process to store (no record made here,
     or the journal handed off), False when the caller should store them itself: a task is
-    still running, or this process has loaded the record store already (storing here is
-    then cheaper than starting a mover)."""
+    still running, this process has loaded the record store already (storing here is then
+    cheaper than starting a mover), or an earlier mover could not store its records (then
+    storing here says why)."""
     recorder = sys.modules.get(__package__ + ".recorder")
     if recorder is None:  # no record was made in this process
         return True
@@ -55,6 +69,8 @@ def store_later(root: Path) -> bool:
     if rec is None or not rec.pending:
         return not (rec is not None and rec.running)
     if "django.db" in sys.modules or os.name != "posix":  # (no journal locks elsewhere)
+        return False
+    if os.path.exists(failed_note(root)):
         return False
     return hand_off(root) is not None
 
@@ -116,17 +132,35 @@ def move(fd: int, path: Path, root: Path) -> None:
 
     info = require_project(root)
     try:
-        reader = os.open(path, os.O_RDONLY | _NOFOLLOW)
-    except FileNotFoundError:  # moved already (where locks are not seen by every node)
-        reader = None
-    if reader is not None:
         try:
-            if os.path.samestat(os.fstat(fd), os.fstat(reader)):
-                _move(info, path, reader)
-        finally:
-            os.close(reader)
-    os.close(fd)
-    flush(root, strict=False, wait=False)
+            reader = os.open(path, os.O_RDONLY | _NOFOLLOW)
+        except FileNotFoundError:  # moved already (where locks are not seen by every node)
+            reader = None
+        if reader is not None:
+            try:
+                if os.path.samestat(os.fstat(fd), os.fstat(reader)):
+                    _move(info, path, reader)
+            finally:
+                os.close(reader)
+        os.close(fd)
+        report = flush(root, strict=False, wait=False)
+    except BaseException:
+        _leave_note(root)
+        raise
+    if report.errors:
+        _leave_note(root)
+
+
+def _leave_note(root: Path) -> None:
+    """Say to the next run that records could not be stored (it then stores its own and
+    shows why); the note holds only when."""
+    import time
+
+    try:
+        with open(failed_note(root), "w", encoding="utf-8") as f:
+            f.write(time.strftime("%Y-%m-%d %H:%M:%S %z\n"))
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":
