@@ -171,6 +171,11 @@ def prepare_default() -> None:
         return
 
 
+def entered() -> Session | None:
+    """The session of the enclosing ``using()`` block (None outside any)."""
+    return _current.get()
+
+
 def current() -> Session:
     """The session of the enclosing ``using()`` block, else the default session."""
     session = _current.get()

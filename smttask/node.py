@@ -70,6 +70,10 @@ def is_task(value: Any) -> bool:
     return isinstance(type(value), TaskKind)
 
 
+#: Each task type's logger, by the type's name (see ``TaskNode.logger``).
+_loggers: dict[str, logging.Logger] = {}
+
+
 class _Visits(threading.local):
     """The tasks this thread is in the middle of (digesting, running, describing...)."""
 
@@ -346,7 +350,11 @@ class TaskNode(metaclass=TaskKind):
         """This task type's logger, ``smttask.task.<name>``: what smttask says about loading
         and computing it (at DEBUG level), and a logger for the task's own code (reached from
         inside it with ``smttask.task_logger()``)."""
-        return logging.getLogger(f"smttask.task.{self._spec.name}")
+        name = self._spec.name
+        found = _loggers.get(name)
+        if found is None:  # (logging keeps one logger per name: it is kept here too)
+            found = _loggers[name] = logging.getLogger(f"smttask.task.{name}")
+        return found
 
     @property
     def digest(self) -> str:

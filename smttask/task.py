@@ -81,7 +81,7 @@ class Task(TaskNode):
         ``smttask.runlog``).
         """
         session = _session_for(self, record)
-        if session is not hooks.current():
+        if session is not hooks.entered():  # (then the task's own look-ups find it at once)
             with hooks.using(session):
                 return self.run(recompute=recompute, reason=reason, cache=cache, progress=progress)
         return runlog.run_task(

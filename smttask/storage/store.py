@@ -538,10 +538,13 @@ def _read_plain(path: Path) -> bytes:
 
 def _read_all(fd: int) -> bytes:
     size = os.fstat(fd).st_size
-    parts = []
-    while chunk := os.read(fd, max(size + 1, 1 << 16)):
+    first = os.read(fd, size + 1)
+    if len(first) <= size:  # a short read of a regular file: its end (no second call)
+        return first
+    parts = [first]  # the file grew since the fstat
+    while chunk := os.read(fd, 1 << 16):
         parts.append(chunk)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+    return b"".join(parts)
 
 
 def _is_result(real_roots: tuple[str, str], real: str, task_name: str, filename: str) -> bool:
