@@ -53,6 +53,24 @@ def wall(cmd: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None) ->
     return seconds
 
 
+def settle(project: Path, timeout: float = 120.0) -> float:
+    """Wait until no process is moving records of `project` into its store (the detached
+    process a `smttask run` leaves them to: its journal gone from ``.smt/journal``), so
+    that it takes no CPU from what is timed next; the seconds waited."""
+    folder = project / ".smt" / "journal"
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        try:
+            if not any(n.endswith(".jsonl") for n in os.listdir(folder)):
+                break
+        except FileNotFoundError:
+            break
+        time.sleep(0.005)
+    else:
+        raise SystemExit(f"records of {project} still not in its store after {timeout:.0f} s")
+    return time.perf_counter() - start
+
+
 def run_json(
     cmd: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None
 ) -> tuple[dict[str, Any], float]:
