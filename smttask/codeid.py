@@ -45,7 +45,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import types
-import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +55,7 @@ from .codesource import canonical, definition, file_key
 from .codewalk import (
     CodePart,
     Walker,
+    annotation_classes,
     bytecode_digest,
     functions_of,
     is_code,
@@ -154,18 +154,8 @@ def prepare(fn: Callable[..., Any], *, annotations: Iterable[Any] = ()) -> None:
         if version is not None:
             codecache.preload(code.co_filename, version)
     is_project_code(fn)
-    stack, seen = list(annotations), set()
-    while stack:
-        ann = stack.pop()
-        if id(ann) in seen:
-            continue
-        seen.add(id(ann))
-        if inspect.isclass(ann):
-            is_project_code(ann)
-        stack.extend(typing.get_args(ann))
-        origin = typing.get_origin(ann)
-        if origin is not None:
-            stack.append(origin)
+    for cls in annotation_classes(annotations):
+        is_project_code(cls)
 
 
 def source_text(obj: Any) -> str | None:

@@ -20,7 +20,7 @@ import re
 import sys
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +77,23 @@ def package(obj: Any) -> str:
     return module.partition(".")[0] if isinstance(module, str) else ""
 
 
+def annotation_classes(annotations: Iterable[Any]) -> Iterator[type]:
+    """The classes named in type annotations, their arguments and origins included (e.g.
+    ``Tuple[Model, Array[float]]``), each once."""
+    stack, seen = list(annotations), set()
+    while stack:
+        ann = stack.pop()
+        if id(ann) in seen:
+            continue
+        seen.add(id(ann))
+        if inspect.isclass(ann):
+            yield ann
+        stack.extend(typing.get_args(ann))
+        origin = typing.get_origin(ann)
+        if origin is not None:
+            stack.append(origin)
+
+
 class Walker:
     """Collects the parts of one fingerprint."""
 
@@ -127,18 +144,8 @@ class Walker:
     def annotations(self, annotations: Iterable[Any]) -> None:
         """Count the project classes named in type annotations (those of a task's inputs and
         output: their methods compute too)."""
-        stack, seen = list(annotations), set()
-        while stack:
-            ann = stack.pop()
-            if id(ann) in seen:
-                continue
-            seen.add(id(ann))
-            if inspect.isclass(ann):
-                self.add(ann)
-            stack.extend(typing.get_args(ann))
-            origin = typing.get_origin(ann)
-            if origin is not None:
-                stack.append(origin)
+        for cls in annotation_classes(annotations):
+            self.add(cls)
 
     def ref(self, label: str, value: Any) -> None:
         """Count `value`, which the code of a part reads under `label`."""
