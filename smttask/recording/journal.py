@@ -168,13 +168,9 @@ def claim_orphans(
     """
     if fcntl is None:  # pragma: no cover - no way to tell a live journal from a dead one
         return
-    try:
-        names = sorted(os.listdir(folder))
-    except FileNotFoundError:
-        return
-    for name in names:
+    for name in _journal_names(folder):
         path = folder / name
-        if not name.endswith(SUFFIX) or name.startswith(".") or path in skip:
+        if path in skip:
             continue
         try:
             fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
@@ -207,13 +203,7 @@ def wait_for_movers(folder: Path, timeout: float = DEFAULT_TIMEOUT) -> None:
     change the project, e.g. a dry run, then reads the store those processes wrote)."""
     if fcntl is None:  # pragma: no cover
         return
-    try:
-        names = sorted(os.listdir(folder))
-    except FileNotFoundError:
-        return
-    for name in names:
-        if not name.endswith(SUFFIX) or name.startswith("."):
-            continue
+    for name in _journal_names(folder):
         try:
             fd = os.open(folder / name, os.O_RDONLY | _NOFOLLOW)
         except OSError:
@@ -224,6 +214,15 @@ def wait_for_movers(folder: Path, timeout: float = DEFAULT_TIMEOUT) -> None:
             pass
         finally:
             os.close(fd)
+
+
+def _journal_names(folder: Path) -> list[str]:
+    """The names of the journals in `folder`, sorted (none if it does not exist)."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return sorted(n for n in names if n.endswith(SUFFIX) and not n.startswith("."))
 
 
 def _lock(fd: int, patience: float) -> None:
