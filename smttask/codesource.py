@@ -41,6 +41,7 @@ class Definition:
     top: ast.stmt  # the module-level statement holding it
     filename: str
     lines: tuple[str, ...]
+    tree: ast.Module | None = None  # the whole file
 
     def text(self) -> str:
         """The definition's source, decorators included, dedented."""
@@ -160,7 +161,7 @@ def definition(
     hit = find(tree, qualname, first_line=first_line, kind=kind)
     if hit is None:
         return None
-    return Definition(hit[0], hit[1], filename, lines)
+    return Definition(hit[0], hit[1], filename, lines, tree)
 
 
 def runs_as_written(found: Definition, codes: list[types.CodeType]) -> bool:
@@ -169,7 +170,10 @@ def runs_as_written(found: Definition, codes: list[types.CodeType]) -> bool:
     if not codes:
         return True
     flags = codes[0].co_flags & _FUTURE_FLAGS
-    module = ast.Module(body=[found.top], type_ignores=[])
+    # The compiler reads an attribute of a name the module imports with LOAD_ATTR, of any
+    # other name with LOAD_METHOD (CPython 3.11): the module's imports come along.
+    imports = _module_imports(found.tree) if found.tree is not None else []
+    module = ast.Module(body=[*imports, found.top], type_ignores=[])
     try:
         compiled = compile(module, found.filename, "exec", flags=flags, dont_inherit=True)
     except (SyntaxError, ValueError, TypeError):
@@ -177,6 +181,24 @@ def runs_as_written(found: Definition, codes: list[types.CodeType]) -> bool:
     wanted = {bytecode_text(c) for c in codes}
     present = {bytecode_text(c) for c in all_codes(compiled) if c is not compiled}
     return wanted <= present
+
+
+def _module_imports(tree: ast.Module) -> list[ast.stmt]:
+    """The import statements of `tree` that bind names at module level (inside ``if``,
+    ``try`` and ``with`` blocks too, not inside definitions), ``__future__`` ones aside."""
+    found: list[ast.stmt] = []
+    stack: list[ast.AST] = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import) or (
+            isinstance(node, ast.ImportFrom) and node.module != "__future__"
+        ):
+            found.append(node)
+        elif not isinstance(node, _DEFS):
+            stack.extend(
+                reversed([c for c in ast.iter_child_nodes(node) if isinstance(c, ast.stmt)])
+            )
+    return found
 
 
 def all_codes(code: types.CodeType) -> Iterator[types.CodeType]:

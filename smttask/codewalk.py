@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import codecache
+from . import codecache, stalecode
 from .codeproject import is_project_module, would_be_project_module
 from .codesource import (
     Definition,
@@ -292,6 +292,7 @@ class Walker:
             source.filename, source.qualname, first_line=source.first_line, kind=source.kind
         )
         if found is None or not runs_as_written(found, codes):
+            stalecode.report_mismatch(source.filename, source.qualname, edited=found is not None)
             return None, []
         level = list(getattr(found.node, "decorator_list", ()))
         names = [dotted(d) for d in level + _inner_decorators(found)]

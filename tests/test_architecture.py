@@ -42,6 +42,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "smttask.codeproject",
         "smttask.codesource",
         "smttask.codecache",
+        "smttask.stalecode",
         "smttask.codewalk",
         "smttask.codeid",
     ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,7 @@ import textwrap
 import pytest
 
 from smttask import codeid
+from smttask.stalecode import StaleCodeWarning
 
 BASE = """
 import numpy as np
@@ -107,6 +109,29 @@ def test_library_code_and_modules_do_not_count(project):
     assert [p.name for p in got.parts] == ["m_lib.f"]
 
 
+NP_CALLS = '''
+import numpy as np
+try:
+    from os import path as osp
+except ImportError:
+    osp = None
+
+
+def f(x):
+    """Sum."""
+    return np.sum(x) + len(osp.join("a", "b"))
+'''
+
+
+def test_methods_of_imported_modules_do_not_hide_the_source(project):
+    # CPython compiles `np.sum(x)` differently when `np` is a module-level import: the check
+    # that the source is the running code must compile it with the module's imports.
+    a = fp(project, "m_np_a", NP_CALLS)
+    b = fp(project, "m_np_b", NP_CALLS.replace('"""Sum."""', '"""Another docstring."""'))
+    assert [p.how for p in a.parts] == ["source"]
+    assert a.parts[0].digest == b.parts[0].digest
+
+
 def test_helpers_in_other_project_modules_count(project):
     project.write_module("m_util", "def smooth(x):\n    return x / 2\n", commit=False)
     before = fp(project, "m_main", "from m_util import smooth\ndef f(x):\n    return smooth(x)\n")
@@ -184,11 +209,55 @@ def test_source_edited_after_import_falls_back_to_the_running_code(project):
     import linecache
 
     linecache.clearcache()
-    again = codeid.fingerprint(module.f)
+    with pytest.warns(StaleCodeWarning, match="runs the code imported before .*m_edit.py"):
+        again = codeid.fingerprint(module.f)
     assert again.parts[0].how == "bytecode"
     assert again.digest != from_source.digest
     edited = project.write_module("m_edit", "def f(x):\n    return x + 100\n", commit=False)
     assert codeid.fingerprint(edited.f).digest not in (again.digest, from_source.digest)
+
+
+STALE = """
+import warnings
+warnings.simplefilter("always")
+import m
+from smttask import codeid
+print(m.f(1), codeid.fingerprint(m.f).parts[0].how)
+"""
+
+
+def test_an_out_of_date_compiled_file_is_reported_and_removed(tmp_path):
+    # Python accepts a .pyc whose header matches the source's whole-second mtime and size:
+    # a file edited twice within one second without changing size keeps its old code. The
+    # running code is identified by its byte code, the user is told, and the .pyc removed.
+    source = tmp_path / "m.py"
+    source.write_text("def f(x):\n    return x + 1\n")
+    second = source.stat().st_mtime_ns // 10**9 - 5
+    os.utime(source, ns=(second * 10**9 + 10, second * 10**9 + 10))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", STALE], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+
+    first = run()
+    assert first.stdout.split() == ["2", "source"], first.stderr
+    pyc = tmp_path / "__pycache__" / f"m.{sys.implementation.cache_tag}.pyc"
+    assert pyc.exists()
+    os.utime(pyc, ns=(second * 10**9 + 50, second * 10**9 + 50))  # compiled at +0.05 s
+    source.write_text("def f(x):\n    return x + 2\n")  # edited at +0.1 s, same size
+    os.utime(source, ns=(second * 10**9 + 100, second * 10**9 + 100))
+
+    stale = run()
+    assert stale.stdout.split() == ["2", "bytecode"], stale.stderr  # Python ran the old code
+    assert "StaleCodeWarning: f runs old code" in stale.stderr
+    assert str(pyc) in stale.stderr
+    assert not pyc.exists()
+
+    fresh = run()
+    assert fresh.stdout.split() == ["3", "source"], fresh.stderr
+    assert "StaleCodeWarning" not in fresh.stderr
 
 
 def test_uses_adds_code_and_rejects_non_code(project):
