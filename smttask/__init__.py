@@ -6,6 +6,8 @@
 ...     return x * x
 """
 
+from typing import TYPE_CHECKING
+
 from . import config, hooks
 from .errors import (
     ConfigError,
@@ -26,9 +28,11 @@ from .kinds import MemoizedTask, RecordedIterativeTask, RecordedTask, UnpureMemo
 from .progress import display as _progress_display
 from .session import default_session, open_session  # Sumatra and Django only when storing
 from .session import prepare_default_session as _prepare_default_session
-from .storage import FileOutputStore
 from .task import Task, clear_memory_cache, current_task, task_logger
 from .taskoutput import OutputDir, TaskOutput
+
+if TYPE_CHECKING:
+    from .storage import FileOutputStore
 
 __version__ = "0.1.0.dev0"
 
@@ -63,6 +67,10 @@ def __getattr__(name: str) -> object:
         from .fileio import sync
 
         return sync
+    if name == "FileOutputStore":  # lazy: storage is imported when a task type is defined
+        from .storage import FileOutputStore
+
+        return FileOutputStore
     if name == "RSView":  # lazy: Django and pandas only when records are browsed
         from .view import RSView
 

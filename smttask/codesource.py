@@ -17,7 +17,6 @@ import linecache
 import os
 import types
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 #: AST fields that never change what code computes.
@@ -33,15 +32,48 @@ for _feature in ("annotations", "generator_stop", "division"):
         _FUTURE_FLAGS |= _flag.compiler_flag
 
 
-@dataclass(frozen=True)
 class Definition:
-    """A definition found in a source file."""
+    """A definition found in a source file (immutable; equal when all fields are)."""
 
+    __slots__ = ("filename", "lines", "node", "top")
     node: ast.AST  # FunctionDef, AsyncFunctionDef, ClassDef or Lambda
     top: ast.stmt  # the module-level statement holding it
     filename: str
     lines: tuple[str, ...]
     tree: ast.Module | None = None  # the whole file
+
+    def __init__(self, node: ast.AST, top: ast.stmt, filename: str, lines: tuple[str, ...]) -> None:
+        for field, value in (
+            ("node", node),
+            ("top", top),
+            ("filename", filename),
+            ("lines", lines),
+        ):
+            object.__setattr__(self, field, value)
+
+    def _fields(self) -> tuple[ast.AST, ast.stmt, str, tuple[str, ...]]:
+        return (self.node, self.top, self.filename, self.lines)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Definition)
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"Definition(node={self.node!r}, top={self.top!r}, filename={self.filename!r}, "
+            f"lines={self.lines!r})"
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
 
     def text(self) -> str:
         """The definition's source, decorators included, dedented."""

@@ -21,7 +21,6 @@ import sys
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from . import codecache, stalecode
@@ -47,14 +46,44 @@ _DESCRIPTORS = (types.MemberDescriptorType, types.GetSetDescriptorType)
 _PY = f"py{sys.version_info[0]}.{sys.version_info[1]}"
 
 
-@dataclass(frozen=True)
 class CodePart:
-    """One piece of code or data that counts: a function, a class, a constant, a value."""
+    """One piece of code or data that counts: a function, a class, a constant, a value.
+    Immutable; equal when all four fields are (a plain class: cheaper to define than a
+    dataclass, which `import smttask` would pay for)."""
 
+    __slots__ = ("digest", "how", "kind", "name")
     name: str  # module.qualname (values: <reader>:<name>)
     kind: str  # "function" | "class" | "constant" | "value" | "object"
     digest: str  # hex digest of its canonical form
     how: str  # "source" | "bytecode" | "value" | "untracked"
+
+    def __init__(self, name: str, kind: str, digest: str, how: str) -> None:
+        for field, value in (("name", name), ("kind", kind), ("digest", digest), ("how", how)):
+            object.__setattr__(self, field, value)
+
+    def _fields(self) -> tuple[str, str, str, str]:
+        return (self.name, self.kind, self.digest, self.how)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, CodePart)
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"CodePart(name={self.name!r}, kind={self.kind!r}, digest={self.digest!r}, "
+            f"how={self.how!r})"
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
 
 
 def is_code(obj: Any) -> bool:
@@ -348,12 +377,16 @@ def bytecode_digest(codes: list[types.CodeType]) -> str:
     return digest
 
 
-@dataclass(frozen=True)
 class _Source:
-    filename: str
-    qualname: str
-    first_line: int | None
-    kind: str
+    """Where a definition is: what `_source_digest` looks up."""
+
+    __slots__ = ("filename", "first_line", "kind", "qualname")
+
+    def __init__(self, filename: str, qualname: str, first_line: int | None, kind: str) -> None:
+        self.filename = filename
+        self.qualname = qualname
+        self.first_line = first_line
+        self.kind = kind
 
 
 def _inner_decorators(found: Definition) -> list[ast.expr]:

@@ -36,7 +36,6 @@ import ctypes
 import errno
 import functools
 import os
-import secrets
 import sys
 import threading
 from collections.abc import Callable
@@ -104,7 +103,7 @@ def _file_mode() -> int:
 
 def _temp_path(path: str) -> str:
     folder, name = os.path.split(path)
-    return os.path.join(folder, f".{name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    return os.path.join(folder, f".{name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
 
 
 @functools.lru_cache(maxsize=1024)

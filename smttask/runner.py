@@ -13,15 +13,18 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import config, fileio, hooks
 from .errors import ConfigError, RunningElsewhereError, SmttaskError, TaskFileError
 from .recording.fields import ATTEMPT_ENV
 from .session import open_session
 from .task import Task
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 #: Environment variable holding the worker's process number (1..N) in `run_files`.
 PROCESS_NUM_ENV = config.PROCESS_NUM_ENV
@@ -285,7 +288,7 @@ def _run_parallel(
     on_done: Callable[[Outcome], None] | None,
 ) -> list[Outcome]:
     import multiprocessing  # (with the process pool: only a run with workers needs them)
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ctx = multiprocessing.get_context("spawn")  # no inherited locks or database connections
     counter = ctx.Value("i", 0)

@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import config, hooks
-from .recording.projectfile import data_roots as project_data_roots
-from .storage import DataRoots, FileOutputStore
 
 if TYPE_CHECKING:
     from .recording.recorder import SessionRecorder
@@ -30,6 +28,8 @@ def open_session(
 ) -> hooks.Session:
     """A session for the project in `root` (default: found from the working directory) with
     `settings` (default: ``smttask.config.settings``, used as they are, not copied)."""
+    from .storage import DataRoots, FileOutputStore  # lazy: `import smttask` stays light
+
     settings = settings if settings is not None else config.settings
     folder = Path(root).resolve() if root is not None else config.project_root()
     roots = data_roots(folder, settings)
@@ -62,6 +62,9 @@ def prepare_default_session() -> None:
     (``config.find_root``), and their real paths; both are caches checked when used (by the
     file's modification time; by the paths of the files read). Settings are not made here:
     the session makes them from the environment as it is then."""
+    from .recording.projectfile import data_roots as project_data_roots
+    from .storage import DataRoots, FileOutputStore
+
     named = project_data_roots(config.find_root())
     if named is not None:
         FileOutputStore.prepare(DataRoots(*named))
@@ -100,6 +103,8 @@ class _Recorder:
 
 def data_roots(root: Path, settings: config.Settings) -> tuple[Path, Path]:
     """(input, output) data stores of the project in `root` under `settings`."""
+    from .recording.projectfile import data_roots as project_data_roots
+
     named = project_data_roots(root)
     return (
         _root(root, settings.input_dir, config.DEFAULT_INPUT_DIR, "SMTTASK_INPUT_DIR", named, 0),

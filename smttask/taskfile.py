@@ -69,7 +69,7 @@ _describing = _Visits()
 #: Task types made from another task type (``Join[simulate]``), by generator name: found from
 #: the task type they are made from (``smttask.generators`` registers its own).
 _GENERATED: dict[str, Callable[[type[TaskNode]], type[TaskNode]]] = {}
-_GENERATED_NAME = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(.+)\]$")
+_GENERATED_NAME = r"^([A-Za-z_][A-Za-z0-9_]*)\[(.+)\]$"  # compiled on first use
 
 
 def register_generated(name: str, make: Callable[[type[TaskNode]], type[TaskNode]]) -> None:
@@ -386,7 +386,7 @@ def _find_type(module_name: Any, qualname: Any, origin: str) -> type[TaskNode]:
     """The task type `qualname` of module `module_name`, found in the module's namespace and
     then in classes only (no attribute look-up that could run code)."""
     module = trust.import_module(module_name, origin)
-    generated = _GENERATED_NAME.match(qualname) if isinstance(qualname, str) else None
+    generated = re.match(_GENERATED_NAME, qualname) if isinstance(qualname, str) else None
     if generated and generated.group(1) in _GENERATED:
         inner = _find_type(module_name, generated.group(2), origin)
         return _GENERATED[generated.group(1)](inner)

@@ -24,7 +24,6 @@ import operator
 import sys
 import typing
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, SupportsIndex
 
@@ -159,12 +158,35 @@ def _equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-@dataclass(frozen=True)
 class OutputSpec:
-    """What a task returns, and how its result splits into stored outputs."""
+    """What a task returns, and how its result splits into stored outputs (immutable; equal
+    when both fields are)."""
 
+    __slots__ = ("annotation", "taskoutput")
     annotation: Any
     taskoutput: type[TaskOutput] | None
+
+    def __init__(self, annotation: Any, taskoutput: type[TaskOutput] | None) -> None:
+        object.__setattr__(self, "annotation", annotation)
+        object.__setattr__(self, "taskoutput", taskoutput)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, OutputSpec)
+        return (self.annotation, self.taskoutput) == (other.annotation, other.taskoutput)
+
+    def __hash__(self) -> int:
+        return hash((self.annotation, self.taskoutput))
+
+    def __repr__(self) -> str:
+        return f"OutputSpec(annotation={self.annotation!r}, taskoutput={self.taskoutput!r})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
 
     @classmethod
     def from_annotation(cls, annotation: Any) -> OutputSpec:

@@ -28,13 +28,14 @@ from .errors import TaskFileError, UnsafeContentError
 
 __all__ = ["import_failure", "import_module", "module_allowed"]
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+#: Compiled on first use (by `re`, which keeps it): importing smttask compiles no pattern.
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"
 
 
 def import_module(name: str, origin: str) -> ModuleType:
     """Import module `name` for `origin` (e.g. "task file x.json"), level by level, if each
     level is inside the project or in a trusted package; raise otherwise."""
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
+    if not isinstance(name, str) or not re.fullmatch(_NAME, name):
         raise TaskFileError(
             f"{origin} names the module {name!r}, which is not a module name. Regenerate the "
             f"file with task.save()."

@@ -41,7 +41,7 @@ from .errors import OutputError, TaskDefinitionError, short_repr
 
 __all__ = ["Separate", "SeparateOutputs", "output_annotation", "separate_of", "separate_outputs"]
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{0,63}")
+_NAME = r"[A-Za-z0-9][A-Za-z0-9_]{0,63}"  # compiled on first use
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class Separate:
 
 
 def check_names(names: tuple[Any, ...], where: str) -> tuple[str, ...]:
-    bad = [n for n in names if not isinstance(n, str) or not _NAME.fullmatch(n)]
+    bad = [n for n in names if not isinstance(n, str) or not re.fullmatch(_NAME, n)]
     if bad:
         raise OutputError(
             f"{where}: {short_repr(bad[0])} cannot name a variable output: names are strings of "

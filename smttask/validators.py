@@ -258,7 +258,7 @@ def _fixed_tuple(ann: Any, elems: list[Validator]) -> Validator:
     return validate
 
 
-_JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?|true|false")
+_JSON_NUMBER = r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?|true|false"  # compiled on first use
 
 
 def _mapping(ann: Any, key: Validator, value: Validator) -> Validator:
@@ -284,7 +284,7 @@ def _mapping(ann: Any, key: Validator, value: Validator) -> Validator:
 
 def _json_key(k: Any, key: Validator, refused: Refused) -> Any:
     """A JSON object key spelling a number exactly as smttask writes it ("1", "0.5", "true")."""
-    if type(k) is str and JSON_KEYS.get() and _JSON_NUMBER.fullmatch(k):
+    if type(k) is str and JSON_KEYS.get() and re.fullmatch(_JSON_NUMBER, k):
         parsed = json.loads(k)
         if json.dumps(parsed) == k:
             try:

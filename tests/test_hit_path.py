@@ -216,6 +216,9 @@ NOT_ON_IMPORT = (
     "smttask.recording.recorder",
     "smttask.recording.journal",
     "smttask.recording.gitstate",
+    "smttask.recording.projectfile",  # read when a task type or a session needs the project
+    "smttask.storage",  # result files: when a task type is defined or a session opened
+    "secrets",  # (with random and hmac) temporary names come from os.urandom
 )
 
 

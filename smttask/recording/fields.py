@@ -11,7 +11,6 @@ import functools
 import hashlib
 import os
 import re
-import secrets
 import stat
 import sys
 from collections.abc import Iterable, Mapping
@@ -51,7 +50,7 @@ def attempt_tags() -> list[str]:
 def new_label(task_name: str, when: datetime) -> str:
     """`<UTC date-time>_<task name>_<random>`: unique even for tasks started in the same second
     by many processes (a timestamp alone collides)."""
-    return f"{when:%Y%m%d-%H%M%S}_{_label_name(task_name)}_{secrets.token_hex(4)}"
+    return f"{when:%Y%m%d-%H%M%S}_{_label_name(task_name)}_{os.urandom(4).hex()}"
 
 
 @functools.lru_cache(maxsize=1024)

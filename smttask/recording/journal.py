@@ -41,7 +41,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -83,7 +82,7 @@ class Journal:
 
         folder.mkdir(parents=True, exist_ok=True)
         host = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname())[:40] or "host"
-        name = f"{host}-{os.getpid()}-{secrets.token_hex(4)}"
+        name = f"{host}-{os.getpid()}-{os.urandom(4).hex()}"
         tmp = folder / f".{name}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | _NOFOLLOW, 0o644)
         try:

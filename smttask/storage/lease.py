@@ -38,7 +38,6 @@ import atexit
 import contextlib
 import json
 import os
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -322,7 +321,7 @@ _HOLDER: list[Any] = [None, ""]
 
 def try_acquire(path: Path, timeout: float) -> Lease | Holder:
     """The lease `path` if it was free or stale (taken over), else its live holder."""
-    token = secrets.token_hex(8)
+    token = os.urandom(8).hex()
     made: list[Path] = []
     for _ in range(100):  # the folders may be missing (made, then removed by a cleanup)
         try:
@@ -535,7 +534,7 @@ class _Spares:
 
 
 def _spare_name(folder: Path) -> Path:
-    return folder / f"{_SPARE}{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
+    return folder / f"{_SPARE}{_host()}-{os.getpid()}-{os.urandom(4).hex()}"
 
 
 def _host_name() -> str:

@@ -28,6 +28,9 @@ class Rule:
     message: str = ""  # what Snakemake prints for a job (a str.format pattern)
     directories: tuple[bool, ...] = ()  # per output: whether it is a folder (OutputDir)
     label: str = ""  # the job's label (named rules), for the comment above the rule
+    #: Wildcard rules: whether any job has upstream files (in the table). A rule none of whose
+    #: jobs has any declares no input function: Snakemake would call it once per job.
+    lookup_upstream: bool = False
 
     def is_directory(self, index: int) -> bool:
         return index < len(self.directories) and self.directories[index]

@@ -118,5 +118,6 @@ def _wildcard_rule(plan: Plan, name: str, task_type: TaskType) -> tuple[Rule, di
         constraint=_constraint([j.key for j in group]),
         message="{params.label}",
         directories=tuple(o in first.folders for o in first.outputs),
+        lookup_upstream=bool(upstream),
     )
     return rule, lookups
