@@ -35,19 +35,27 @@ for _feature in ("annotations", "generator_stop", "division"):
 class Definition:
     """A definition found in a source file (immutable; equal when all fields are)."""
 
-    __slots__ = ("filename", "lines", "node", "top")
+    __slots__ = ("filename", "lines", "node", "top", "tree")
     node: ast.AST  # FunctionDef, AsyncFunctionDef, ClassDef or Lambda
     top: ast.stmt  # the module-level statement holding it
     filename: str
     lines: tuple[str, ...]
-    tree: ast.Module | None = None  # the whole file
+    tree: ast.Module | None  # the whole file (its imports matter to how code compiles)
 
-    def __init__(self, node: ast.AST, top: ast.stmt, filename: str, lines: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        node: ast.AST,
+        top: ast.stmt,
+        filename: str,
+        lines: tuple[str, ...],
+        tree: ast.Module | None = None,
+    ) -> None:
         for field, value in (
             ("node", node),
             ("top", top),
             ("filename", filename),
             ("lines", lines),
+            ("tree", tree),
         ):
             object.__setattr__(self, field, value)
 

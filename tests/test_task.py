@@ -77,7 +77,7 @@ def test_pinned_task_digest(tasks) -> None:  # type: ignore[no-untyped-def]
     # (Changed once, on purpose: analyze calls numpy functions, whose compiled form depends on
     # the module's imports; it had been identified by its byte code, now by its source.)
     task = tasks.analyze(arr=np.array([1, 2, 3]), dt=0.5, nbins=2)
-    assert [p.how for p in codeid.fingerprint(tasks.analyze.__wrapped__).parts][0] == "source"
+    assert codeid.fingerprint(tasks.analyze.__wrapped__).parts[0].how == "source"
     assert task.digest == "a49b6d8f8aaff9855c0b"
     assert tasks.g(a=2, b=3).digest == "c989db53c8fb99c1d508"
 
