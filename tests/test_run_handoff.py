@@ -184,7 +184,7 @@ print("django" in sys.modules)
 """
 
 
-def test_a_session_leaves_its_batches_and_its_last_records_to_movers(smt_project, taskfiles) -> None:  # type: ignore[no-untyped-def]
+def test_a_session_leaves_its_batches_and_last_records_to_movers(smt_project, taskfiles) -> None:  # type: ignore[no-untyped-def]
     """A session that has not imported the record store leaves each batch (every 5 records
     here) and its records at exit to detached movers: it never imports Django, and every
     record reaches the store once, complete."""
