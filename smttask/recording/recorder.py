@@ -79,12 +79,9 @@ class ProjectRecorder:
             self._watcher_dirty = dirty
         return self._watcher
 
-    def check(self, task: Task, settings: Settings, module: str | None = None) -> GitState:
-        """The git state, checked (`module`: the file of `task`'s module, if known)."""
+    def check(self, task: Task, settings: Settings) -> GitState:
         require_database(self.info)
-        if module is None:
-            module = fields.module_file(task)
-        return self.watcher().check(settings.git_check_interval, module)
+        return self.watcher().check(settings.git_check_interval, fields.module_file(task))
 
     # -- journal ------------------------------------------------------------------------------
 
@@ -142,9 +139,8 @@ class ProjectRecorder:
         resumed_from: Task | None = None,
     ) -> RecordHandle:
         extra_tags = fields.attempt_tags()
-        module = fields.module_file(task)
         with self.lock:
-            state = self.check(task, settings, module)
+            state = self.check(task, settings)
             self.settings = settings
             journal = self.journal()
             ctx_id = self._context_id(state, roots)
@@ -154,7 +150,7 @@ class ProjectRecorder:
                 "label": fields.new_label(task.name, now),
                 "timestamp": now.isoformat(),
                 "reason": reason or "",
-                "main_file": fields.main_file(module, state.root),
+                "main_file": fields.main_file(fields.module_file(task), state.root),
                 "script_arguments": task.taskname,
                 "parameters": task.desc,
                 "input_data": fields.input_keys(
