@@ -23,6 +23,14 @@ contenders interleaved; tables show the median and min–max of the R samples on
 5. The clean-code check as a recorded run does it: two checks per task (one before the
    inputs are resolved, one when the record begins); the first one in a process runs
    `git rev-parse` and `git status`.
+
+With `--first-run`, only the first runs of section 3, recorded and not (no redun, no
+Sumatra); with `--against REV` as well, the same interleaved with smttask's code at git
+revision REV (a temporary worktree, imported from there), as a baseline.
+
+Work time is the loop of N `run()` calls: the records journaled, and the batches due left to
+detached processes that move them into the store. The time until every record is in the
+store adds a `recording.flush()`, which waits for those processes and stores the rest.
 """
 
 from __future__ import annotations
@@ -139,13 +147,55 @@ print(json.dumps({"first": first, "per_task": later, "status_calls": rec.watcher
 """
 
 
-def session(folder: Path, code: str, *args: str, **env: str) -> dict[str, Any]:
+def session(
+    folder: Path, code: str, *args: str, tree: Path | None = None, **env: str
+) -> dict[str, Any]:
     out, _ = bl.run_json(
         [sys.executable, "-c", code, *args],
         cwd=folder,
-        env=bl.base_env(PYTHONPATH=str(folder), **env),
+        env=bl.revision_env(bl.base_env(PYTHONPATH=str(folder), **env), tree),
     )
     return out
+
+
+def first_runs(n: int, rounds: int, against: str | None) -> bl.Result:
+    """Section 3's first runs only: recorded (work time; every record in the store) and not,
+    for this code and (`against`) the code at another revision, interleaved."""
+    s: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="smttask-bench-rec-") as tmp:
+        root = Path(tmp)
+        with bl.revision(against, root) as tree:
+            codes = {"": None, **({"base": tree} if tree is not None else {})}
+            order = [(c, k) for c in codes for k in ("on", "off")]
+            for r in range(rounds):
+                bl.progress(f"first runs: round {r + 1}/{rounds}")
+                for code, kind in bl.rotated(order, r):
+                    folder = project(root / f"{code or 'this'}-{kind}{r}")
+                    env = {"SMTTASK_RECORD": "0"} if kind == "off" else {}
+                    out = session(folder, SESSION, str(n), tree=codes[code], **env)
+                    s.setdefault(f"{code}{kind}", []).append(out["loop"])
+                    if kind == "on":
+                        s.setdefault(f"{code}stored", []).append(out["loop"] + out["flush"])
+    rows = []
+    for code in codes:
+        name = f"at {against}" if code else "this code"
+        rows += [
+            (f"{name}: {n:,} recorded tasks, work time (records journaled)", s[f"{code}on"],
+             "recording off", s[f"{code}off"]),
+            (f"{name}: … until every record is in the store", s[f"{code}stored"],
+             "recording off", s[f"{code}off"]),
+        ]  # fmt: skip
+    return {
+        "name": "recording-first-run",
+        "title": f"First run of {n:,} trivial recorded tasks in one session",
+        "about": [
+            f"N = {n:,} trivial tasks (`square(x) = x * x`), {rounds} interleaved rounds, each "
+            "session a new process in a fresh project; ratio: recorded / unrecorded."
+        ],
+        "settings": {"smttask": "defaults (records in batches of 500, results fsynced)."},
+        "versions": bl.versions(["smttask", "Django"]),
+        "tables": [bl.pairs_table("First runs", rows)],
+    }
 
 
 def script(folder: Path, code: str, *args: str, **env: str) -> None:
@@ -164,7 +214,11 @@ def main() -> None:
     p.add_argument("--tasks", type=int, help="N (default 1000; --quick: 100)")
     p.add_argument("--rounds", type=int, help="interleaved repeats (default 5; --quick: 3)")
     p.add_argument("--jobs", type=int, help="J (default 32; --quick: 8)")
+    p.add_argument("--first-run", action="store_true", help="only the first runs of section 3")
+    p.add_argument("--against", metavar="REV", help="with --first-run: also at git revision REV")
     args = p.parse_args()
+    if args.against and not args.first_run:
+        p.error("--against goes with --first-run")
     n = args.tasks or (100 if args.quick else 1000)
     rounds = args.rounds or (3 if args.quick else 5)
     jobs = args.jobs or (8 if args.quick else 32)
@@ -174,6 +228,10 @@ def main() -> None:
 
     def add(key: str, value: float) -> None:
         s.setdefault(key, []).append(value)
+
+    if args.first_run:
+        bl.emit(first_runs(n, rounds, args.against), args.json)
+        return
 
     with tempfile.TemporaryDirectory(prefix="smttask-bench-rec-") as tmp:
         root = Path(tmp)
@@ -209,6 +267,7 @@ def main() -> None:
                 if kind == "on":
                     on = session(project(root / f"on{r}"), SESSION, str(n))
                     add("first", on["loop"] + on["flush"])
+                    add("work", on["loop"])
                     add("on_flush", on["flush"])
                     add("git_status_first", on["git_status"])
                 elif kind == "off":
@@ -227,6 +286,7 @@ def main() -> None:
                     add("new_record_importing", out["importing.py"])
                     add("save", out["save"])
             add("per_record", (s["first"][-1] - s["off"][-1]) / n)
+            add("per_record_work", (s["work"][-1] - s["off"][-1]) / n)
             for kind in bl.rotated(["on", "redun"], r):
                 if kind == "on":
                     again = session(root / f"on{r}", SESSION, str(n))
@@ -275,7 +335,9 @@ def main() -> None:
         ("… until its record is in the store (moved by the detached process it starts)", g("run_stored"), "`smt run` of a script that does nothing (`pass`)", g("smt_empty")),
     ]  # fmt: skip
     per_record = [
-        ("per-record cost: (recorded − unrecorded) / N", g("per_record"),
+        ("per-record work: (recorded work time − unrecorded) / N", g("per_record_work"),
+         "Sumatra `Project.new_record`, main file does nothing", g("new_record_empty")),
+        ("per-record cost: (recorded, every record in the store − unrecorded) / N", g("per_record"),
          "Sumatra `Project.new_record`, main file does nothing", g("new_record_empty")),
         ("", g("per_record"),
          "Sumatra `Project.new_record`, main file imports numpy, pydantic, scityping",
@@ -284,9 +346,12 @@ def main() -> None:
          g("save")),
     ]  # fmt: skip
     sessions = [
-        (f"first run of {n:,} recorded tasks (every record in the store)", g("first"),
+        (f"first run of {n:,} recorded tasks: work time (records journaled)", g("work"),
+         f"same {n:,} tasks, recording off", g("off")),
+        ("… until every record is in the store", g("first"),
          f"redun first run of the {n:,} tasks", g("redun_first")),
-        ("… of which moving the records into the store", g("on_flush"), None, None),
+        ("… of which the final `recording.flush()` (waits for the movers)", g("on_flush"),
+         None, None),
         (f"same {n:,} tasks, recording off", g("off"), None, None),
         (f"re-run in a new process, all {n:,} loaded from disk", g("rerun"),
          "redun cached re-run", g("redun_rerun")),

@@ -7,7 +7,8 @@ created), renames (``rename``/``replace``, and ``renameat2`` called through ctyp
 symbolic links made, folders made and listed, and ``stat``/``lstat`` calls. With recording
 on, the same tasks each get a record: the bounds then also say that a record costs no
 ``git`` process (git's files are compared by their stamps), no read of git's ``HEAD`` while
-it is unchanged, no folder listing and no path resolution (``lstat``) of the module.
+it is unchanged, no folder listing and no path resolution (``lstat``) of the module, and no
+look at git's ``packed-refs`` while the branch has a ref file of its own.
 
 The bounds are what the write path does today: a change that makes a first run do more
 (a second temporary file, a ``stat`` per path built, a lease folder looked up every time)
@@ -45,7 +46,7 @@ BOUNDS = {
     False: {"open": 4, "create": 1, "rename": 3, "symlink": 1, "mkdir": 0, "listdir": 0,
             "stat": 1, "lstat": 0, "process": 0, "head": 0},
     True: {"open": 5, "create": 1, "rename": 3, "symlink": 1, "mkdir": 0, "listdir": 0,
-           "stat": 9, "lstat": 0, "process": 0, "head": 0},
+           "stat": 8, "lstat": 0, "process": 0, "head": 0},
 }  # fmt: skip
 
 

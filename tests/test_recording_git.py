@@ -121,3 +121,35 @@ def test_without_a_sumatra_project_nothing_is_checked_or_recorded(project, caplo
         assert tasks.square(x=7).run() == 49
     assert "smttask project init" in caplog.text
     assert not (project.root / ".smt").exists()
+
+
+def test_a_new_commit_of_the_branch_is_seen_in_its_loose_ref_or_in_packed_refs(smt_project) -> None:  # type: ignore[no-untyped-def]
+    """The commit a record names follows the branch whether git keeps it in a loose ref
+    file or (after `git pack-refs`) in packed-refs, without asking git each time."""
+    tasks = smt_project.write_module("ptasks", TASKS)
+    config.settings.git_check_interval = 3600.0
+    tasks.square(x=1).run()
+    watcher = _watcher(smt_project)
+    head = smt_project.git("rev-parse", "HEAD").strip()
+    assert watcher.state(3600.0).commit == head
+    branch = smt_project.git("symbolic-ref", "HEAD").strip()
+
+    def new_commit(parent: str) -> str:
+        tree = smt_project.git("rev-parse", f"{parent}^{{tree}}").strip()
+        return smt_project.git("commit-tree", tree, "-p", parent, "-m", "next").strip()
+
+    # The branch moves in its loose ref file (index and HEAD unchanged).
+    second = new_commit(head)
+    smt_project.git("update-ref", branch, second)
+    assert watcher.state(3600.0).commit == second
+    # Packed: no loose ref left; the branch moves in packed-refs only.
+    smt_project.git("pack-refs", "--all", "--prune")
+    assert not (smt_project.root / ".git" / branch).exists()
+    assert watcher.state(3600.0).commit == second
+    third = new_commit(second)
+    smt_project.git("update-ref", branch, third)
+    smt_project.git("pack-refs", "--all", "--prune")
+    assert not (smt_project.root / ".git" / branch).exists()
+    assert watcher.state(3600.0).commit == third
+    checks = watcher.checks
+    assert watcher.state(3600.0).commit == third and watcher.checks == checks  # unchanged

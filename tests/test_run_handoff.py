@@ -4,6 +4,7 @@ every record reaches the store exactly once, whoever moves it and whenever a mov
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import subprocess
@@ -172,3 +173,44 @@ def test_the_process_records_on_in_a_new_journal_after_a_hand_off(smt_project, t
     tasks = sorted(store.record(label)["parameters"]["inputs"]["x"] for label in store.labels())
     assert tasks == [7, 8, 9]
     assert journals(smt_project.root) == []
+
+
+SESSION = """
+import sys
+import handoff_tasks
+for x in range(12):
+    handoff_tasks.square(x=x).run()
+print("django" in sys.modules)
+"""
+
+
+def test_a_session_leaves_its_batches_and_last_records_to_movers(smt_project, taskfiles) -> None:  # type: ignore[no-untyped-def]
+    """A session that has not imported the record store leaves each batch (every 5 records
+    here) and its records at exit to detached movers: it never imports Django, and every
+    record reaches the store once, complete."""
+    done = subprocess.run(
+        [sys.executable, "-c", SESSION],
+        cwd=smt_project.root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SMTTASK_FLUSH_EVERY": "5", "SMTTASK_FLUSH_INTERVAL": "1000"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False"]
+    store = open_store()  # a reader: waits for the movers
+    assert journals(smt_project.root) == []
+    labels = store.labels()
+    assert len(labels) == len(set(labels)) == 12
+    head = smt_project.git("rev-parse", "HEAD").strip()
+    for label in labels:
+        record = store.record(label)
+        assert record["tags"] == ["_finished_"] and record["version"] == head
+        assert record["executable"]["path"] == sys.executable
+        assert record["main_file"] == "handoff_tasks.py"
+        assert len(record["platforms"]) == 1
+        assert {"smttask"} <= {d["name"] for d in record["dependencies"]}
+        [key] = record["output_data"]
+        data = Path(record["datastore"], key["path"])
+        assert key["digest"] == hashlib.sha1(data.read_bytes()).hexdigest()
+    xs = sorted(store.record(label)["parameters"]["inputs"]["x"] for label in labels)
+    assert xs == list(range(12))

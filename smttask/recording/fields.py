@@ -50,7 +50,16 @@ def attempt_tags() -> list[str]:
 def new_label(task_name: str, when: datetime) -> str:
     """`<UTC date-time>_<task name>_<random>`: unique even for tasks started in the same second
     by many processes (a timestamp alone collides)."""
-    return f"{when:%Y%m%d-%H%M%S}_{_label_name(task_name)}_{os.urandom(4).hex()}"
+    global _second
+    second, text = _second  # (the date-time text, made once per second)
+    if second != when.replace(microsecond=0):
+        second = when.replace(microsecond=0)
+        text = f"{when:%Y%m%d-%H%M%S}"
+        _second = (second, text)
+    return f"{text}_{_label_name(task_name)}_{os.urandom(4).hex()}"
+
+
+_second: tuple[datetime | None, str] = (None, "")
 
 
 @functools.lru_cache(maxsize=1024)

@@ -201,8 +201,8 @@ class GitWatcher:
         return state
 
     def _repo_stamp(self) -> tuple[object, ...]:
-        """Stamps of git's index, HEAD, and the branch HEAD names (its ref file and
-        packed-refs). HEAD is read again only when its own stamp changes: git rewrites it
+        """Stamps of git's index, HEAD, and the branch HEAD names (its ref file, or
+        packed-refs while there is none). HEAD is read again only when its own stamp changes: git rewrites it
         through a new file (a rename), so its inode changes with every write."""
         head = _stat(self._head)
         stamp: list[object] = [_stat(self._index), head]
@@ -216,8 +216,10 @@ class GitWatcher:
             ref = os.path.join(str(self.git_dir), text[5:]) if text.startswith("ref: ") else ""
             self._head_ref = (head, ref)
         if ref:
-            stamp.append(_stat(ref))
-            stamp.append(_stat(self._packed))
+            loose = _stat(ref)
+            stamp.append(loose)
+            if loose is None:  # (a loose ref file, while it exists, is the branch's commit)
+                stamp.append(_stat(self._packed))
         return tuple(stamp)
 
     def _modified_since_check(self, path: str | None) -> bool:

@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import subprocess
 
+    from .recorder import ProjectRecorder
+
 # The journal and subprocess are imported by `hand_off`: a run that recorded nothing (a cache
 # hit) imports only this module.
 
@@ -58,21 +60,30 @@ def failed_note(root: Path) -> Path:
 def store_later(root: Path) -> bool:
     """Leave this process's records of the project in `root` to a detached mover (see
     ``hand_off``); True when nothing is left for this process to store (no record made here,
-    or the journal handed off), False when the caller should store them itself: a task is
-    still running, this process has loaded the record store already (storing here is then
-    cheaper than starting a mover), or an earlier mover could not store its records (then
-    storing here says why)."""
+    or the journal handed off), False when the caller should store them itself (see
+    ``leave_to_mover``)."""
     recorder = sys.modules.get(__package__ + ".recorder")
     if recorder is None:  # no record was made in this process
         return True
     rec = recorder.RECORDER.projects.get(root)
     if rec is None or not rec.pending:
         return not (rec is not None and rec.running)
+    return leave_to_mover(rec)
+
+
+def leave_to_mover(rec: ProjectRecorder) -> bool:
+    """Hand the journal of `rec` (a project's recorder in this process) to a detached mover;
+    False (nothing done) when the caller should store its records itself: nothing is
+    pending, a task is still running, this process has loaded the record store already
+    (storing here is then cheaper than starting a mover), or an earlier mover could not
+    store its records (then storing here says why)."""
+    if not rec.pending or rec.running:
+        return False
     if "django.db" in sys.modules or os.name != "posix":  # (no journal locks elsewhere)
         return False
-    if os.path.exists(failed_note(root)):
+    if os.path.exists(failed_note(rec.info.root)):
         return False
-    return hand_off(root) is not None
+    return give(rec) is not None
 
 
 def hand_off(root: Path, *, mover: Sequence[str] | None = None) -> int | None:
@@ -81,14 +92,18 @@ def hand_off(root: Path, *, mover: Sequence[str] | None = None) -> int | None:
 
     `mover` is the command to start (default: ``python -m smttask.recording.handoff``, which
     gets the journal's file descriptor, path and project folder as arguments)."""
-    import subprocess
-
-    from .journal import HANDOFF
     from .recorder import RECORDER
 
     rec = RECORDER.projects.get(root)
-    if rec is None:
-        return None
+    return None if rec is None else give(rec, mover=mover)
+
+
+def give(rec: ProjectRecorder, *, mover: Sequence[str] | None = None) -> int | None:
+    """``hand_off`` for the recorder `rec` of one project in this process."""
+    import subprocess
+
+    from .journal import HANDOFF
+
     with rec.lock:
         journal = rec._journal
         if journal is None or journal.pid != os.getpid() or journal.fd is None:

@@ -135,8 +135,12 @@ class Journal:
         self.fd = None
 
 
+#: What ``json.dumps(entry, separators=(",", ":"), default=str)`` uses, made once.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
 def _line(entry: dict[str, Any]) -> bytes:
-    return (json.dumps(entry, separators=(",", ":"), default=str) + "\n").encode()
+    return (_ENCODER.encode(entry) + "\n").encode()
 
 
 def _write(fd: int, data: bytes) -> None:

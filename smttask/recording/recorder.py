@@ -5,7 +5,9 @@ Per project folder, this process keeps one ``ProjectRecorder``: a git watcher (s
 the record store. A session records through a ``SessionRecorder``, which applies the
 session's settings: unless ``flush_records`` is off, records move into the store in batches
 (``flush_every`` records, or a record finishing ``flush_interval`` seconds after the last move)
-and at process exit. Sumatra and Django are imported only for those moves.
+and at process exit. A batch goes to a detached mover (see ``handoff``: the journal first,
+then the store) while this process has not imported the record store; Sumatra and Django are
+imported only to move records here.
 
 Without a Sumatra project (no ``.smt/project``), runs are not recorded and not checked;
 a warning says so once per folder.
@@ -181,8 +183,23 @@ class ProjectRecorder:
                 len(self.pending) >= settings.flush_every
                 or time.monotonic() - self.last_flush >= settings.flush_interval
             )
-        if due:
+        if due and not self.leave_to_mover():
             self.flush(quiet=True)
+
+    def leave_to_mover(self) -> bool:
+        """Leave the finished records to a detached mover (see ``handoff``) while this
+        process has not loaded the record store, so that the run goes on without its import
+        and writes; False when they are to be stored here (see ``handoff.leave_to_mover``)."""
+        from .handoff import leave_to_mover
+
+        try:
+            given = leave_to_mover(self)
+        except Exception as exc:  # stored here instead
+            log.warning("Could not leave the records to another process: %s", exc)
+            return False
+        if given:
+            self.last_flush = time.monotonic()
+        return given
 
     def flush(self, *, quiet: bool = False) -> int:
         """Move the finished records into the record store; return how many moved."""
@@ -214,6 +231,8 @@ class ProjectRecorder:
             return
         flush = self.settings.flush_records if self.settings is not None else True
         if flush and self.pending:
+            if self.leave_to_mover():
+                return  # the journal is the mover's now
             try:
                 self.flush()
             except Exception as exc:
