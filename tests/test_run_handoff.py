@@ -214,3 +214,27 @@ def test_a_session_leaves_its_batches_and_last_records_to_movers(smt_project, ta
         assert key["digest"] == hashlib.sha1(data.read_bytes()).hexdigest()
     xs = sorted(store.record(label)["parameters"]["inputs"]["x"] for label in labels)
     assert xs == list(range(12))
+
+
+def test_a_long_session_stores_its_later_batches_itself(smt_project, taskfiles) -> None:  # type: ignore[no-untyped-def]
+    """Past its first few batches (each left to a mover costing about a second of CPU), a
+    session stores its batches itself: 12 records in batches of 2 start 3 movers, then load
+    the store here; every record is stored once."""
+    from smttask.recording.recorder import MOVED_BATCHES
+
+    done = subprocess.run(
+        [sys.executable, "-c", SESSION],
+        cwd=smt_project.root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SMTTASK_FLUSH_EVERY": "2", "SMTTASK_FLUSH_INTERVAL": "1000"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert MOVED_BATCHES * 2 < 12
+    assert done.stdout.split() == ["True"]  # the store was loaded here for later batches
+    store = open_store()
+    assert journals(smt_project.root) == []
+    labels = store.labels()
+    assert len(labels) == len(set(labels)) == 12
+    xs = sorted(store.record(label)["parameters"]["inputs"]["x"] for label in labels)
+    assert xs == list(range(12))

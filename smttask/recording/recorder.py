@@ -50,6 +50,9 @@ class RecordingWarning(UserWarning):
 
 _DEPENDENCIES = Dependencies()
 
+#: How many batches a process leaves to movers before it stores its batches itself.
+MOVED_BATCHES = 3
+
 
 class ProjectRecorder:
     """Recording state of one project in this process."""
@@ -66,6 +69,7 @@ class ProjectRecorder:
         self.pending: list[dict[str, Any]] = []
         self.running = 0
         self.last_flush = time.monotonic()
+        self.moved_batches = 0  # batches left to movers (what is left at exit is not counted)
         self.last_label = ""
         #: The settings of the last session that recorded here (applied at process exit).
         self.settings: Settings | None = None
@@ -183,15 +187,20 @@ class ProjectRecorder:
                 len(self.pending) >= settings.flush_every
                 or time.monotonic() - self.last_flush >= settings.flush_interval
             )
-        if due and not self.leave_to_mover():
+        if due and not self.leave_to_mover(batch=True):
             self.flush(quiet=True)
 
-    def leave_to_mover(self) -> bool:
+    def leave_to_mover(self, *, batch: bool = False) -> bool:
         """Leave the finished records to a detached mover (see ``handoff``) while this
         process has not loaded the record store, so that the run goes on without its import
-        and writes; False when they are to be stored here (see ``handoff.leave_to_mover``)."""
+        and writes; False when they are to be stored here (see ``handoff.leave_to_mover``).
+        A long session (a notebook recording a task now and then) leaves only its first
+        `MOVED_BATCHES` batches so: a mover costs about a second of CPU, and once the store
+        is loaded here every later batch is cheap."""
         from .handoff import leave_to_mover
 
+        if batch and self.moved_batches >= MOVED_BATCHES:
+            return False
         try:
             given = leave_to_mover(self)
         except Exception as exc:  # stored here instead
@@ -199,6 +208,7 @@ class ProjectRecorder:
             return False
         if given:
             self.last_flush = time.monotonic()
+            self.moved_batches += batch
         return given
 
     def flush(self, *, quiet: bool = False) -> int:
