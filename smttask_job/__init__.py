@@ -24,11 +24,11 @@ get one answer.
 
 from __future__ import annotations
 
-import json
+import _signal as signal  # the C modules: what this process needs, without the Python layers
+import _socket as socket
 import os
-import signal
-import socket
 import sys
+from _json import encode_basestring_ascii as _quoted
 
 #: Version of the wire format (a server answers only its own).
 PROTOCOL = 1
@@ -46,20 +46,29 @@ FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
 _OFF = {"0", "false", "no", "off"}
 
 
-def switched_off(env: dict[str, str] | os._Environ[str]) -> bool:
+def switched_off(env: os._Environ[str] | dict[str, str]) -> bool:
     """Whether ``SMTTASK_JOB_SERVER`` switches the server off in `env`."""
     return env.get(SWITCH_ENV, "").strip().lower() in _OFF
 
 
-def encode(message: dict[str, object]) -> bytes:
-    return json.dumps(message, separators=(",", ":")).encode()
+def job_message(argv: list[str], cwd: str, env: os._Environ[str] | dict[str, str]) -> bytes:
+    """The JSON of a job (written here without the ``json`` package, whose import would
+    cost every job more than the writing)."""
+    items = ",".join(f"{_quoted(k)}:{_quoted(v)}" for k, v in env.items())
+    args = ",".join(_quoted(a) for a in argv)
+    job = f'{{"argv":[{args}],"cwd":{_quoted(cwd)},"env":{{{items}}}}}'
+    return f'{{"v":{PROTOCOL},"job":{job}}}'.encode()
 
 
-def decode(data: bytes) -> dict[str, object]:
-    value = json.loads(data)
-    if not isinstance(value, dict):
-        raise ValueError(f"not a message: {data[:80]!r}")
-    return value
+def answer(data: bytes) -> tuple[str, int | str]:
+    """The key and value of a one-key answer of the server (``{"exit":0}``); ("", "") if
+    `data` is not one."""
+    text = data.decode("utf-8", "replace")
+    key, colon, value = text[2:-1].partition('":')
+    if not (text.startswith('{"') and text.endswith("}") and colon):
+        return "", ""
+    digits = value[1:] if value.startswith("-") else value
+    return key, int(value) if digits.isdigit() else value
 
 
 def main() -> None:
@@ -70,7 +79,8 @@ def main() -> None:
     conn = _hand_over(path, argv)
     if conn is None:
         _fresh(argv)
-    sys.exit(_wait(conn))
+    else:
+        sys.exit(_wait(conn))
 
 
 def _fresh(argv: list[str]) -> None:
@@ -87,13 +97,14 @@ def _hand_over(path: str, argv: list[str]) -> socket.socket | None:
         return None
     try:
         conn.connect(path)
-        job = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}
-        socket.send_fds(conn, [encode({"v": PROTOCOL, "job": job})], [0, 1, 2])
-        answer = decode(conn.recv(MAX_MESSAGE))
+        fds = b"".join(fd.to_bytes(4, sys.byteorder) for fd in (0, 1, 2))  # C ints
+        message = job_message(argv, os.getcwd(), os.environ)
+        conn.sendmsg([message], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
+        key, value = answer(conn.recv(MAX_MESSAGE))
     except (OSError, ValueError):
         conn.close()
         return None
-    if not isinstance(answer.get("accepted"), int):
+    if key != "accepted" or not isinstance(value, int):
         conn.close()
         return None
     return conn
@@ -103,8 +114,8 @@ def _wait(conn: socket.socket) -> int:
     """Pass signals on until the server says how the child ended; the exit code."""
 
     def forward(signum: int, frame: object) -> None:
-        try:
-            conn.send(encode({"signal": signum}))
+        try:  # noqa: SIM105 (contextlib: one more import for every job)
+            conn.send(b'{"signal":%d}' % signum)
         except OSError:
             pass
 
@@ -122,16 +133,11 @@ def _wait(conn: socket.socket) -> int:
                 "jobs without the server.\n"
             )
             return 1
-        try:
-            message = decode(data)
-        except ValueError:
-            continue
-        code = message.get("exit")
-        if isinstance(code, int):
-            return code
-        killed = message.get("killed")
-        if isinstance(killed, int):
-            _die_of(killed)
+        key, value = answer(data)
+        if key == "exit" and isinstance(value, int):
+            return value
+        if key == "killed" and isinstance(value, int):
+            _die_of(value)
 
 
 def _die_of(signum: int) -> None:

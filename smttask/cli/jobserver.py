@@ -14,6 +14,10 @@ from smttask_job import SOCKET_ENV, switched_off
 from .. import jobserver
 
 
+#: The modules of the command line that a job (``smttask run``) imports.
+PRELOAD = ("smttask.cli.run", "smttask.cli.failures", "smttask.cli.timeparse")
+
+
 @click.group("job-server")
 def job_server() -> None:
     """The warm job server of exported Snakemake workflows.
@@ -29,7 +33,9 @@ def job_server() -> None:
 
 
 @job_server.command()
-@click.option("--parent", type=int, default=None, help="Stop when the process PID ends (Snakemake).")
+@click.option(
+    "--parent", type=int, default=None, help="Stop when the process PID ends (Snakemake)."
+)
 @click.option(
     "--idle",
     type=click.FloatRange(min=0),
@@ -57,7 +63,10 @@ def start(parent: int | None, idle: float, log_path: Path) -> None:
         return
     from . import main
 
-    click.echo(jobserver.start(main, parent=parent, idle_seconds=idle, log_path=log_path))
+    path = jobserver.start(
+        main, parent=parent, idle_seconds=idle, log_path=log_path, preload=PRELOAD
+    )
+    click.echo(path)
 
 
 @job_server.command()

@@ -58,6 +58,8 @@ def refusal(job_env: Mapping[str, str], cwd: str, server_env: Mapping[str, str])
         return f"the job's working folder {cwd} cannot be read ({exc})"
     differ = environment_difference(job_env, server_env)
     if differ:
-        shown = ", ".join(differ[:SHOWN]) + (f" and {len(differ) - SHOWN} more" if len(differ) > SHOWN else "")
+        shown = ", ".join(differ[:SHOWN]) + (
+            f" and {len(differ) - SHOWN} more" if len(differ) > SHOWN else ""
+        )
         return f"the job's environment differs from the server's in {shown}"
     return None

@@ -17,9 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from smttask_job import MAX_MESSAGE, PROTOCOL, decode, encode
+from smttask_job import MAX_MESSAGE, PROTOCOL
 
 from ..errors import JobServerError
+from .wire import decode, encode
 
 #: Seconds a server may take to be ready, and to stop, before the caller gives up on it.
 START_TIMEOUT = 60.0
@@ -38,7 +39,11 @@ def supported() -> str | None:
 def runtime_dir() -> Path:
     """The folder of this user's servers, made if needed, checked to be private."""
     base = os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
-    name = "smttask-job-servers" if os.environ.get("XDG_RUNTIME_DIR") else f"smttask-job-servers-{os.getuid()}"
+    name = (
+        "smttask-job-servers"
+        if os.environ.get("XDG_RUNTIME_DIR")
+        else f"smttask-job-servers-{os.getuid()}"
+    )
     folder = Path(base) / name
     with contextlib.suppress(FileExistsError):
         folder.mkdir(mode=0o700)
@@ -143,9 +148,17 @@ def _alive(pid_text: str) -> bool:
     return True
 
 
-def start(entry: Any, *, parent: int | None, idle_seconds: float, log_path: Path) -> str:
+def start(
+    entry: Any,
+    *,
+    parent: int | None,
+    idle_seconds: float,
+    log_path: Path,
+    preload: tuple[str, ...] = (),
+) -> str:
     """Start a server in the background (a fork of this process, in its own session, its
-    output in `log_path`) that runs jobs with `entry`; its socket path, once it is ready."""
+    output in `log_path`) that runs jobs with `entry` (the modules `preload` imported
+    first); its socket path, once it is ready."""
     from . import warmup
     from .server import Server
     from .stamps import process_start_ns
@@ -167,7 +180,9 @@ def start(entry: Any, *, parent: int | None, idle_seconds: float, log_path: Path
         said = wait_ready(read_fd)
         if said.startswith("/"):
             return said
-        raise JobServerError(f"The job server did not start: {said or 'it ended'} (log: {log_path}).")
+        raise JobServerError(
+            f"The job server did not start: {said or 'it ended'} (log: {log_path})."
+        )
     try:  # the server
         os.close(read_fd)
         os.setsid()
@@ -177,12 +192,19 @@ def start(entry: Any, *, parent: int | None, idle_seconds: float, log_path: Path
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
         os.close(null)
-        warmup.preimport()
+        warmup.preimport(preload)
         path = folder / f"{os.getpid()}.sock"
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        server = Server(path, entry, parent=parent, idle_seconds=idle_seconds, log=log, since_ns=since)
-        described = {"pid": os.getpid(), "socket": str(path), "log": str(log_path.resolve()), "parent": parent}
+        server = Server(
+            path, entry, parent=parent, idle_seconds=idle_seconds, log=log, since_ns=since
+        )
+        described = {
+            "pid": os.getpid(),
+            "socket": str(path),
+            "log": str(log_path.resolve()),
+            "parent": parent,
+        }
         path.with_suffix(".json").write_text(json.dumps(described))
         os.write(write_fd, str(path).encode())
         os.close(write_fd)

@@ -27,15 +27,16 @@ import socket
 import struct
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from smttask_job import FORWARDED, MAX_MESSAGE, PROTOCOL, decode, encode
+from smttask_job import FORWARDED, MAX_MESSAGE, PROTOCOL
 
 from . import admission, warmup
 from .stamps import IMPORT_MARGIN_NS, START_MARGIN_NS, Stamps, module_files
+from .wire import decode, encode
 
 #: The command line's entry point: arguments -> what ``sys.exit`` gets.
 Entry = Callable[[list[str]], Any]
@@ -91,11 +92,11 @@ class Server:
         self.listener.setblocking(False)
         self.sel.register(self.listener, selectors.EVENT_READ, "accept")
         self.wake_r, self.wake_w = socket.socketpair()
-        for s in (self.wake_r, self.wake_w):
-            s.setblocking(False)
+        for end in (self.wake_r, self.wake_w):
+            end.setblocking(False)
         signal.set_wakeup_fd(self.wake_w.fileno(), warn_on_full_buffer=False)
-        for s in self.signals:
-            signal.signal(s, self._on_signal)
+        for signum in self.signals:
+            signal.signal(signum, self._on_signal)
         self.sel.register(self.wake_r, selectors.EVENT_READ, "wake")
         self.parent_fd = -1
         if parent is not None:
@@ -106,7 +107,9 @@ class Server:
             else:
                 self.sel.register(self.parent_fd, selectors.EVENT_READ, "parent")
         self.libc = ctypes.CDLL(None, use_errno=True)
-        self.say(f"serving on {path} (pid {self.pid}, parent {parent}, {len(self.stamps.files)} files stamped)")
+        self.say(
+            f"serving on {path} (pid {self.pid}, parent {parent}, {len(self.stamps.files)} files stamped)"
+        )
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -135,7 +138,9 @@ class Server:
                     self._reap(self.jobs[what])
             if self.jobs:
                 last = time.monotonic()
-        self.say(f"stopped: {self.stopping}; {self.count['forked']} jobs forked, {self.count['refused']} refused")
+        self.say(
+            f"stopped: {self.stopping}; {self.count['forked']} jobs forked, {self.count['refused']} refused"
+        )
         self._close_listener()
 
     def _on_signal(self, signum: int, frame: object) -> None:
@@ -185,8 +190,8 @@ class Server:
         elif message.get("stop"):
             self.stopping = self.stopping or "asked to stop"
             self._answer(conn, {"stopping": len(self.jobs)})
-        elif isinstance(message.get("job"), dict) and len(fds) == 3:
-            self._job(conn, message["job"], fds)
+        elif isinstance(job := message.get("job"), dict) and len(fds) == 3:
+            self._job(conn, job, fds)
             return
         else:
             self._answer(conn, {"refused": "not a request this server knows"})
@@ -211,7 +216,7 @@ class Server:
             reason = self._refusal(argv, cwd, env)
         if reason is not None:
             self.count["refused"] += 1
-            self.say(f"refused {_shown(argv)}: {reason}")
+            self.say(f"refused {_shown(argv if isinstance(argv, list) else [])}: {reason}")
             _close(fds)
             self._answer(conn, {"refused": reason})
             return
@@ -253,15 +258,16 @@ class Server:
             if name not in self.cold:
                 held = warmup.random_state(sys.modules[name])
                 if held:
-                    self.cold[name] = f"module {name} holds random generators made at import ({held})"
+                    self.cold[name] = (
+                        f"module {name} holds random generators made at import ({held})"
+                    )
                     self.say(f"{self.cold[name]}: its jobs run fresh")
             if name in self.cold:
                 return self.cold[name]
         changed = self.stamps.changed()
         if changed:
-            self.stopping = (
-                f"{changed[0]} changed since the server imported it"
-                + (f" (and {len(changed) - 1} more files)" if len(changed) > 1 else "")
+            self.stopping = f"{changed[0]} changed since the server imported it" + (
+                f" (and {len(changed) - 1} more files)" if len(changed) > 1 else ""
             )
             return self.stopping
         reason = admission.refusal(env, cwd, self.env)  # a task module may start a thread
@@ -269,7 +275,9 @@ class Server:
 
     # -- children ---------------------------------------------------------------------------
 
-    def _child(self, conn: socket.socket, argv: list[str], env: dict[str, str], fds: list[int]) -> None:
+    def _child(
+        self, conn: socket.socket, argv: list[str], env: dict[str, str], fds: list[int]
+    ) -> None:
         """In the forked child: become the job, then run it (never returns normally)."""
         try:
             self.libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -300,7 +308,9 @@ class Server:
             sys.argv = [sys.argv[0], *argv]
         except BaseException as exc:  # nothing of the job ran: say why, on its stderr
             with contextlib.suppress(BaseException):
-                os.write(2, f"smttask-job: the job server could not start the job: {exc!r}\n".encode())
+                os.write(
+                    2, f"smttask-job: the job server could not start the job: {exc!r}\n".encode()
+                )
             os._exit(EXIT_SETUP)
         sys.exit(self.entry(argv))
 
@@ -336,7 +346,9 @@ class Server:
         else:
             result = {"exit": os.waitstatus_to_exitcode(status)}
         seconds = time.monotonic() - running.started
-        self.say(f"job {running.number}: pid {running.pid} ended {json.dumps(result)} after {seconds:.3f} s")
+        self.say(
+            f"job {running.number}: pid {running.pid} ended {json.dumps(result)} after {seconds:.3f} s"
+        )
         with contextlib.suppress(KeyError, ValueError):
             self.sel.unregister(running.conn)
         with contextlib.suppress(OSError):

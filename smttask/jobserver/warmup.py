@@ -25,15 +25,19 @@ from typing import Any
 from .. import taskfile, trust
 from ..errors import SmttaskError
 
-#: What ``smttask run --quiet TASKFILE`` imports for a recorded task, imported at the start.
+#: What ``smttask run --quiet TASKFILE`` imports for a recorded task below the command line,
+#: imported at the start (the caller adds the command line's own modules).
 RUN_MODULES = (
-    "smttask.cli",
-    "smttask.cli.run",
-    "smttask.cli.failures",
     "smttask.runner",
     "smttask.session",
     "smttask.recording",
+    "smttask.recording.recorder",
+    "smttask.recording.journal",
+    "smttask.recording.gitstate",
+    "smttask.recording.context",
+    "smttask.recording.capture",
     "smttask.storage",
+    "concurrent.futures",
 )
 
 
@@ -42,8 +46,9 @@ class WarmupError(Exception):
     stops (internal: never leaves the server)."""
 
 
-def preimport() -> None:
-    for name in RUN_MODULES:
+def preimport(extra: tuple[str, ...] = ()) -> None:
+    """Import `RUN_MODULES` and the modules `extra`."""
+    for name in (*RUN_MODULES, *extra):
         importlib.import_module(name)
 
 
