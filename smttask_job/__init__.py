@@ -8,7 +8,8 @@ for the exit status and exits with it: the server forks a child that runs exactl
 ``smttask ARGS...`` would run.
 
 Whenever the server cannot take the job (no server, the server refuses it, it is switched
-off with ``SMTTASK_JOB_SERVER=0``, the job runs inside a SLURM job), this process becomes
+off with ``SMTTASK_JOB_SERVER=0``, the job runs inside a SLURM job, its output is a
+terminal), this process becomes
 ``smttask ARGS...`` itself (``os.execvp``): a job never fails because of the server.
 
 Signals this process gets (Snakemake cancelling a job: SIGTERM; Ctrl-C: SIGINT) are passed on
@@ -74,7 +75,13 @@ def answer(data: bytes) -> tuple[str, int | str]:
 def main() -> None:
     argv = sys.argv[1:]
     path = os.environ.get(SOCKET_ENV, "")
-    if not path or switched_off(os.environ) or os.environ.get("SLURM_JOB_ID"):
+    if (
+        not path
+        or switched_off(os.environ)
+        or os.environ.get("SLURM_JOB_ID")
+        or os.isatty(1)  # a terminal: Python and rich set up their output for it at start
+        or os.isatty(2)
+    ):
         _fresh(argv)
     conn = _hand_over(path, argv)
     if conn is None:

@@ -13,7 +13,6 @@ from smttask_job import SOCKET_ENV, switched_off
 
 from .. import jobserver
 
-
 #: The modules of the command line that a job (``smttask run``) imports.
 PRELOAD = ("smttask.cli.run", "smttask.cli.failures", "smttask.cli.timeparse")
 

@@ -80,6 +80,7 @@ class Server:
         self.started = time.time()
         self.stamps = Stamps()
         self.stamps.take(module_files(), since_ns, START_MARGIN_NS)
+        self.checked_ns = time.time_ns()  # when the modules imported so far were stamped
         self.cold: dict[str, str] = {}  # task module -> why its jobs run fresh
         self.signals = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
         self.jobs: dict[int, _Running] = {}  # by pidfd
@@ -126,7 +127,11 @@ class Server:
                 self.stopping = f"idle for {self.idle_seconds:g} s"
             for key, _ in events:
                 what = key.data
-                if what == "accept":
+                if isinstance(what, _Running) and what.pidfd not in self.jobs:
+                    continue  # its child ended earlier in this round
+                if isinstance(what, int) and what not in self.jobs:
+                    continue
+                if what == "accept" and self.listener is not None:
                     self._accept()
                 elif what == "wake":
                     self._drain_wakeups()
@@ -254,6 +259,8 @@ class Server:
             self.stopping = f"importing a task module failed ({exc})"
             return self.stopping
         self.stamps.take(module_files(set(sys.modules) - before), since, IMPORT_MARGIN_NS)
+        checked, self.checked_ns = self.checked_ns, time.time_ns()
+        self.stamps.take(module_files(), checked, IMPORT_MARGIN_NS)  # imported otherwise
         for name in modules:
             if name not in self.cold:
                 held = warmup.random_state(sys.modules[name])
