@@ -131,11 +131,13 @@ class Server:
                     continue  # its child ended earlier in this round
                 if isinstance(what, int) and what not in self.jobs:
                     continue
-                if what == "accept" and self.listener is not None:
-                    self._accept()
+                if what == "accept":
+                    if self.listener is not None:
+                        self._accept()
                 elif what == "wake":
                     self._drain_wakeups()
-                elif what == "parent":
+                elif what == "parent":  # readable from now on: listened to once
+                    self.sel.unregister(self.parent_fd)
                     self.stopping = "the process that started the server has ended"
                 elif isinstance(what, _Running):
                     self._from_client(what)
