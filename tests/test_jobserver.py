@@ -311,7 +311,9 @@ def test_a_job_runs_in_a_forked_child_like_smttask_run(server):
     assert len(forked_pids(server.text())) == 1
     fresh = run(BIN / "smttask", "run", "--quiet", "--attempt", "2", second, cwd=root)
     assert (fresh.returncode, fresh.stdout, fresh.stderr) == (
-        0, f"scaling {argument(second)}\n", through.stderr
+        0,
+        f"scaling {argument(second)}\n",
+        through.stderr,
     )
     again = server.job("run", "--quiet", first)  # loads what the first job computed
     assert again.stderr == "0 ran, 1 loaded, 0 failed (of 1 task files).\n"

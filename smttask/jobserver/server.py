@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import json
 import os
 import selectors
@@ -30,11 +31,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from smttask_job import FORWARDED, MAX_MESSAGE, PROTOCOL
 
-from . import admission, warmup
+from . import admission, ending, warmup
 from .stamps import IMPORT_MARGIN_NS, START_MARGIN_NS, Stamps, module_files
 from .wire import decode, encode
 
@@ -232,6 +233,7 @@ class Server:
         sys.stderr.flush()
         self.log.flush()
         number = self.count["forked"] + 1
+        gc.freeze()  # the server's objects: out of the child's collections (see `ending`)
         pid = os.fork()
         if pid == 0:
             self._child(conn, argv, env, fds)  # never returns
@@ -286,7 +288,7 @@ class Server:
 
     def _child(
         self, conn: socket.socket, argv: list[str], env: dict[str, str], fds: list[int]
-    ) -> None:
+    ) -> NoReturn:
         """In the forked child: become the job, then run it (never returns normally)."""
         try:
             self.libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -321,7 +323,7 @@ class Server:
                     2, f"smttask-job: the job server could not start the job: {exc!r}\n".encode()
                 )
             os._exit(EXIT_SETUP)
-        sys.exit(self.entry(argv))
+        ending.run_and_exit(self.entry, argv)
 
     def _from_client(self, running: _Running) -> None:
         try:
