@@ -52,6 +52,31 @@ def slow(x: float) -> float:
     return x
 """
 
+UNTIDY = """
+import atexit
+import sys
+import threading
+import time
+from pathlib import Path
+
+from smttask import RecordedTask
+
+
+@RecordedTask
+def untidy(x: int) -> int:
+    left = open(f"left.{x}.txt", "w")  # never closed, never flushed
+    left.write("left open")
+    sys.untidy_files = [left]  # alive until the process ends
+    atexit.register(Path(f"atexit.{x}.txt").write_text, "atexit")
+
+    def later() -> None:
+        time.sleep(0.5)
+        Path(f"thread.{x}.txt").write_text("thread")
+
+    threading.Thread(target=later).start()  # not a daemon: the process waits for it
+    return x
+"""
+
 PIPELINE = """
 from js_tasks import scaled
 
@@ -415,6 +440,23 @@ def test_killing_the_client_kills_the_child(project, signum):
         assert alive(server.pid)  # the server goes on serving
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_a_child_ends_as_a_process_ends(server, project):
+    """Its threads are waited for, its atexit handlers run, a file it left open is flushed."""
+    project.write_module("js_untidy", UNTIDY)
+    root = server.root
+    code = "import sys; from js_untidy import untidy; untidy(x=int(sys.argv[1])).save(sys.argv[2])"
+    for x, name in ((1, "served.json"), (2, "fresh.json")):
+        ok(run(sys.executable, "-c", code, str(x), name, cwd=root))
+    ok(server.job("run", "--quiet", "served.json"))
+    assert len(forked_pids(server.text())) == 1
+    ok(run(BIN / "smttask", "run", "--quiet", "fresh.json", cwd=root))
+    for x in (1, 2):
+        assert (root / f"left.{x}.txt").read_text() == "left open"
+        assert (root / f"atexit.{x}.txt").read_text() == "atexit"
+        assert (root / f"thread.{x}.txt").read_text() == "thread"
 
 
 # -- whole workflows -----------------------------------------------------------------------
