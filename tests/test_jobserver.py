@@ -443,6 +443,24 @@ def test_killing_the_client_kills_the_child(project, signum):
 
 
 @pytest.mark.slow
+def test_a_task_module_holding_a_random_generator_runs_fresh(server, project):
+    """Every child would get the generator in the state the server's import left it in
+    (an unseeded one: smttask refuses its task files anyway, its code digest changes)."""
+    project.write_module(
+        "js_rng",
+        "import numpy as np\nfrom smttask import RecordedTask\n\nRNG = np.random.default_rng(0)\n\n\n"
+        "@RecordedTask\ndef draw(n: int) -> float:\n    return float(RNG.random() * n)\n",
+    )
+    root = server.root
+    code = "from js_rng import draw; draw(n=3).save('draw.json')"
+    ok(run(sys.executable, "-c", code, cwd=root))
+    ok(server.job("run", "--quiet", "draw.json"))
+    text = server.text()
+    assert forked_pids(text) == []
+    assert "module js_rng holds random generators made at import (RNG)" in text
+
+
+@pytest.mark.slow
 def test_a_child_ends_as_a_process_ends(server, project):
     """Its threads are waited for, its atexit handlers run, a file it left open is flushed."""
     project.write_module("js_untidy", UNTIDY)
