@@ -12,14 +12,18 @@
 3. Per-job overhead: U (default 1,000) tiny recorded tasks, one Snakemake job each (wildcard
    layout), through `snakemake --cores 2`, against U bare jobs in one wildcard rule whose
    job is a `python -c` that only creates its output file: the job's own Python start is
-   the floor.
+   the floor. Each smttask job starts `smttask-job run`, a client that hands the job to the
+   workflow's job server (one warm process per workflow run that forks a child per job);
+   the same workflow with `SMTTASK_JOB_SERVER=0` (each job a fresh `smttask run`) is
+   measured too.
 4. Batched: T (default 1,000) tiny recorded tasks, B (default 100) per job, against T/B bare
    jobs that each create their B output files in one `python -c`.
 5. A second `snakemake` run of each workflow (nothing to do).
 
 Each round (default 3) uses fresh projects; contenders alternate within a round. Every
 smttask job runs `smttask run` (recording on: each task recorded, journals moved into the
-SQLite store by the workflow's final `smttask store flush`).
+SQLite store by the workflow's final `smttask store flush`): in a child of the job server,
+or fresh where the row says so.
 """
 
 from __future__ import annotations
@@ -145,9 +149,9 @@ def env_for(folder: Path) -> dict[str, str]:
     return bl.base_env(PYTHONPATH=str(folder), SMTTASK_PROJECT_ROOT=str(folder))
 
 
-def snakemake(folder: Path, snakefile: str, *extra: str) -> float:
+def snakemake(folder: Path, snakefile: str, *extra: str, **env: str) -> float:
     cmd = [bl.bin_path("snakemake"), "-s", snakefile, "--quiet", *extra]
-    return bl.wall(cmd, cwd=folder, env=env_for(folder))
+    return bl.wall(cmd, cwd=folder, env={**env_for(folder), **env})
 
 
 def bare_folder(folder: Path, jobs: int, per_job: int) -> Path:
@@ -210,11 +214,26 @@ def main() -> None:
                     env=env_for(ours),
                 )
                 bare = bare_folder(root / f"bare_{kind}{r}", tasks // per_job, per_job)
-                for who in bl.rotated(["ours", "bare"], r):
+                fresh = None
+                if kind == "unbatched":  # the same jobs, each a fresh `smttask run`
+                    fresh = smt_project(root / f"fresh{r}")
+                    bl.wall(
+                        [sys.executable, "-c", EXPORT_TINY, str(tasks), str(per_job)],
+                        cwd=fresh,
+                        env=env_for(fresh),
+                    )
+                for who in bl.rotated(["ours", "bare", "fresh"], r):
                     if who == "ours":
                         add(f"{kind}_ours", snakemake(ours, "build/Snakefile", "--cores", "2"))
-                    else:
+                    elif who == "bare":
                         add(f"{kind}_bare", snakemake(bare, "bare.smk", "--cores", "2"))
+                    elif fresh is not None:
+                        add(
+                            f"{kind}_fresh",
+                            snakemake(
+                                fresh, "build/Snakefile", "--cores", "2", SMTTASK_JOB_SERVER="0"
+                            ),
+                        )
                 for who in bl.rotated(["ours", "bare"], r):
                     if who == "ours":
                         add(
@@ -255,7 +274,11 @@ def main() -> None:
          "hand-written wildcard Snakefile, same DAG", g("dry_base")),
     ]  # fmt: skip
     jobs_rows = [
-        (f"{unbatched:,} tasks, 1 per job (wildcard rule), `--cores 2`", g("unbatched_ours"),
+        (f"{unbatched:,} tasks, 1 per job (wildcard rule), `--cores 2`, job server",
+         g("unbatched_ours"),
+         f"{unbatched:,} bare `python -c` jobs, one wildcard rule", g("unbatched_bare")),
+        ("the same, each job a fresh `smttask run` (`SMTTASK_JOB_SERVER=0`)",
+         g("unbatched_fresh"),
          f"{unbatched:,} bare `python -c` jobs, one wildcard rule", g("unbatched_bare")),
         (f"{tiny:,} tasks, {batch} per job ({tiny // batch} jobs), `--cores 2`",
          g("batched_ours"), f"{tiny // batch} bare `python -c` jobs × {batch} outputs",
@@ -281,8 +304,9 @@ def main() -> None:
         ],
         "settings": {
             "smttask": "`export_snakemake(..., layout='wildcard')` (batched: `batch=B`); "
-            "each job `smttask run` with recording on; the workflow ends with one "
-            "`smttask store flush`.",
+            "each job `smttask run` with recording on, forked by the workflow's job server "
+            "(`smttask-job run`), or fresh with `SMTTASK_JOB_SERVER=0`; the workflow ends "
+            "with one `smttask store flush`.",
             "bare": "one wildcard rule; each job `python -c` creating its own output "
             "file(s), nothing else.",
         },

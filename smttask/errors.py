@@ -95,6 +95,10 @@ class CompileError(SmttaskError):
     """A task graph cannot be compiled into a workflow."""
 
 
+class JobServerError(SmttaskError):
+    """A job server (``smttask job-server``) could not be started, reached or stopped."""
+
+
 def short_repr(value: object, limit: int = 80) -> str:
     """A one-line repr of `value` for error messages, cut to `limit` characters."""
     try:

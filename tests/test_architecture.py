@@ -70,6 +70,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "smttask.progress",
         "smttask.targets",
         "smttask.reproduce",
+        "smttask.jobserver",
     ),
     "graph": ("smttask.graph",),
     "compile": ("smttask.compile", "smttask.export"),

@@ -26,6 +26,7 @@ COMMANDS = {
     "reproduce": "reproduce:reproduce",
     "explain": "explain:explain",
     "migrate": "migrate:migrate",
+    "job-server": "jobserver:job_server",
 }
 
 
