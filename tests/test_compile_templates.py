@@ -49,6 +49,15 @@ def test_wheel_install_finds_the_templates(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in TEMPLATES:
         assert f"smttask/templates/{name}" in names
+    # Every package of the source tree ships (the packages are listed in pyproject.toml).
+    packages = {
+        str(init.parent.relative_to(source))
+        for top in ("smttask", "smttask_job")
+        for init in (source / top).rglob("__init__.py")
+        if "templates" not in init.parts
+    }
+    missing = sorted(p for p in packages if f"{p}/__init__.py" not in names)
+    assert not missing, f"packages missing from the wheel: {missing}"
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     # -S: no .pth files, so the editable install's import hook stays out; dependencies come
