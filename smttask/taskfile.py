@@ -39,7 +39,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -408,3 +408,16 @@ def _find_type(module_name: Any, qualname: Any, origin: str) -> type[TaskNode]:
             f"or restore the task."
         )
     return obj
+
+
+def task_modules(desc: Any) -> Iterator[str]:
+    """The modules named by the task descriptions in `desc` (the task and its upstream tasks,
+    in the order met; repeats included)."""
+    if isinstance(desc, Mapping):
+        if FORMAT_KEY in desc and isinstance(desc.get("module"), str):
+            yield desc["module"]
+        for value in desc.values():
+            yield from task_modules(value)
+    elif isinstance(desc, list):
+        for value in desc:
+            yield from task_modules(value)

@@ -20,7 +20,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 from .. import taskfile, trust
 from ..errors import SmttaskError
@@ -73,7 +72,7 @@ def import_task_modules(argv: list[str]) -> list[str]:
             desc = taskfile.parse(taskfile.read(path), f"task file {path}")
         except SmttaskError:
             continue
-        for name in _modules(desc):
+        for name in taskfile.task_modules(desc):
             if name in names:
                 continue
             if name not in sys.modules:
@@ -88,17 +87,6 @@ def import_task_modules(argv: list[str]) -> list[str]:
                     raise WarmupError(f"{type(exc).__name__}: {exc}") from exc
             names.append(name)
     return names
-
-
-def _modules(desc: Any) -> Iterator[str]:
-    if isinstance(desc, dict):
-        if taskfile.FORMAT_KEY in desc and isinstance(desc.get("module"), str):
-            yield desc["module"]
-        for value in desc.values():
-            yield from _modules(value)
-    elif isinstance(desc, list):
-        for value in desc:
-            yield from _modules(value)
 
 
 def random_state(module: ModuleType) -> str:

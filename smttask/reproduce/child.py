@@ -20,7 +20,7 @@ import shutil
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from ..recording.fields import recorded_upstream, sha1_of
 from ..session import open_session
 from ..storage import decode_output
 from ..task import Task
-from ..taskfile import FORMAT_KEY
+from ..taskfile import task_modules
 from .compare import difference
 from .model import DIFFERS, IDENTICAL, WITHIN, InputResult, OutputResult, Tolerance
 
@@ -175,20 +175,9 @@ def _task(desc: Mapping[str, Any], label: str, notes: list[str]) -> Task:
     return task
 
 
-def _modules(desc: Any) -> Iterator[str]:
-    if isinstance(desc, Mapping):
-        if FORMAT_KEY in desc and isinstance(desc.get("module"), str):
-            yield desc["module"]
-        for value in desc.values():
-            yield from _modules(value)
-    elif isinstance(desc, list):
-        for value in desc:
-            yield from _modules(value)
-
-
 def _check_modules(desc: Mapping[str, Any], tree: Path) -> None:
     root = Path(os.path.realpath(tree))
-    for name in dict.fromkeys(_modules(desc)):
+    for name in dict.fromkeys(task_modules(desc)):
         file = getattr(sys.modules.get(name), "__file__", None)
         real = Path(os.path.realpath(file)) if isinstance(file, str) else None
         if real is None or not real.is_relative_to(root):
