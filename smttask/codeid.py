@@ -62,6 +62,7 @@ from .codewalk import (
     package,
     wrapped,
 )
+from .frozen import Frozen
 
 __all__ = [
     "CodePart",
@@ -74,35 +75,17 @@ __all__ = [
 ]
 
 
-class Fingerprint:
+class Fingerprint(Frozen):
     """The code identity of a task function and of everything it uses (immutable; equal when
     both fields are)."""
 
     __slots__ = ("digest", "parts")
+    FIELDS = ("digest", "parts")
     digest: str  # hex: covers every part
     parts: tuple[CodePart, ...]  # the task function first, then by name
 
     def __init__(self, digest: str, parts: tuple[CodePart, ...]) -> None:
-        object.__setattr__(self, "digest", digest)
-        object.__setattr__(self, "parts", parts)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, Fingerprint)
-        return (self.digest, self.parts) == (other.digest, other.parts)
-
-    def __hash__(self) -> int:
-        return hash((self.digest, self.parts))
-
-    def __repr__(self) -> str:
-        return f"Fingerprint(digest={self.digest!r}, parts={self.parts!r})"
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
+        self._set(digest, parts)
 
     def changed_parts(self, recorded: dict[str, str]) -> list[str]:
         """Names of the parts whose digest differs from `recorded` ({name: digest}), or that

@@ -19,6 +19,8 @@ import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .frozen import Frozen
+
 #: AST fields that never change what code computes.
 _SKIPPED_FIELDS = frozenset({"ctx", "type_comment", "kind"})
 _DOC_OWNERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)
@@ -32,10 +34,11 @@ for _feature in ("annotations", "generator_stop", "division"):
         _FUTURE_FLAGS |= _flag.compiler_flag
 
 
-class Definition:
+class Definition(Frozen):
     """A definition found in a source file (immutable; equal when all fields are)."""
 
     __slots__ = ("filename", "lines", "node", "top", "tree")
+    FIELDS = ("node", "top", "filename", "lines", "tree")
     node: ast.AST  # FunctionDef, AsyncFunctionDef, ClassDef or Lambda
     top: ast.stmt  # the module-level statement holding it
     filename: str
@@ -50,38 +53,7 @@ class Definition:
         lines: tuple[str, ...],
         tree: ast.Module | None = None,
     ) -> None:
-        for field, value in (
-            ("node", node),
-            ("top", top),
-            ("filename", filename),
-            ("lines", lines),
-            ("tree", tree),
-        ):
-            object.__setattr__(self, field, value)
-
-    def _fields(self) -> tuple[ast.AST, ast.stmt, str, tuple[str, ...]]:
-        return (self.node, self.top, self.filename, self.lines)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, Definition)
-        return self._fields() == other._fields()
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
-
-    def __repr__(self) -> str:
-        return (
-            f"Definition(node={self.node!r}, top={self.top!r}, filename={self.filename!r}, "
-            f"lines={self.lines!r})"
-        )
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
+        self._set(node, top, filename, lines, tree)
 
     def text(self) -> str:
         """The definition's source, decorators included, dedented."""

@@ -36,6 +36,7 @@ from .codesource import (
     without,
 )
 from .digest import hash_value
+from .frozen import Frozen
 
 #: Constants whose value counts (hashable, immutable, with a stable repr).
 CONSTANT_TYPES = (int, float, complex, str, bytes, bool, type(None))
@@ -46,44 +47,19 @@ _DESCRIPTORS = (types.MemberDescriptorType, types.GetSetDescriptorType)
 _PY = f"py{sys.version_info[0]}.{sys.version_info[1]}"
 
 
-class CodePart:
-    """One piece of code or data that counts: a function, a class, a constant, a value.
-    Immutable; equal when all four fields are (a plain class: cheaper to define than a
-    dataclass, which `import smttask` would pay for)."""
+class CodePart(Frozen):
+    """One piece of code or data that counts: a function, a class, a constant, a value
+    (immutable; equal when all four fields are)."""
 
     __slots__ = ("digest", "how", "kind", "name")
+    FIELDS = ("name", "kind", "digest", "how")
     name: str  # module.qualname (values: <reader>:<name>)
     kind: str  # "function" | "class" | "constant" | "value" | "object"
     digest: str  # hex digest of its canonical form
     how: str  # "source" | "bytecode" | "value" | "untracked"
 
     def __init__(self, name: str, kind: str, digest: str, how: str) -> None:
-        for field, value in (("name", name), ("kind", kind), ("digest", digest), ("how", how)):
-            object.__setattr__(self, field, value)
-
-    def _fields(self) -> tuple[str, str, str, str]:
-        return (self.name, self.kind, self.digest, self.how)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, CodePart)
-        return self._fields() == other._fields()
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
-
-    def __repr__(self) -> str:
-        return (
-            f"CodePart(name={self.name!r}, kind={self.kind!r}, digest={self.digest!r}, "
-            f"how={self.how!r})"
-        )
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
+        self._set(name, kind, digest, how)
 
 
 def is_code(obj: Any) -> bool:

@@ -29,6 +29,7 @@ from typing import Any, ClassVar, SupportsIndex
 
 from . import serialization
 from .errors import OutputError, TaskDefinitionError, TaskInputError, short_repr
+from .frozen import Frozen
 from .typing import Separate, output_annotation, separate_of
 
 
@@ -158,35 +159,17 @@ def _equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-class OutputSpec:
+class OutputSpec(Frozen):
     """What a task returns, and how its result splits into stored outputs (immutable; equal
     when both fields are)."""
 
     __slots__ = ("annotation", "taskoutput")
+    FIELDS = ("annotation", "taskoutput")
     annotation: Any
     taskoutput: type[TaskOutput] | None
 
     def __init__(self, annotation: Any, taskoutput: type[TaskOutput] | None) -> None:
-        object.__setattr__(self, "annotation", annotation)
-        object.__setattr__(self, "taskoutput", taskoutput)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, OutputSpec)
-        return (self.annotation, self.taskoutput) == (other.annotation, other.taskoutput)
-
-    def __hash__(self) -> int:
-        return hash((self.annotation, self.taskoutput))
-
-    def __repr__(self) -> str:
-        return f"OutputSpec(annotation={self.annotation!r}, taskoutput={self.taskoutput!r})"
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
+        self._set(annotation, taskoutput)
 
     @classmethod
     def from_annotation(cls, annotation: Any) -> OutputSpec:
