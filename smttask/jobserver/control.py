@@ -66,9 +66,15 @@ def request(path: str | Path, message: dict[str, Any], timeout: float = 10.0) ->
             conn.send(encode({"v": PROTOCOL, **message}))
             data = conn.recv(MAX_MESSAGE)
         except OSError as exc:
-            raise JobServerError(f"No job server answers at {path} ({exc}).") from None
+            raise JobServerError(
+                f"No job server answers at {path} ({exc}): it has stopped, or none ever listened "
+                "there. `smttask job-server status` lists the running servers."
+            ) from None
     if not data:
-        raise JobServerError(f"The job server at {path} closed the connection without answering.")
+        raise JobServerError(
+            f"The job server at {path} closed the connection without answering; its log "
+            "(.snakemake/log/smttask-job-server.log of its workflow) says why."
+        )
     return decode(data)
 
 
@@ -126,7 +132,10 @@ def wait_ready(read_fd: int, timeout: float = START_TIMEOUT) -> str:
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            raise JobServerError(f"The job server did not get ready within {timeout:g} s.")
+            raise JobServerError(
+                f"The job server did not get ready within {timeout:g} s; its log says why. "
+                "Jobs run without it (set SMTTASK_JOB_SERVER=0 to skip trying)."
+            )
         ready, _, _ = select.select([read_fd], [], [], left)
         if not ready:
             continue
