@@ -50,18 +50,9 @@ from typing import Any
 
 from . import codecache
 from .codeproject import is_project_code
+from .coderefs import annotation_classes, functions_of, is_code, module_file, package, wrapped
 from .codesource import canonical, definition, file_key
-from .codewalk import (
-    CodePart,
-    Walker,
-    annotation_classes,
-    bytecode_digest,
-    functions_of,
-    is_code,
-    module_file,
-    package,
-    wrapped,
-)
+from .codewalk import CodePart, Walker, bytecode_digest
 from .frozen import Frozen
 
 __all__ = [

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import codeid, hooks, serialization
 from . import digest as _digest
-from .codewalk import is_code
+from .coderefs import is_code
 from .errors import GraphError, TaskDefinitionError, TaskInputError, short_repr
 from .taskoutput import OutputSpec, is_output_dir
 

@@ -43,6 +43,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "smttask.codesource",
         "smttask.codecache",
         "smttask.stalecode",
+        "smttask.coderefs",
         "smttask.codewalk",
         "smttask.codeid",
     ),
