@@ -24,6 +24,7 @@ import functools
 import json
 import math
 import sys
+import threading
 import types
 import typing
 from collections import abc
@@ -189,18 +190,78 @@ def _create(name: str, fields: dict[str, Any]) -> type[pydantic.BaseModel]:
 @functools.cache
 def _scityping_model() -> type[pydantic.BaseModel]:
     """scityping's pydantic base model. Its metaclass asks the package metadata for
-    pydantic's version at every new class (~2 ms the first time, a listing of ``sys.path``):
-    pydantic's own ``VERSION`` answers the same without reading any file."""
-    import pydantic
-    from scityping import pydantic as scityping_pydantic
+    pydantic's version at every new class (~2 ms the first time, a listing of ``sys.path``),
+    and its module imports ``importlib.metadata`` for that (15-30 ms): `_package_version`
+    answers the same from pydantic's own ``VERSION``, without either."""
+    module = _import_scityping_pydantic()
+    module.version = _package_version
+    model: type[pydantic.BaseModel] = module.BaseModel
+    return model
 
-    asked = scityping_pydantic.version
 
-    def version(name: str) -> str:
-        return str(pydantic.VERSION) if name == "pydantic" else asked(name)
+def _package_version(name: str) -> str:
+    """``importlib.metadata.version(name)``; pydantic's from ``pydantic.VERSION`` (the same
+    text, read from the package rather than from its metadata files)."""
+    if name == "pydantic":
+        import pydantic
 
-    scityping_pydantic.version = version
-    return scityping_pydantic.BaseModel
+        return str(pydantic.VERSION)
+    from importlib.metadata import version
+
+    return version(name)
+
+
+_scityping_lock = threading.Lock()
+
+
+def _import_scityping_pydantic() -> Any:
+    """``scityping.pydantic``, imported without importing ``importlib.metadata`` when nothing
+    has yet. The one name it takes from there, ``version``, is bound to `_package_version`
+    (which imports the real module when asked about another package than pydantic). Only
+    that import statement is answered differently, through the module's own
+    ``__builtins__`` (a copy of the builtins whose ``__import__`` is put back once the
+    module has run): no other module, and no other thread, ever sees a stand-in."""
+    import builtins
+    import importlib.util
+
+    with _scityping_lock:
+        loaded = sys.modules.get("scityping.pydantic")
+        if loaded is not None:
+            return loaded
+        spec = importlib.util.find_spec("scityping.pydantic")
+        if "importlib.metadata" in sys.modules or spec is None or spec.loader is None:
+            import scityping.pydantic
+
+            return scityping.pydantic
+        real_import = builtins.__import__
+        stand_in = types.SimpleNamespace(version=_package_version)
+
+        def answer(
+            name: str,
+            globals: Any = None,
+            locals: Any = None,
+            fromlist: Any = (),
+            level: int = 0,
+        ) -> Any:
+            if name == "importlib.metadata" and not level and tuple(fromlist or ()) == ("version",):
+                return stand_in
+            return real_import(name, globals, locals, fromlist, level)
+
+        module = importlib.util.module_from_spec(spec)
+        namespace = {**vars(builtins), "__import__": answer}
+        module.__builtins__ = namespace  # type: ignore[attr-defined]
+        sys.modules[spec.name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(spec.name, None)
+            raise
+        finally:
+            namespace["__import__"] = real_import
+        import scityping
+
+        scityping.pydantic = module
+        return module
 
 
 @functools.lru_cache(maxsize=1024)

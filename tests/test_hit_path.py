@@ -231,3 +231,55 @@ def test_import_smttask_stays_light() -> None:
     loaded = set(json.loads(done.stdout))
     heavy = [m for m in NOT_ON_IMPORT if m in loaded]
     assert not heavy, f"`import smttask` imported {heavy}: import them where they are used"
+
+
+#: A task module with scityping types, defined and its first result loaded, then scityping's
+#: pydantic models used as a user would: what each step finds imported, and the versions.
+DEFINE = """
+import json, sys
+import numpy as np
+import smttask
+import hitmod
+defined = "importlib.metadata" in sys.modules
+hitmod.scalars(a=1.5, b=2).run()
+hit = "importlib.metadata" in sys.modules
+import pydantic
+import scityping.pydantic as sp
+
+class Point(sp.BaseModel):
+    x: float
+
+import importlib.metadata as md
+print(json.dumps({
+    "defined": defined, "hit": hit, "pydantic": sp.version("pydantic"),
+    "pydantic_metadata": md.version("pydantic"), "numpy": sp.version("numpy"),
+    "numpy_metadata": md.version("numpy"), "point": Point(x=2.0).json(),
+    "import_restored": sp.__builtins__["__import__"] is __import__,
+}))
+"""
+
+
+def test_defining_a_scityping_task_type_does_not_import_package_metadata(
+    results_on_disk: Path,
+) -> None:
+    """``importlib.metadata`` costs 15-30 ms to import; scityping's pydantic glue imports it
+    for one look-up that smttask answers from ``pydantic.VERSION``. That module still works
+    as scityping wrote it, and answers every package's version as the metadata does."""
+    seen = json.loads(_run(DEFINE, results_on_disk).splitlines()[-1])
+    assert seen["defined"] is False, "defining the task types imported importlib.metadata"
+    assert seen["hit"] is False, "the first hit imported importlib.metadata"
+    assert seen["pydantic"] == seen["pydantic_metadata"]
+    assert seen["numpy"] == seen["numpy_metadata"]
+    assert seen["point"] == '{"x": 2.0}'
+    assert seen["import_restored"] is True
+
+
+def test_scityping_pydantic_imported_first_by_the_user_is_used_as_it_is(
+    results_on_disk: Path,
+) -> None:
+    code = (
+        "import importlib.metadata, scityping.pydantic as sp, hitmod, json\n"
+        "print(json.dumps([sp.__builtins__ is __builtins__ or "
+        "sp.__builtins__ is vars(__builtins__), hitmod.scalars(a=1.5, b=2).run()]))\n"
+    )
+    assert json.loads(_run(code, results_on_disk).splitlines()[-1]) == [True, 4.0]
