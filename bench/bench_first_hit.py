@@ -12,8 +12,10 @@ new processes time:
   second call of the cached function on the same data;
 for two cases: inputs a 1e6-float64 array and two scalars (three floats out), and two
 scalars (one float out). Also, as whole processes: `python -c pass`, `import smttask`,
-`import joblib`, and `smttask run` of one recorded task file (computing it, with its record
-moved into the project's SQLite store) and of the same file again (result exists).
+`import joblib`, `import` of the task module alone (smttask with scityping, pydantic and
+numpy: the floor of any process that runs its tasks), and `smttask run` of one recorded
+task file (computing it, with its record moved into the project's SQLite store) and of the
+same file again (result exists).
 """
 
 from __future__ import annotations
@@ -167,6 +169,7 @@ def main() -> None:
                 out, seconds = bl.run_json([py, "-c", code, case], cwd=root, env=env)
                 for key, value in out.items():
                     add(f"{kind}:{case}:{key}", value)
+                add(f"{kind}:{case}:import+module", out["import"] + out["module"])
                 add(f"{kind}:{case}:process", seconds)
 
             return job
@@ -188,6 +191,7 @@ def main() -> None:
             process("pass", [py, "-c", "pass"]),
             process("import smttask", [py, "-c", "import smttask"]),
             process("import joblib", [py, "-c", "import joblib"]),
+            process("import module", [py, "-c", "import hit_smttask"]),
             cli_run,
         ]
         for r in range(rounds):
@@ -233,9 +237,15 @@ def main() -> None:
         ]
     rows += [
         pair(
-            "`import smttask` + task module, in the hit process",
+            "`import smttask`, in the hit process",
             "smttask:scalar:import",
             "joblib:scalar:import",
+            "`import joblib`",
+        ),
+        pair(
+            "`import smttask` + the task module (its imports: scityping, pydantic, numpy)",
+            "smttask:scalar:import+module",
+            "joblib:scalar:import+module",
             "`import joblib` + its module",
         ),
     ]
@@ -246,6 +256,19 @@ def main() -> None:
             s("import smttask"),
             "`python -c 'import joblib'`",
             s("import joblib"),
+        ),
+        (
+            "`python -c 'import hit_smttask'`: the task module alone (smttask, scityping, "
+            "pydantic, numpy), the floor of any process that runs its tasks",
+            s("import module"),
+            "`python -c pass`",
+            s("pass"),
+        ),
+        (
+            "`smttask run` of 1 recorded task: computed, record journaled (spawn to exit)",
+            s("cli:compute"),
+            "`python -c 'import hit_smttask'`",
+            s("import module"),
         ),
         (
             "`smttask run` of 1 recorded task: computed, record journaled (spawn to exit)",
@@ -264,6 +287,12 @@ def main() -> None:
             s("cli:hit"),
             "`python -c 'import smttask'`",
             s("import smttask"),
+        ),
+        (
+            "`smttask run` of the same task file again (result exists)",
+            s("cli:hit"),
+            "`python -c 'import hit_smttask'`",
+            s("import module"),
         ),
     ]
     result = {
