@@ -181,3 +181,13 @@ def test_one_thread_renews_every_lease_a_process_holds(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.lease"))
     time.sleep(0.2)  # released leases are no longer written (their files would reappear)
     assert not list(tmp_path.glob("*.lease"))
+
+
+def test_the_host_name_is_the_one_socket_gives() -> None:
+    """Leases, spares and journals name their host without importing ``socket``: the same
+    name, so that a process of this host is still recognised as one."""
+    import socket
+
+    from smttask.storage.lease import host_name
+
+    assert host_name() == socket.gethostname()

@@ -9,10 +9,10 @@ ended says more: `end_open_records` appends the ``end`` lines itself, with that 
 from __future__ import annotations
 
 import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..storage.lease import host_name
 from .fields import KILLED, RUNNING
 from .journal import SUFFIX, _line, _write, journal_dir, read_entries
 
@@ -59,7 +59,7 @@ def end_open_records(project_root: Path, pid: int, outcome: str) -> list[OpenRec
 def _end(fd: int, path: Path, pid: int, outcome: str) -> list[OpenRecord]:
     entries = read_entries(fd, path)
     header = entries[0] if entries and entries[0].get("kind") == "header" else {}
-    if header.get("pid") != pid or header.get("host") != socket.gethostname():
+    if header.get("pid") != pid or header.get("host") != host_name():
         return []
     begun: dict[str, dict[str, object]] = {}
     for entry in entries:

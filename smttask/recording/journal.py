@@ -49,7 +49,7 @@ from typing import Any
 
 from ..errors import RecordingError
 from ..fileio import defer_sync
-from ..storage.lease import DEFAULT_TIMEOUT, Heartbeat, gone_from_this_host, is_stale
+from ..storage.lease import DEFAULT_TIMEOUT, Heartbeat, gone_from_this_host, host_name, is_stale
 
 try:
     import fcntl
@@ -78,10 +78,8 @@ class Journal:
     """This process's journal for one project (created on first use)."""
 
     def __init__(self, folder: Path, timeout: float = DEFAULT_TIMEOUT) -> None:
-        import socket
-
         folder.mkdir(parents=True, exist_ok=True)
-        host = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname())[:40] or "host"
+        host = re.sub(r"[^A-Za-z0-9_.-]", "_", host_name())[:40] or "host"
         name = f"{host}-{os.getpid()}-{os.urandom(4).hex()}"
         tmp = folder / f".{name}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | _NOFOLLOW, 0o644)
@@ -91,7 +89,7 @@ class Journal:
             header = {
                 "kind": "header",
                 "format": FORMAT,
-                "host": socket.gethostname(),
+                "host": host_name(),
                 "pid": os.getpid(),
                 "created": datetime.now(UTC).isoformat(),
             }
