@@ -135,3 +135,17 @@ def test_submodules_are_never_trusted(tmp_path) -> None:
     listing = "100644 abc 0\tcode.py\x00160000 def 0\tlib\x00"
     paths, submodule = gitsnapshot.tracked(listing, tmp_path)
     assert submodule and paths == [str(tmp_path / "code.py"), str(tmp_path / "lib")]
+
+
+def test_a_branch_moved_in_a_linked_worktrees_common_folder_is_seen(repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A linked worktree keeps HEAD and its index in its own folder, its branch's ref in the
+    common one: a commit of the branch that changes neither (update-ref) is seen too."""
+    other = tmp_path / "other"
+    repo.git("worktree", "add", "-q", "-b", "side", str(other))
+    watcher = GitWatcher(other, ())
+    assert watcher.prepare() == ""
+    head = repo.git("rev-parse", "side").strip()
+    tree = repo.git("rev-parse", "side^{tree}").strip()
+    moved = repo.git("commit-tree", tree, "-p", head, "-m", "next").strip()
+    repo.git("update-ref", "refs/heads/side", moved)
+    assert watcher.state(3600.0).commit == moved

@@ -4,9 +4,10 @@ children record without running git (see ``GitWatcher.prepare``).
 
 ``git status --untracked-files=no`` answers from the commit HEAD names, git's index, the
 tracked files of the working tree and git's configuration. The snapshot holds stamps of all
-of them, taken *before* git is asked: HEAD and the branch ref (``GitWatcher._repo_stamp``),
-the index, every tracked file (``lstat``: device, inode, mode, size, modification and change
-time) and the configuration files git reads. While every stamp is the same, nothing git looks
+of them, taken *before* git is asked: HEAD, the branch ref and the index
+(``GitWatcher._repo_stamp``; the ref again where a linked worktree keeps it, see
+`git_files`), every tracked file (``lstat``: device, inode, mode, size, modification and
+change time) and the configuration files git reads. While every stamp is the same, nothing git looks
 at has changed since, so its answer (and the committer's name, and the ``origin`` URL) holds.
 
 A file written in the same tick of the kernel's clock as the snapshot, and written again
@@ -69,10 +70,13 @@ def tracked(listing: str, root: Path) -> tuple[list[str], bool]:
     return sorted(set(paths)), submodule
 
 
-def config_files(listing: str, root: Path, git_dir: Path) -> list[str]:
-    """The configuration files git reads here: those named in the output of
-    ``git config --list --show-origin -z`` run in `root` (includes too), and the places it
-    would look for one that does not exist yet."""
+def git_files(listing: str, root: Path, git_dir: Path) -> list[str]:
+    """git's own files that its answer here depends on, besides HEAD and the index: the
+    configuration files it reads (those named in the output of ``git config --list
+    --show-origin -z`` run in `root`, includes too, and the places it would look for one
+    that does not exist yet), and where the branch HEAD names may move: its loose ref,
+    ``packed-refs`` and the reftable of the repository's common folder (which a linked
+    worktree shares with the main one)."""
     home = os.path.expanduser("~")
     xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
     found = {
@@ -86,6 +90,20 @@ def config_files(listing: str, root: Path, git_dir: Path) -> list[str]:
     for origin in fields[0::2]:  # origin, "key\nvalue", origin, ...
         if origin.startswith("file:"):
             found.add(os.path.join(str(root), origin[len("file:") :]))
+    common = str(git_dir)
+    try:
+        with open(os.path.join(common, "commondir"), encoding="utf-8") as f:
+            common = os.path.normpath(os.path.join(common, f.read().strip()))
+    except OSError:
+        pass
+    found |= {os.path.join(common, "packed-refs"), os.path.join(common, "reftable", "tables.list")}
+    try:
+        with open(os.path.join(str(git_dir), "HEAD"), encoding="utf-8") as f:
+            head = f.read().strip()
+    except OSError:
+        head = ""
+    if head.startswith("ref: "):
+        found.add(os.path.join(common, head[len("ref: ") :]))
     return sorted(found)
 
 
@@ -95,7 +113,7 @@ class Snapshot:
 
     repo: tuple[object, ...]  # GitWatcher._repo_stamp(): HEAD, the branch ref, the index
     files: tuple[tuple[str, Stamp], ...]  # the tracked files (not followed: git tracks links)
-    configs: tuple[tuple[str, Stamp], ...]  # the configuration files (followed)
+    gitfiles: tuple[tuple[str, Stamp], ...]  # git's configuration and refs (followed)
     wall_ns: int
     #: Why it must not be trusted ("" if it may be).
     untrusted: str = ""
@@ -105,19 +123,19 @@ class Snapshot:
         cls,
         repo: tuple[object, ...],
         paths: Iterable[str],
-        configs: Iterable[str],
+        gitfiles: Iterable[str],
         wall_ns: int,
         untrusted: str = "",
     ) -> Snapshot:
-        """Stamp `paths` and `configs` now (`wall_ns`: the time just before `repo` was
+        """Stamp `paths` and `gitfiles` now (`wall_ns`: the time just before `repo` was
         stamped)."""
         files = tuple((p, file_stamp(p)) for p in paths)
-        config = tuple((p, file_stamp(p, follow=True)) for p in configs)
+        own = tuple((p, file_stamp(p, follow=True)) for p in gitfiles)
         if not untrusted:
-            racy = next((p for p, s in files + config if recent(s, wall_ns)), None)
+            racy = next((p for p, s in files + own if recent(s, wall_ns)), None)
             if racy is not None:
                 untrusted = f"{racy} changed just before the snapshot"
-        return cls(repo, files, config, wall_ns, untrusted)
+        return cls(repo, files, own, wall_ns, untrusted)
 
     def holds(self, repo: tuple[object, ...]) -> bool:
         """Whether it is trusted and nothing it stamped has changed (`repo`: the repository's
@@ -125,5 +143,5 @@ class Snapshot:
         if self.untrusted or repo != self.repo:
             return False
         return all(file_stamp(p) == s for p, s in self.files) and all(
-            file_stamp(p, follow=True) == s for p, s in self.configs
+            file_stamp(p, follow=True) == s for p, s in self.gitfiles
         )

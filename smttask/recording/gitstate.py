@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DirtyRepositoryError, ProjectError
-from .gitsnapshot import Snapshot, config_files, tracked
+from .gitsnapshot import Snapshot, git_files, tracked
 
 #: Largest diff (of changes under dirty directories) kept in a record, in characters.
 MAX_DIFF = 1_000_000
@@ -225,7 +225,7 @@ class GitWatcher:
         found = Snapshot.take(
             repo,
             files,
-            config_files(configs, self.root, self.git_dir),
+            git_files(configs, self.root, self.git_dir),
             now_ns,
             "the repository has submodules" if submodules else "",
         )
