@@ -215,8 +215,9 @@ def job_logs(root: Path) -> dict[str, str]:
 class Server:
     """A server started by hand in `root` (as the Snakefile's onstart starts one)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, **extra: str) -> None:
         self.root = root
+        self.extra = extra  # the environment of the server and its jobs, besides `env()`
         self.log = root / "server.log"
         started = ok(
             run(
@@ -230,6 +231,7 @@ class Server:
                 "--log",
                 self.log,
                 cwd=root,
+                **extra,
             )
         )
         self.socket = started.stdout.strip()
@@ -243,7 +245,7 @@ class Server:
             cwd=self.root,
             timeout=timeout,
             SMTTASK_JOB_SOCKET=self.socket,
-            **extra,
+            **{**self.extra, **extra},
         )
 
     def text(self) -> str:
@@ -524,3 +526,85 @@ def test_a_failing_workflow_leaves_no_server(project):
     assert (
         "1 ran, 0 loaded, 0 failed" in next((root / "build/logs/scaled").glob("*.log")).read_text()
     )
+
+
+# -- git: asked by the server, not by each child -------------------------------------------
+
+
+def counting_git(folder: Path) -> tuple[str, Path]:
+    """A PATH whose `git` notes each call (the caller's pid, the arguments) in the file it
+    returns, then runs the real git."""
+    real = shutil.which("git")
+    assert real is not None
+    folder.mkdir()
+    calls = folder / "calls.txt"
+    script = folder / "git"
+    script.write_text(f'#!/bin/sh\necho "$PPID $*" >> "{calls}"\nexec "{real}" "$@"\n')
+    script.chmod(0o755)
+    return f"{folder}{os.pathsep}{BIN}{os.pathsep}{os.environ.get('PATH', '')}", calls
+
+
+def git_callers(calls: Path) -> list[int]:
+    return (
+        [int(line.split()[0]) for line in calls.read_text().splitlines()] if calls.exists() else []
+    )
+
+
+def versions(root: Path) -> list[str]:
+    """The code version (commit) of every record."""
+    code = (
+        "import json, sys; from sumatra.projects import load_project; "
+        "p = load_project(sys.argv[1]); "
+        "print(json.dumps([r.version for r in p.record_store.list(p.name)]))"
+    )
+    ok(run(BIN / "smttask", "store", "flush", cwd=root))
+    return sorted(json.loads(ok(run(sys.executable, "-c", code, str(root), cwd=root)).stdout))
+
+
+@pytest.mark.slow
+def test_the_children_of_a_workflow_run_no_git(project, tmp_path):
+    """The server asks git once; its children record the commit without a git process."""
+    root = make_project(project)
+    export(root)
+    path, calls = counting_git(tmp_path / "bin")
+    ok(snakemake(root, PATH=path))
+    text = server_log(root)
+    (pid,) = server_pids(text)
+    children = forked_pids(text)
+    assert len(children) == 4 and "git state ready" in text, text
+    callers = git_callers(calls)
+    assert pid in callers  # (the counting works: the server asked git)
+    assert not set(children) & set(callers), (children, calls.read_text())
+    assert versions(root) == [project.git("rev-parse", "HEAD").strip()] * 4
+
+
+@pytest.mark.slow
+def test_a_change_after_the_server_started_is_seen_by_the_next_job(project, tmp_path):
+    """An edit of a tracked file (not one the server imported) blocks the next job as it
+    blocks a fresh `smttask run`; a commit is the next job's code version."""
+    root = make_project(project)
+    project.write("notes.txt", "v1\n")
+    project.commit("notes.txt")
+    export(root)
+    path, calls = counting_git(tmp_path / "bin")
+    server = Server(root, PATH=path)
+    try:
+        first, second, third = task_files(root, "scaled")[:3]
+        ok(server.job("run", "--quiet", first))
+        before = project.git("rev-parse", "HEAD").strip()
+        assert not set(forked_pids(server.text())) & set(git_callers(calls))
+
+        project.write("notes.txt", "v2\n")  # the same size
+        blocked = server.job("run", "--quiet", second)
+        fresh = run(BIN / "smttask", "run", "--quiet", second, cwd=root)
+        assert blocked.returncode == fresh.returncode == 1
+        assert "Uncommitted changes in tracked files" in blocked.stderr
+        assert "notes.txt" in blocked.stderr
+
+        project.commit("notes.txt")
+        ok(server.job("run", "--quiet", third))
+        after = project.git("rev-parse", "HEAD").strip()
+        assert len(forked_pids(server.text())) == 3  # every job ran in a child
+    finally:
+        server.stop()
+    assert versions(root) == sorted([before, after])

@@ -83,6 +83,7 @@ class Server:
         self.stamps.take(module_files(), since_ns, START_MARGIN_NS)
         self.checked_ns = time.time_ns()  # when the modules imported so far were stamped
         self.cold: dict[str, str] = {}  # task module -> why its jobs run fresh
+        self.records_cold = "not prepared yet"  # why children ask git ("" if they need not)
         self.signals = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
         self.jobs: dict[int, _Running] = {}  # by pidfd
         self.count = {"forked": 0, "refused": 0}
@@ -229,6 +230,10 @@ class Server:
             self._answer(conn, {"refused": reason})
             return
         assert isinstance(argv, list) and isinstance(env, dict)
+        cold = warmup.prepare_records()
+        if cold != self.records_cold:
+            self.records_cold = cold
+            self.say(f"children ask git themselves: {cold}" if cold else "git state ready")
         sys.stdout.flush()
         sys.stderr.flush()
         self.log.flush()

@@ -11,6 +11,11 @@ generators that matters (every job would draw the same numbers where fresh proce
 different ones), so a task module holding one at its top level is not served
 (`random_state`). Python's own ``random`` reseeds itself in a forked child; numpy's global
 generator is reseeded here (`reseed`).
+
+Before each fork the server also finds out what a child's record needs and is the same for
+every job (`prepare_records`: the repository's state, the machine, the package versions),
+so that children run no ``git``; a child trusts the repository's state only while a snapshot
+of what ``git status`` reads still holds (see ``smttask.recording.prefork``).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
-from .. import taskfile, trust
+from .. import config, taskfile, trust
 from ..errors import SmttaskError
 
 #: What ``smttask run --quiet TASKFILE`` imports for a recorded task below the command line,
@@ -35,8 +40,10 @@ RUN_MODULES = (
     "smttask.recording.gitstate",
     "smttask.recording.context",
     "smttask.recording.capture",
+    "smttask.recording.prefork",
     "smttask.storage",
     "concurrent.futures",
+    "concurrent.futures.thread",
 )
 
 
@@ -108,3 +115,15 @@ def reseed() -> None:
     np_random = sys.modules.get("numpy.random")
     if np_random is not None:
         np_random.seed()
+
+
+def prepare_records() -> str:
+    """Find out, before a fork, what the child's record would find out for itself (see
+    ``smttask.recording.prefork``; the job runs in the server's folder and environment, so
+    in its project): "" when its git state is ready, else why not (the child asks git)."""
+    from ..recording import prefork
+
+    try:
+        return prefork.prepare(config.find_root())
+    except Exception as exc:  # the child finds it out again, and reports it as a run does
+        return f"{type(exc).__name__}: {exc}"

@@ -9,6 +9,10 @@ The state costs a few ``git`` calls (~4 ms) once per process. Later checks are c
 task's own module file detect a commit or an edit of the task's module at once; any other
 tracked file is re-checked with ``git status`` at most once per
 ``config.settings.git_check_interval`` seconds.
+
+A process about to fork children that record (the job server) calls ``prepare``: it asks git
+once, with a ``Snapshot`` of everything git's answer depends on, and a child's first check
+compares the snapshot's stamps instead of running git (any difference: it asks git itself).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DirtyRepositoryError, ProjectError
+from .gitsnapshot import Snapshot, git_files, tracked
 
 #: Largest diff (of changes under dirty directories) kept in a record, in characters.
 MAX_DIFF = 1_000_000
@@ -151,6 +156,9 @@ class GitWatcher:
         self._user: str | None = None
         self._upstream: tuple[str | None] | None = None
         self.checks = 0  # full `git status` calls made (for tests and benchmarks)
+        #: What vouches for `_state` in a forked child's first check (see `prepare`).
+        self._snapshot: Snapshot | None = None
+        self._retry_ns = 0  # (wall clock) before then, `prepare` takes no new snapshot
 
     @property
     def user(self) -> str:
@@ -168,6 +176,16 @@ class GitWatcher:
         """The current state; runs `git status` only when something may have changed."""
         now = time.monotonic()
         stamp = self._repo_stamp()
+        snapshot, self._snapshot = self._snapshot, None  # vouches for one check only
+        if snapshot is not None:
+            if (
+                self._state is not None
+                and snapshot.holds(stamp)
+                and not self._modified_since_check(module_file)
+            ):
+                self._stamp, self._checked = stamp, now
+                return self._state
+            self._state, self._user, self._upstream = None, None, None
         fresh = (
             self._state is not None
             and stamp == self._stamp
@@ -184,6 +202,43 @@ class GitWatcher:
         self._checked = now
         self.checks += 1
         return self._state
+
+    def prepare(self) -> str:
+        """Before forking children that record (the job server): know the state, the
+        committer and the upstream URL, with a trusted `Snapshot` vouching for them, so that
+        a child's first `check` runs no git. "" if they are ready; else why not (the
+        children then ask git, as fresh processes do). Asks git only when the last
+        snapshot no longer holds."""
+        now_ns = time.time_ns()
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.holds(self._repo_stamp()):
+            return ""
+        # Nothing a child could trust without a snapshot (not by `interval` either).
+        self._snapshot, self._state, self._checked = None, None, 0.0
+        self._user, self._upstream = None, None
+        if now_ns < self._retry_ns:
+            return "the repository changed a moment ago"
+        repo = self._repo_stamp()  # stamps first: a change made while git runs is seen
+        listing = git(self.root, "ls-files", "-z", "--stage")
+        files, submodules = tracked(listing, self.root)
+        configs = git(self.root, "config", "--list", "--show-origin", "-z")
+        found = Snapshot.take(
+            repo,
+            files,
+            git_files(configs, self.root, self.git_dir),
+            now_ns,
+            "the repository has submodules" if submodules else "",
+        )
+        if found.untrusted:
+            self._retry_ns = time.time_ns() + (_NEVER_NS if submodules else _RETRY_NS)
+            return found.untrusted
+        state = read_state(self.root, self.dirty_dirs)
+        self.checks += 1
+        _ = self.user, self.upstream  # read now, for the children
+        self._state, self._stamp, self._checked = state, repo, time.monotonic()
+        self._checked_wall = now_ns
+        self._snapshot = found
+        return ""
 
     def check(self, interval: float, module_file: str | None = None) -> GitState:
         """The current state; raise DirtyRepositoryError if tracked code is uncommitted."""
@@ -231,6 +286,9 @@ class GitWatcher:
 
 
 _CLOCK_SLACK_NS = 10_000_000
+#: How long `prepare` waits before it takes a new snapshot after one it could not trust.
+_RETRY_NS = 100_000_000
+_NEVER_NS = 1 << 62
 
 
 def _stat(path: str) -> tuple[int, int, int] | None:
