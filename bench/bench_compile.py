@@ -12,7 +12,9 @@
 3. Per-job overhead: U (default 1,000) tiny recorded tasks, one Snakemake job each (wildcard
    layout), through `snakemake --cores 2`, against U bare jobs in one wildcard rule whose
    job is a `python -c` that only creates its output file: the job's own Python start is
-   the floor. Each smttask job starts `smttask-job run`, a client that hands the job to the
+   the floor; and against the same with `python -S -c` (no `site`: the floor of the job
+   client, which a served job starts so). Each smttask job starts the client of
+   `smttask-job run`, which hands the job to the
    workflow's job server (one warm process per workflow run that forks a child per job);
    the same workflow with `SMTTASK_JOB_SERVER=0` (each job a fresh `smttask run`) is
    measured too.
@@ -131,7 +133,7 @@ rule all:
 
 rule bare:
     output: [f"out/{{b}}/{i}.txt" for i in range(B)]
-    shell: "python -c \\"import sys; [open(p, 'w').close() for p in sys.argv[1:]]\\" {output}"
+    shell: "python@FLAGS@ -c \\"import sys; [open(p, 'w').close() for p in sys.argv[1:]]\\" {output}"
 """
 
 
@@ -154,9 +156,10 @@ def snakemake(folder: Path, snakefile: str, *extra: str, **env: str) -> float:
     return bl.wall(cmd, cwd=folder, env={**env_for(folder), **env})
 
 
-def bare_folder(folder: Path, jobs: int, per_job: int) -> Path:
+def bare_folder(folder: Path, jobs: int, per_job: int, flags: str = "") -> Path:
     folder.mkdir(parents=True)
     text = BARE.replace("@B@", str(per_job)).replace("@JOBS@", str(jobs))
+    text = text.replace("@FLAGS@", f" {flags}" if flags else "")
     (folder / "bare.smk").write_text(text)
     return folder
 
@@ -214,7 +217,9 @@ def main() -> None:
                     env=env_for(ours),
                 )
                 bare = bare_folder(root / f"bare_{kind}{r}", tasks // per_job, per_job)
-                fresh = None
+                fresh = nosite = None
+                if kind == "unbatched":  # bare jobs without `site`, as the job client starts
+                    nosite = bare_folder(root / f"bare_nosite{r}", tasks, 1, "-S")
                 if kind == "unbatched":  # the same jobs, each a fresh `smttask run`
                     fresh = smt_project(root / f"fresh{r}")
                     bl.wall(
@@ -222,11 +227,14 @@ def main() -> None:
                         cwd=fresh,
                         env=env_for(fresh),
                     )
-                for who in bl.rotated(["ours", "bare", "fresh"], r):
+                for who in bl.rotated(["ours", "bare", "nosite", "fresh"], r):
                     if who == "ours":
                         add(f"{kind}_ours", snakemake(ours, "build/Snakefile", "--cores", "2"))
                     elif who == "bare":
                         add(f"{kind}_bare", snakemake(bare, "bare.smk", "--cores", "2"))
+                    elif who == "nosite":
+                        if nosite is not None:
+                            add(f"{kind}_nosite", snakemake(nosite, "bare.smk", "--cores", "2"))
                     elif fresh is not None:
                         add(
                             f"{kind}_fresh",
@@ -277,6 +285,10 @@ def main() -> None:
         (f"{unbatched:,} tasks, 1 per job (wildcard rule), `--cores 2`, job server",
          g("unbatched_ours"),
          f"{unbatched:,} bare `python -c` jobs, one wildcard rule", g("unbatched_bare")),
+        (f"{unbatched:,} tasks, 1 per job (wildcard rule), `--cores 2`, job server",
+         g("unbatched_ours"),
+         f"{unbatched:,} bare `python -S -c` jobs (no `site`, as the job client starts)",
+         g("unbatched_nosite")),
         ("the same, each job a fresh `smttask run` (`SMTTASK_JOB_SERVER=0`)",
          g("unbatched_fresh"),
          f"{unbatched:,} bare `python -c` jobs, one wildcard rule", g("unbatched_bare")),

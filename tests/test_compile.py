@@ -148,7 +148,7 @@ def test_rule_inputs_are_task_file_and_upstream_outputs(project, mod):
     assert f'"build/logs/collect/collect_{collect.key[:8]}.log"' in rule
     assert 'message:\n        "collect"' in rule
     run = (
-        '    JOB_ENV + " smttask-job run --quiet --attempt {resources.smttask_attempt} "\n'
+        '    JOB_ENV + " " + CLIENT + " run --quiet --attempt {resources.smttask_attempt} "\n'
         '    "{input.task:q} > {log:q} 2>&1"\n'
     )
     assert text.count(run) == 1

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from smttask.jobserver import admission
+from smttask.jobserver.stamps import START_MARGIN_NS
 
 BIN = Path(sys.executable).parent
 
@@ -576,6 +577,41 @@ def test_the_children_of_a_workflow_run_no_git(project, tmp_path):
     assert pid in callers  # (the counting works: the server asked git)
     assert not set(children) & set(callers), (children, calls.read_text())
     assert versions(root) == [project.git("rev-parse", "HEAD").strip()] * 4
+
+
+@pytest.mark.slow
+def test_jobs_start_the_client_without_site_while_a_server_serves(project, tmp_path):
+    """A job's client starts as `python -S CLIENT` (no `site`: a few ms, not tens) while the
+    run's server serves, and as the `smttask-job` command without one. A `sitecustomize`
+    on the path notes every Python process that runs `site`."""
+    hooks, log = tmp_path / "site", tmp_path / "site.log"
+    hooks.mkdir()
+    hook = hooks / "sitecustomize.py"
+    hook.write_text(
+        "import os, sys\n"
+        "with open(os.environ['JS_SITE_LOG'], 'a') as f:\n"
+        "    f.write(sys.argv[0] + '\\n')\n"
+    )
+    root = make_project(project)
+    export(root)
+    # (a server refuses jobs while a file it imported is younger than its start margin)
+    age = time.time() - hook.stat().st_ctime
+    time.sleep(max(0.0, START_MARGIN_NS / 1e9 + 0.2 - age))
+    paths = os.pathsep.join(p for p in (str(hooks), os.environ.get("PYTHONPATH")) if p)
+    ok(snakemake(root, PYTHONPATH=paths, JS_SITE_LOG=str(log)))
+    text = server_log(root)
+    assert len(forked_pids(text)) == 4, text  # the clients handed every job over
+    started = log.read_text().splitlines()
+    assert any(a.endswith("smttask") for a in started), started  # (the hook works)
+    assert not [a for a in started if a.endswith("smttask-job")], started
+
+    for p in ("data", "build", ".snakemake"):
+        shutil.rmtree(root / p)
+    export(root)
+    log.unlink()
+    ok(snakemake(root, PYTHONPATH=paths, JS_SITE_LOG=str(log), SMTTASK_JOB_SERVER="0"))
+    started = log.read_text().splitlines()
+    assert len([a for a in started if a.endswith("smttask-job")]) == 4, started
 
 
 @pytest.mark.slow

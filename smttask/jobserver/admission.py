@@ -29,8 +29,11 @@ import threading
 from collections.abc import Mapping
 
 #: Names that may differ between the job and the server: the shell's bookkeeping and the
-#: server's own address and switch (read by the client only).
-PER_JOB = frozenset({"_", "SHLVL", "PWD", "OLDPWD", "SMTTASK_JOB_SOCKET", "SMTTASK_JOB_SERVER"})
+#: server's own address, switch and client (read by the Snakefile and the client only).
+PER_JOB = frozenset(
+    {"_", "SHLVL", "PWD", "OLDPWD", "SMTTASK_JOB_SOCKET", "SMTTASK_JOB_SERVER"}
+    | {"SMTTASK_JOB_PYTHON", "SMTTASK_JOB_CLIENT"}
+)
 #: The temporary folder (Snakemake sets them per job from its ``tmpdir`` resource).
 TEMP_NAMES = frozenset({"TMPDIR", "TEMP", "TMP", "TEMPDIR"})
 #: How many differing names a refusal lists.
