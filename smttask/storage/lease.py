@@ -2,8 +2,9 @@
 
 A lease is a small file beside the results, ``<output data store>/.leases/<task>/<key>.lease``,
 created with ``O_CREAT | O_EXCL`` (exclusive on every POSIX file system, NFS v3+ included)
-and holding JSON: ``host``, ``pid``, ``job`` (``SLURM_JOB_ID`` or empty), a random
-``token``, ``started`` and ``heartbeat`` (Unix times). While the lease is held, a thread
+and holding JSON: ``host``, ``pid``, ``job`` (``SLURM_JOB_ID`` or empty), a ``token``
+unique to the lease (``<pid>-<random word drawn once per process>-<counter>``: no system call
+per lease), ``started`` and ``heartbeat`` (Unix times). While the lease is held, a thread
 rewrites the heartbeat in place every ``timeout / 6`` seconds. A lease whose heartbeat (and
 file modification time, whichever is newer) is older than ``timeout`` seconds is *stale*:
 its holder was killed, crashed or lost its node. A lease whose holder ran on this host
