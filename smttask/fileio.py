@@ -1,12 +1,19 @@
 """Crash-safe file writing.
 
-A file appears under its final name only once it is complete: data goes to a hidden temporary
-file in the same folder, which is then moved to the final name. A process killed at any point
-leaves at worst a hidden ``.*.tmp-*`` file, which no reader ever opens.
+A file appears under its final name only once it is complete. `publish_new` writes a new file
+without a name (``O_TMPFILE``, Linux ≥ 3.11 on ext4, XFS, btrfs, tmpfs) and links it under its
+final name once complete (``linkat`` of ``/proc/self/fd/<n>``): no temporary name, no rename,
+and a process killed before the link leaves nothing at all (the kernel frees the unnamed file).
+Elsewhere (a file system or system without ``O_TMPFILE``, e.g. NFS, or without ``/proc``;
+found out once per folder and remembered for the life of the process), and for
+`write_atomic` and `replace_symlink`, data goes to a hidden temporary file in the same
+folder, which is then moved to the final name; a process killed at any point leaves at worst
+a hidden ``.*.tmp-*`` file, which no reader ever opens.
 
-Publishing never replaces a file (``move_new``), even when several processes publish the
-same name at the same moment: exactly one of them wins. It uses the first of these that the
-file system supports:
+Publishing never replaces a file, even when several processes publish the same name at the
+same moment: exactly one of them wins. The link of an unnamed file is exclusive (``linkat``
+fails with EEXIST when the name exists, and the loser's unnamed file is freed). A named
+temporary (``move_new``) is moved with the first of these that the file system supports:
 
 1. ``renameat2(RENAME_NOREPLACE)`` (Linux ≥ 3.15, glibc ≥ 2.28): one system call, exclusive;
    file systems without it (NFS, for one) answer EINVAL and the next tier is tried;
@@ -35,6 +42,7 @@ import atexit
 import ctypes
 import errno
 import functools
+import itertools
 import os
 import sys
 import threading
@@ -52,6 +60,15 @@ _NO_RENAMEAT2 = frozenset({errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPN
 _AT_FDCWD = -100
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _RENAME_NOREPLACE = 1
+
+#: ``O_TMPFILE`` where an unnamed file can then be linked by its ``/proc/self/fd`` entry (0:
+#: never tried). The folders where it failed (unsupported) are noted in `_named_only`.
+_O_TMPFILE = getattr(os, "O_TMPFILE", 0) if os.path.isdir("/proc/self/fd") else 0
+#: errno of ``open(folder, O_TMPFILE)`` meaning "not here": the file system lacks it
+#: (EOPNOTSUPP), or the kernel does (EISDIR: it sees a directory opened for writing; EINVAL).
+_NO_TMPFILE = frozenset({errno.EOPNOTSUPP, errno.ENOTSUP, errno.EISDIR, errno.EINVAL})
+#: Folders where unnamed files are unsupported (`publish_new` uses named temporaries there).
+_named_only: set[str] = set()
 
 
 def _load_renameat2() -> Callable[..., int] | None:
@@ -101,9 +118,33 @@ def _file_mode() -> int:
     return 0o666 & ~_UMASK
 
 
+class Names:
+    """Names unique to this process without a system call each: a random word of `size`
+    bytes drawn once per process (anew in a forked child), after the process id, and a
+    counter (``next()``: ``<pid>-<word>-<n>``)."""
+
+    def __init__(self, size: int = 4) -> None:
+        self._size = size
+        self._new()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._new)
+
+    def _new(self) -> None:
+        self._word = f"{os.getpid()}-{os.urandom(self._size).hex()}-"
+        self._count = itertools.count()
+
+    def next(self) -> str:
+        """A name no other call of this or any other process returns (with all likelihood:
+        processes of other hosts differ by their random words)."""
+        return f"{self._word}{next(self._count)}"
+
+
+_TEMP_NAMES = Names()
+
+
 def _temp_path(path: str) -> str:
     folder, name = os.path.split(path)
-    return os.path.join(folder, f".{name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
+    return os.path.join(folder, f".{name}.tmp-{_TEMP_NAMES.next()}")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -141,10 +182,7 @@ def _write_temp(path: str, data: bytes, fsync: bool) -> str:
         _make_parent(path)
         fd = os.open(tmp, flags, _file_mode())
     try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        _write_all(fd, data)
         if fsync:
             os.fsync(fd)
     except BaseException:
@@ -153,6 +191,14 @@ def _write_temp(path: str, data: bytes, fsync: bool) -> str:
         raise
     os.close(fd)
     return tmp
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    written = os.write(fd, data)
+    if written < len(data):  # (a short write: rare, on a full disk or a signal)
+        view = memoryview(data)[written:]
+        while view:
+            view = view[os.write(fd, view) :]
 
 
 #: errno -> why a write failed and what to do, said of the folder written to.
@@ -226,16 +272,72 @@ def publish_new(path: str | Path, data: bytes, *, fsync: bool = True, batch: boo
     with writing(path):
         target = os.fspath(path)
         deferred = fsync and batch and len(data) <= PAGE_SIZE
-        tmp = _write_temp(target, data, fsync and not deferred)
-        moved = False
-        try:
-            moved = _move_new(tmp, target)
-            return moved
-        finally:
-            if not moved:  # a moved temporary is gone: no need to ask
-                _unlink_quiet(tmp)
-            elif deferred:
-                defer_sync(os.path.dirname(target))
+        folder = os.path.dirname(target) or os.curdir
+        moved = None
+        if _O_TMPFILE and folder not in _named_only:
+            moved = _publish_unnamed(folder, target, data, fsync and not deferred)
+        if moved is None:
+            moved = _publish_named(target, data, fsync and not deferred)
+        if moved and deferred:
+            defer_sync(folder)
+        return moved
+
+
+def _publish_unnamed(folder: str, target: str, data: bytes, fsync: bool) -> bool | None:
+    """`publish_new` with an unnamed file (``O_TMPFILE``) linked once complete; None where
+    the system or the file system cannot (the folder is then noted in `_named_only`)."""
+    try:
+        fd = _open_unnamed(folder)
+    except FileNotFoundError:  # the folder does not exist yet
+        _make_parent(target)
+        fd = _open_unnamed(folder)
+    if fd is None:
+        return None
+    try:
+        _write_all(fd, data)
+        if fsync:
+            os.fsync(fd)
+        # (src_dir_fd: Python then calls linkat with AT_SYMLINK_FOLLOW, which links the file
+        # that /proc names; an absolute source path ignores the folder given)
+        os.link(f"/proc/self/fd/{fd}", target, src_dir_fd=fd)
+    except FileExistsError:
+        return False  # published by another call: this file goes when it is closed
+    except FileNotFoundError:
+        return None  # the folder was removed meanwhile: the named way makes it again
+    except OSError as exc:
+        if exc.errno not in _UNSUPPORTED and exc.errno != errno.EXDEV:
+            raise
+        _named_only.add(folder)  # no hard links here
+        return None
+    finally:
+        os.close(fd)
+    return True
+
+
+def _open_unnamed(folder: str) -> int | None:
+    """A new unnamed file in `folder`, open for writing; None if the file system (or the
+    kernel) has no unnamed files (the folder is then noted in `_named_only`)."""
+    try:
+        return os.open(folder, _O_TMPFILE | os.O_WRONLY | _CLOEXEC, _file_mode())
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if exc.errno not in _NO_TMPFILE:
+            raise
+        _named_only.add(folder)
+        return None
+
+
+def _publish_named(target: str, data: bytes, fsync: bool) -> bool:
+    """`publish_new` with a named temporary file, moved with `_move_new`."""
+    tmp = _write_temp(target, data, fsync)
+    moved = False
+    try:
+        moved = _move_new(tmp, target)
+        return moved
+    finally:
+        if not moved:  # a moved temporary is gone: no need to ask
+            _unlink_quiet(tmp)
 
 
 def move_new(src: str | Path, dst: str | Path) -> bool:

@@ -62,7 +62,11 @@ calls = {"renameat2": 0, "replace": 0}
 def no_hard_links(src, dst, *args, **kwargs):
     raise PermissionError(errno.EPERM, "Operation not permitted", str(dst))
 
-os.link = no_hard_links
+real_link = os.link
+def slow_link(src, dst, **kwargs):  # a slow file system: the writers overlap
+    time.sleep(0.02)
+    return real_link(src, dst, **kwargs)
+os.link = slow_link if tier == "unnamed" else no_hard_links
 if tier == "placeholder":
     atomic._RENAMEAT2 = None  # a C library without renameat2
 else:
@@ -87,12 +91,14 @@ print("calls", calls["renameat2"], calls["replace"])
 """
 
 
-@pytest.mark.parametrize("tier", ["renameat2", "placeholder"])
-def test_without_hard_links_exactly_one_of_concurrent_processes_wins(
+@pytest.mark.parametrize("tier", ["unnamed", "renameat2", "placeholder"])
+def test_exactly_one_of_concurrent_processes_wins_with_or_without_hard_links(
     tmp_path: Path, tier: str
 ) -> None:
     if tier == "renameat2" and atomic._RENAMEAT2 is None:
         pytest.skip("this C library has no renameat2")
+    if tier == "unnamed" and not atomic._O_TMPFILE:
+        pytest.skip("no O_TMPFILE (or no /proc) here")
     gate, folder, rounds, writers = tmp_path / "gate", tmp_path / "out", 10, 4
     procs = [
         subprocess.Popen(
@@ -119,7 +125,9 @@ def test_without_hard_links_exactly_one_of_concurrent_processes_wins(
             if won:
                 winners[i].append(me)
         _, renameat2, replace = last.split()
-        if tier == "renameat2":  # the exclusive rename did the work, and nothing else
+        if tier == "unnamed":  # exclusive links of unnamed files did the work: no rename
+            assert (int(renameat2), int(replace)) == (0, 0)
+        elif tier == "renameat2":  # the exclusive rename did the work, and nothing else
             assert (int(renameat2), int(replace)) == (rounds, 0)
         else:  # one rename onto its own placeholder per round won
             won = sum(row.endswith(" 1") for row in rows)  # not the last line: "calls 0 1"
@@ -176,3 +184,110 @@ def test_the_exit_of_a_process_is_a_sync_point(tmp_path: Path) -> None:
         [sys.executable, "-c", SYNCED, str(tmp_path)], capture_output=True, text=True, check=True
     )
     assert done.stdout.splitlines() == ["published", f"syncfs [{str(tmp_path)!r}]"]
+
+
+# -- unnamed files (O_TMPFILE) ----------------------------------------------------------------
+
+unnamed = pytest.mark.skipif(not atomic._O_TMPFILE, reason="no O_TMPFILE (or no /proc) here")
+
+
+@unnamed
+def test_a_new_file_is_linked_under_its_name_without_a_temporary_name_or_a_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    for name in ("rename", "replace"):
+        monkeypatch.setattr(os, name, lambda *a, name=name, **k: calls.append(name))
+    monkeypatch.setattr(atomic, "_RENAMEAT2", lambda *a: calls.append("renameat2"))
+    target = tmp_path / "new" / "r.json"  # its folder is made on the way
+    assert publish_new(target, b"1") and publish_new(target, b"2") is False
+    assert target.read_bytes() == b"1" and calls == []
+    assert [p.name for p in target.parent.iterdir()] == ["r.json"]
+    assert target.stat().st_nlink == 1 and target.stat().st_mode & 0o777 == atomic._file_mode()
+
+
+@unnamed
+@pytest.mark.parametrize("errno_", ["EOPNOTSUPP", "EISDIR", "EINVAL"])
+def test_a_folder_without_unnamed_files_gets_named_temporaries_and_is_remembered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, errno_: str
+) -> None:
+    import errno
+
+    tried: list[str] = []
+    real_open = os.open
+
+    def no_tmpfile(path: str, flags: int, *args: object, **kwargs: object) -> int:
+        if flags & atomic._O_TMPFILE == atomic._O_TMPFILE:
+            tried.append(path)
+            raise OSError(getattr(errno, errno_), "unsupported", path)
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", no_tmpfile)
+    monkeypatch.setattr(atomic, "_named_only", set())
+    for i in range(3):
+        assert publish_new(tmp_path / f"r{i}.json", b"x")
+    assert publish_new(tmp_path / "r0.json", b"y") is False
+    assert tried == [str(tmp_path)]  # asked once for the folder, then remembered
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r0.json", "r1.json", "r2.json"]
+    assert (tmp_path / "r0.json").read_bytes() == b"x"
+
+
+@unnamed
+def test_an_unnamed_file_that_cannot_be_linked_falls_back_and_is_freed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    def no_hard_links(src: object, dst: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(dst))
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    monkeypatch.setattr(atomic, "_named_only", set())
+    assert publish_new(tmp_path / "r.json", b"x")
+    assert atomic._named_only == {str(tmp_path)}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+KILLED_WRITER = """
+import os, signal, sys
+from pathlib import Path
+from smttask import fileio
+real_write = os.write
+def write(fd, data):
+    real_write(fd, bytes(data)[: len(data) // 2])
+    os.kill(os.getpid(), signal.SIGKILL)
+os.write = write
+fileio.publish_new(Path(sys.argv[1], "r.json"), b"x" * 10_000)
+"""
+
+
+def test_a_writer_killed_mid_write_leaves_no_file_at_all(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(tmp_path)], check=False)
+    assert done.returncode == -9
+    # an unnamed file goes with its process; a named temporary (no O_TMPFILE) stays hidden
+    left = [p.name for p in tmp_path.iterdir()]
+    assert left == [] if atomic._O_TMPFILE else all(n.startswith(".r.json.tmp-") for n in left)
+
+
+def test_names_are_unique_without_a_system_call_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    names = atomic.Names()
+
+    def no_urandom(n: int) -> bytes:
+        raise AssertionError("os.urandom called per name")
+
+    monkeypatch.setattr(os, "urandom", no_urandom)
+    drawn = [names.next() for _ in range(1000)]
+    assert len(set(drawn)) == 1000 and all(n.startswith(f"{os.getpid()}-") for n in drawn)
+    monkeypatch.undo()
+    if not hasattr(os, "fork"):
+        return
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a forked child draws its own word
+        os.write(write, names.next().encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 100).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert child.startswith(f"{pid}-") and child.split("-")[1] != drawn[0].split("-")[1]

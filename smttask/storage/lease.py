@@ -2,8 +2,9 @@
 
 A lease is a small file beside the results, ``<output data store>/.leases/<task>/<key>.lease``,
 created with ``O_CREAT | O_EXCL`` (exclusive on every POSIX file system, NFS v3+ included)
-and holding JSON: ``host``, ``pid``, ``job`` (``SLURM_JOB_ID`` or empty), a random
-``token``, ``started`` and ``heartbeat`` (Unix times). While the lease is held, a thread
+and holding JSON: ``host``, ``pid``, ``job`` (``SLURM_JOB_ID`` or empty), a ``token``
+unique to the lease (``<pid>-<random word drawn once per process>-<counter>``: no system call
+per lease), ``started`` and ``heartbeat`` (Unix times). While the lease is held, a thread
 rewrites the heartbeat in place every ``timeout / 6`` seconds. A lease whose heartbeat (and
 file modification time, whichever is newer) is older than ``timeout`` seconds is *stale*:
 its holder was killed, crashed or lost its node. A lease whose holder ran on this host
@@ -46,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError
-from ..fileio import move_new
+from ..fileio import Names, move_new
 
 #: Default seconds without a heartbeat after which a lease (or a journal) is stale.
 DEFAULT_TIMEOUT = 60.0
@@ -107,7 +108,7 @@ def lease_path(output_root: Path, task_name: str, key: str) -> Path:
     return lease_dir(output_root, task_name) / f"{key}{SUFFIX}"
 
 
-def read_holder(path: Path) -> Holder | None:
+def read_holder(path: str | Path) -> Holder | None:
     """The holder of the lease `path`, or None if there is none. A lease just created and not
     yet written reads as held now (by an unknown process)."""
     try:
@@ -145,15 +146,17 @@ class Lease:
 
     def __init__(
         self,
-        path: Path,
+        path: str | Path,
         fd: int,
         token: str,
         timeout: float,
         *,
         written: float | None = None,
-        spare: Path | None = None,
+        spare: str | None = None,
+        folder: str | None = None,
     ) -> None:
-        self.path = path
+        self._file = os.fspath(path)  # (text, not a Path: this is every first run's hot path)
+        self._folder = os.path.dirname(self._file) if folder is None else folder
         self._spare = spare  # the spare name its file had (it goes back there on release)
         self.token = token
         self.timeout = timeout
@@ -166,6 +169,11 @@ class Lease:
         if written is None:
             self._write()
         _BEATER.add(self)
+
+    @property
+    def path(self) -> Path:
+        """The lease file."""
+        return Path(self._file)
 
     def _content(self) -> bytes:
         return _content(self.token, self._started)
@@ -183,7 +191,7 @@ class Lease:
                 if self._fd is None:
                     return False
                 os.pwrite(self._fd, self._content(), 0)
-                if not os.path.samestat(os.fstat(self._fd), os.stat(self.path)):
+                if not os.path.samestat(os.fstat(self._fd), os.stat(self._file)):
                     self.lost = True
         except OSError:
             self.lost = True
@@ -202,16 +210,16 @@ class Lease:
         if self.on_release is not None:
             self.on_release()
         try:
-            if os.path.samestat(os.fstat(fd), os.stat(self.path)):
+            if os.path.samestat(os.fstat(fd), os.stat(self._file)):
                 if not tidy:
-                    _SPARES.give_back(self.path, fd, self._spare)
+                    _SPARES.give_back(self._file, self._folder, fd, self._spare)
                     return
-                self.path.unlink()
+                os.unlink(self._file)
         except FileNotFoundError:
             pass
         os.close(fd)
         if tidy:
-            _SPARES.drop(self.path.parent)
+            _SPARES.drop(self._folder)
             for folder in self.folders:
                 try:
                     folder.rmdir()
@@ -306,38 +314,47 @@ if hasattr(os, "register_at_fork"):
 def _content(token: str, started: float) -> bytes:
     """The lease file's bytes: JSON of the holder, padded with spaces to `_SIZE`."""
     job = os.environ.get("SLURM_JOB_ID", "")
-    key = (os.getpid(), job)
-    if _HOLDER[0] != key:  # the host, process and job, spelled once per process
-        host = json.dumps(host_name())
-        _HOLDER[:] = [key, f'{{"host": {host}, "pid": {key[0]}, "job": {json.dumps(job)}, ']
+    if _HOLDER[0] != job:  # the host, process and job, spelled once per process
+        host, pid = json.dumps(host_name()), os.getpid()
+        _HOLDER[:] = [job, f'{{"host": {host}, "pid": {pid}, "job": {json.dumps(job)}, ']
     text = f'{_HOLDER[1]}"token": "{token}", "started": {started!r}, "heartbeat": {time.time()!r}}}'
     return text.encode().ljust(_SIZE)[:_SIZE]
 
 
+#: (job, the start of `_content`'s JSON), made anew in a forked child (another process id).
 _HOLDER: list[Any] = [None, ""]
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _HOLDER.__setitem__(0, None))
+
+#: Lease tokens: a random word per process and a counter (no system call per lease).
+_TOKENS = Names(8)
 
 
-def try_acquire(path: Path, timeout: float) -> Lease | Holder:
-    """The lease `path` if it was free or stale (taken over), else its live holder."""
-    token = os.urandom(8).hex()
+def try_acquire(path: str | Path, timeout: float, *, folder: str | None = None) -> Lease | Holder:
+    """The lease `path` (in `folder`, if given) if it was free or stale (taken over), else
+    its live holder."""
+    file = os.fspath(path)
+    if folder is None:
+        folder = os.path.dirname(file)
+    token = _TOKENS.next()
     made: list[Path] = []
     for _ in range(100):  # the folders may be missing (made, then removed by a cleanup)
         try:
-            lease = _SPARES.claim(path, token, timeout)
+            lease = _SPARES.claim(file, folder, token, timeout)
         except FileNotFoundError:
-            made = _make_folders(path.parent)
+            made = _make_folders(Path(folder))
             continue
         if lease is None:
             break
         lease.folders = made
         return lease
-    holder = read_holder(path)
+    holder = read_holder(file)
     if holder is None:  # released meanwhile
-        return try_acquire(path, timeout)
+        return try_acquire(file, timeout, folder=folder)
     if not is_stale(holder.heartbeat, timeout) and not _dead_here(holder):
         return holder
-    taken = _take_over(path, holder, token, timeout)
-    return taken if taken is not None else (read_holder(path) or holder)
+    taken = _take_over(Path(file), holder, token, timeout)
+    return taken if taken is not None else (read_holder(file) or holder)
 
 
 def _dead_here(holder: Holder) -> bool:
@@ -369,7 +386,7 @@ def _make_folders(folder: Path) -> list[Path]:
     return missing
 
 
-def _create(path: Path) -> int:
+def _create(path: str | Path) -> int:
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
     try:
         return os.open(path, flags, 0o644)
@@ -398,23 +415,24 @@ def _take_over(path: Path, stale: Holder, token: str, timeout: float) -> Lease |
         now = read_holder(path)
         if now is None or now.token != stale.token:
             return None  # released or taken over since we looked
-        spare, fd = _SPARES.take(path.parent)
+        folder = os.fspath(path.parent)
+        spare, fd = _SPARES.take(folder)
         started = time.time()
         try:
             os.pwrite(fd, _content(token, started), 0)
             os.replace(spare, path)
         except BaseException:
             os.close(fd)
-            spare.unlink(missing_ok=True)
+            _unlink_quiet(spare)
             raise
-        return Lease(path, fd, token, timeout, written=started, spare=spare)
+        return Lease(path, fd, token, timeout, written=started, spare=spare, folder=folder)
     finally:
         for old in path.parent.glob(f"{path.name}.take-{stale.token}-*"):
             old.unlink(missing_ok=True)
 
 
 def acquire(
-    path: Path, timeout: float = DEFAULT_TIMEOUT, *, wait: bool = True, poll: float = 0.05
+    path: str | Path, timeout: float = DEFAULT_TIMEOUT, *, wait: bool = True, poll: float = 0.05
 ) -> Lease | Holder:
     """Hold the lease `path`: at once if it is free or stale, else (with `wait`) once its
     holder releases it or stops beating. Without `wait`, returns the live holder instead."""
@@ -427,8 +445,8 @@ def acquire(
         delay = min(delay * 1.5, 1.0, max(timeout / 4, poll))
 
 
-def _not_a_lease(path: Path, exc: OSError) -> OutputError:
-    what = f"a symbolic link (to {os.readlink(path)!r})" if path.is_symlink() else "unusable"
+def _not_a_lease(path: str | Path, exc: OSError) -> OutputError:
+    what = f"a symbolic link (to {os.readlink(path)!r})" if os.path.islink(path) else "unusable"
     return OutputError(
         f"The lease file {path} is {what}: {exc}. smttask opens lease files only as plain "
         f"files; remove it (rm {path}) if no smttask process is computing that task."
@@ -436,50 +454,51 @@ def _not_a_lease(path: Path, exc: OSError) -> OutputError:
 
 
 class _Spares:
-    """This process's spare lease files, per folder (see the module's docstring)."""
+    """This process's spare lease files, per folder (see the module's docstring). Folders and
+    files are text (``str``), as a lease holds them."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._free: dict[Path, list[tuple[Path, int]]] = {}
-        self._known: set[Path] = set()  # folders whose spares of dead processes were removed
+        self._free: dict[str, list[tuple[str, int]]] = {}
+        self._known: set[str] = set()  # folders whose spares of dead processes were removed
         self._exit = False
 
-    def claim(self, path: Path, token: str, timeout: float) -> Lease | None:
-        """The lease `path`, taken with a spare; None if it exists. FileNotFoundError if its
-        folder does not."""
-        spare, fd = self.take(path.parent)
+    def claim(self, path: str, folder: str, token: str, timeout: float) -> Lease | None:
+        """The lease `path` (in `folder`), taken with a spare; None if it exists.
+        FileNotFoundError if its folder does not."""
+        spare, fd = self.take(folder)
         started = time.time()
         try:
             os.pwrite(fd, _content(token, started), 0)
             taken = move_new(spare, path)
         except BaseException:  # a full disk: leave nothing behind
             os.close(fd)
-            spare.unlink(missing_ok=True)
+            _unlink_quiet(spare)
             raise
         if not taken:
-            self._put(spare, fd)
+            self._put(folder, spare, fd)
             return None
         try:
-            return Lease(path, fd, token, timeout, written=started, spare=spare)
+            return Lease(path, fd, token, timeout, written=started, spare=spare, folder=folder)
         except BaseException:
             os.close(fd)
-            path.unlink(missing_ok=True)
+            _unlink_quiet(path)
             raise
 
-    def give_back(self, path: Path, fd: int, spare: Path | None = None) -> None:
-        """Release the lease file `path` (this process's, open as `fd`): it becomes a spare
-        (named `spare`, if given: its name before it was taken)."""
-        if spare is None or spare.parent != path.parent:
-            spare = _spare_name(path.parent)
+    def give_back(self, path: str, folder: str, fd: int, spare: str | None = None) -> None:
+        """Release the lease file `path` (this process's, in `folder`, open as `fd`): it
+        becomes a spare (named `spare`, if given: its name before it was taken)."""
+        if spare is None or os.path.dirname(spare) != folder:
+            spare = _spare_name(folder)
         try:
             os.rename(path, spare)
         except OSError:
             os.close(fd)
-            path.unlink(missing_ok=True)
+            _unlink_quiet(path)
             return
-        self._put(spare, fd)
+        self._put(folder, spare, fd)
 
-    def take(self, folder: Path) -> tuple[Path, int]:
+    def take(self, folder: str) -> tuple[str, int]:
         """A spare in `folder` (made if there is none), as (path, open file)."""
         with self._lock:
             free = self._free.get(folder)
@@ -493,21 +512,20 @@ class _Spares:
         spare = _spare_name(folder)
         return spare, _create(spare)
 
-    def _put(self, spare: Path, fd: int) -> None:
+    def _put(self, folder: str, spare: str, fd: int) -> None:
         with self._lock:
-            self._free.setdefault(spare.parent, []).append((spare, fd))
+            self._free.setdefault(folder, []).append((spare, fd))
             if not self._exit:
                 self._exit = True
                 atexit.register(self.remove_all)
 
-    def drop(self, folder: Path) -> None:
+    def drop(self, folder: str) -> None:
         """Remove this process's spares in `folder`."""
         with self._lock:
             spares = self._free.pop(folder, [])
         for spare, fd in spares:
             os.close(fd)
-            with contextlib.suppress(OSError):
-                spare.unlink()
+            _unlink_quiet(spare)
 
     def remove_all(self) -> None:
         """Remove this process's spares (at exit)."""
@@ -516,8 +534,7 @@ class _Spares:
         for spares in free.values():
             for spare, fd in spares:
                 os.close(fd)
-                with contextlib.suppress(OSError):
-                    spare.unlink()
+                _unlink_quiet(spare)
 
     def _after_fork(self) -> None:
         """In a child process: the parent's spares stay the parent's."""
@@ -529,8 +546,13 @@ class _Spares:
         self._exit = False
 
 
-def _spare_name(folder: Path) -> Path:
-    return folder / f"{_SPARE}{_host()}-{os.getpid()}-{os.urandom(4).hex()}"
+def _unlink_quiet(path: str | Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _spare_name(folder: str) -> str:
+    return f"{folder}/{_SPARE}{_host()}-{os.getpid()}-{os.urandom(4).hex()}"
 
 
 def host_name() -> str:
@@ -549,7 +571,7 @@ def _host() -> str:
     return host_name().replace("-", "_").replace("/", "_")
 
 
-def _remove_dead_spares(folder: Path) -> None:
+def _remove_dead_spares(folder: str) -> None:
     """Remove the spares in `folder` of processes that no longer exist on this host."""
     prefix = f"{_SPARE}{_host()}-"
     try:
@@ -561,7 +583,7 @@ def _remove_dead_spares(folder: Path) -> None:
         pid = name[len(prefix) :].split("-", 1)[0]
         if pid.isdigit() and gone_from_this_host(host, int(pid)):
             with contextlib.suppress(OSError):
-                os.unlink(folder / name)
+                os.unlink(f"{folder}/{name}")
 
 
 _SPARE = ".spare-"

@@ -272,9 +272,10 @@ class FileOutputStore:
     def lease(self, task: Task) -> Lease:
         """The task's lease (``smttask.storage.lease``), waiting while a live process holds it
         (without ``wait_for_leases``: raising RunningElsewhereError instead)."""
-        path = Path(f"{self._dirs(task.name)[2]}/{task.key}{LEASE_SUFFIX}")
+        folder = self._dirs(task.name)[2]
+        path = f"{folder}/{task.key}{LEASE_SUFFIX}"
         with writing(path):  # a full or read-only data store: said of its folder
-            got = try_acquire(path, self._lease_timeout)
+            got = try_acquire(path, self._lease_timeout, folder=folder)
         if isinstance(got, Lease):
             return self._holding(task, got)
         if not self._wait_for_leases:
