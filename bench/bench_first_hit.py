@@ -8,6 +8,8 @@ new processes time:
 - smttask: `import smttask`, `import` of the task module, then the first
   `task(...).run()` that loads an existing result (task construction, i.e. validation and
   digest, and the `run()` itself, also shown apart), then a second equal call;
+- the floor: in a new process that has loaded the same array, one xxh3-128 hash of its
+  bytes (what smttask's digest of an array reduces to), timed alone;
 - joblib: `import joblib` + the module of `Memory.cache`d functions, then the first and a
   second call of the cached function on the same data;
 for two cases: inputs a 1e6-float64 array and two scalars (three floats out), and two
@@ -131,6 +133,16 @@ t6 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "module": t2 - t1, "first": t5 - t3, "second": t6 - t5}))
 """
 
+HASH_FLOOR = """
+import json, time
+import numpy as np, xxhash
+arr = np.load("arr.npy")
+t0 = time.perf_counter()
+xxhash.xxh3_128_digest(memoryview(arr).cast("B"))
+t1 = time.perf_counter()
+print(json.dumps({"first": t1 - t0}))
+"""
+
 SAVE_TASKS = """
 import sys
 import hit_smttask as m
@@ -174,6 +186,10 @@ def main() -> None:
 
             return job
 
+        def floor(r: int) -> None:
+            out, _ = bl.run_json([py, "-c", HASH_FLOOR], cwd=root, env=env)
+            add("floor:array:first", out["first"])
+
         def process(key: str, cmd: list[str]) -> Callable[[int], None]:
             return lambda r: add(key, bl.wall(cmd, cwd=root, env=env))
 
@@ -186,6 +202,7 @@ def main() -> None:
         jobs = [
             hit("smttask", SMTTASK_HIT, "array"),
             hit("joblib", JOBLIB_HIT, "array"),
+            floor,
             hit("smttask", SMTTASK_HIT, "scalar"),
             hit("joblib", JOBLIB_HIT, "scalar"),
             process("pass", [py, "-c", "pass"]),
@@ -214,6 +231,19 @@ def main() -> None:
                 f"smttask:{case}:first",
                 f"joblib:{case}:first",
                 "joblib first hit",
+            ),
+            *(
+                [
+                    pair(
+                        f"{text}: first hit in a fresh process",
+                        f"smttask:{case}:first",
+                        "floor:array:first",
+                        "xxh3-128 of the array's 8 MB alone, first in a fresh process "
+                        "(the floor of any hit that checks its input)",
+                    )
+                ]
+                if case == "array"
+                else []
             ),
             pair(
                 f"{text}: … of which task construction (validation, digest)",
