@@ -233,6 +233,18 @@ tasks = [summary(values=[bad]), fragile(x=2.0)]
 """
 
 
+def failure_report(root: Path, result: subprocess.CompletedProcess[str], missing: list[str]) -> str:
+    """Snakemake's output, every job's log, the job server's log and the files under data/."""
+    parts = [f"missing: {missing}", "snakemake stderr:", result.stderr]
+    logs = sorted((root / "build/logs").rglob("*.log"))
+    logs += sorted((root / ".snakemake/log").glob("smttask-job-server.log"))
+    for log in logs:
+        parts += [f"--- {log.relative_to(root)}", log.read_text(errors="replace")]
+    files = sorted(str(f.relative_to(root)) for f in (root / "data").rglob("*") if f.is_file())
+    parts += ["files under data/:", *files]
+    return "\n".join(parts)
+
+
 @pytest.mark.slow
 def test_a_failure_points_at_the_jobs_log(project):
     root = make_project(project, FAILING)
@@ -254,7 +266,9 @@ def test_a_failure_points_at_the_jobs_log(project):
     log = found.group(0)
     text = (root / log).read_text()
     assert "negative input -1.0" in text and "FAILED" in text
-    assert all(p.exists() for p in good.output_paths.values())  # independent job went on
+    # the independent job went on; if not, show what each job and the job server said
+    missing = [str(p) for p in good.output_paths.values() if not (root / p).exists()]
+    assert not missing, failure_report(root, result, missing)
     assert not (root / "data/run_dump/summary").exists()
 
 
