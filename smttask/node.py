@@ -306,6 +306,7 @@ class TaskNode(metaclass=TaskKind):
             self._bad_call(args, kwargs, f"it has no input named {', '.join(map(repr, unknown))}")
         self.inputs = inputs
         self._key = None
+        self._upstream: tuple[TaskNode, ...] | None = None
         #: The digest; while being computed, the id of the computing thread (meeting it again
         #: in that thread is a dependency cycle).
         self._digest: str | int | None = None
@@ -409,7 +410,15 @@ class TaskNode(metaclass=TaskKind):
     # -- upstream tasks -----------------------------------------------------------------------
 
     def upstream(self) -> Sequence[TaskNode]:
-        """The tasks this task's inputs depend on directly (in input order, deduplicated)."""
+        """The tasks this task's inputs depend on directly (in input order, deduplicated).
+
+        Found once, like the digest: do not mutate a task's input values after creating it."""
+        known = self._upstream
+        if known is None:
+            known = self._upstream = tuple(self._find_upstream())
+        return list(known)
+
+    def _find_upstream(self) -> list[TaskNode]:
         found: dict[int, TaskNode] = {}
 
         def collect(v: Any) -> Any:

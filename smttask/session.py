@@ -46,6 +46,7 @@ def open_session(
             durable_calls=settings.durable_calls,
             lease_timeout=settings.lease_timeout,
             wait_for_leases=settings.wait_for_leases,
+            hash_written=settings.record,  # records list each output's SHA-1
         ),
         recorder=recorder,
     )

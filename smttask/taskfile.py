@@ -34,6 +34,7 @@ functions as ``task.desc``, ``task.save()`` and ``Task.from_desc()``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -52,7 +53,7 @@ from .errors import (
     short_repr,
 )
 from .fileio import write_atomic
-from .node import TaskNode, _Visits, visiting
+from .node import TaskNode, _Visits, enter
 
 FORMAT_KEY = "smttask_format"
 FORMAT_VERSION = 2
@@ -112,12 +113,15 @@ def describe(task: TaskNode) -> dict[str, Any]:
         desc["version"] = spec.version
     code = spec.code
     desc["code"] = {"digest": code.digest, "parts": code.as_dict()}
-    with visiting(_describing, task, "describing it"):
+    stack = enter(_describing, task, "describing it")
+    try:
         if not depends_on_output(task):
             desc["digest"] = task.key
         desc["inputs"] = {
             name: serialization.encode(value, hook=_embed) for name, value in task.inputs.items()
         }
+    finally:
+        stack.pop()
     return desc
 
 
@@ -125,6 +129,7 @@ def _embed(value: Any) -> Any:
     return describe(value) if isinstance(value, TaskNode) else None
 
 
+@functools.cache
 def _kind_name(cls: type) -> str:
     for base in cls.__mro__[1:]:
         if base.__dict__.get("_is_kind", False):

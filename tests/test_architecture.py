@@ -27,7 +27,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "smttask"
 #: Every module of the package belongs to one layer (lowest first). The first three are the
 #: task core.
 LAYERS: dict[str, tuple[str, ...]] = {
-    "base": ("smttask.errors", "smttask.config", "smttask.fileio", "smttask.frozen"),
+    "base": (
+        "smttask.errors",
+        "smttask.config",
+        "smttask.fileio",
+        "smttask.filehash",
+        "smttask.frozen",
+    ),
     "values": (
         "smttask.strict",
         "smttask.strictarrays",

@@ -116,9 +116,10 @@ def unsupported_message(address: str) -> str:
 
 def require_database(info: ProjectInfo) -> None:
     """Raise ProjectError unless the project's store is one smttask reads and writes."""
-    kind, address = info.kind, masked(info.store)
+    kind = info.kind
     if kind in DATABASE_KINDS:
         return
+    address = masked(info.store)
     if kind == UNSUPPORTED:
         raise ProjectError(
             f"{unsupported_message(address)} (The project file {info.smt_dir / 'project'} "

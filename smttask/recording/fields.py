@@ -8,7 +8,6 @@ describes each one.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
 import stat
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import hooks
 from ..errors import RecordingError
+from ..filehash import sha1_of
 from ..storage.folders import MANIFEST
 
 if TYPE_CHECKING:
@@ -97,27 +97,6 @@ def _main_file(path: str, repo_root: str) -> str:
     return real
 
 
-_digests: dict[tuple[str, int, int, int], str] = {}
-
-
-def sha1_of(path: str, st: os.stat_result | None = None) -> tuple[str, os.stat_result]:
-    """Sumatra's content hash of a file (SHA-1 hex), cached by the file's identity (`st`: its
-    ``os.stat``, if the caller has it)."""
-    st = os.stat(path) if st is None else st
-    key = (path, st.st_ino, st.st_mtime_ns, st.st_size)
-    digest = _digests.get(key)
-    if digest is None:
-        h = hashlib.sha1(usedforsecurity=False)
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        digest = h.hexdigest()
-        if len(_digests) > 10_000:
-            _digests.clear()
-        _digests[key] = digest
-    return digest, st
-
-
 #: What ``os.path.relpath`` would normalise in a path: ``//``, ``/./``, ``/../``, a trailing dot.
 _UNNORMAL = re.compile(r"//|/\.\.?(/|$)")
 
@@ -144,20 +123,43 @@ def data_key(
     if output is not None:
         metadata["output"] = output
     metadata.update(extra or {})
-    created = datetime.fromtimestamp(int(st.st_mtime), tz=UTC)
     return {
         "path": rel if os.sep == "/" else Path(rel).as_posix(),
         "digest": digest,
-        "creation": created.isoformat(),
+        "creation": _creation(int(st.st_mtime)),
         "metadata": metadata,
     }
 
 
+def _creation(second: int) -> str:
+    """The UTC ISO date-time of `second` (seconds since the epoch), made once per second."""
+    global _created
+    if _created[0] != second:
+        _created = (second, datetime.fromtimestamp(second, tz=UTC).isoformat())
+    return _created[1]
+
+
+_created: tuple[int | None, str] = (None, "")
+
+
 def _file_type(name: str) -> tuple[str | None, str | None]:
     """``mimetypes.guess_type`` of the file name `name`, which reads only its extensions:
-    asked once per extension."""
+    asked once per extension. The extensions of smttask's own formats are answered from
+    Python's built-in table without asking (``mimetypes`` reads the system's tables first)."""
     dot = name.find(".")
-    return _guess_type("file" + name[dot:] if dot > 0 else name)
+    ext = name[dot:] if dot > 0 else name
+    known = _OWN_TYPES.get(ext)
+    return known if known is not None else _guess_type("file" + ext if dot > 0 else name)
+
+
+#: What ``mimetypes.guess_type`` answers, from Python's own table, for the files smttask
+#: writes (results, folder manifests).
+_OWN_TYPES: dict[str, tuple[str | None, str | None]] = {
+    ".json": ("application/json", None),
+    ".npy": (None, None),
+    ".nc": ("application/x-netcdf", None),
+    ".txt": ("text/plain", None),
+}
 
 
 @functools.lru_cache(maxsize=256)

@@ -133,8 +133,9 @@ class Journal:
         self.fd = None
 
 
-#: What ``json.dumps(entry, separators=(",", ":"), default=str)`` uses, made once.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
+#: What ``json.dumps(entry, separators=(",", ":"), default=str)`` uses, made once (entries are
+#: built here from JSON data: none holds itself, so no check for cycles).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str, check_circular=False)
 
 
 def _line(entry: dict[str, Any]) -> bytes:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import serialization
 from ..errors import OutputError, RunningElsewhereError, TaskInputError, UnsafeContentError
+from ..filehash import note_written
 from ..fileio import defer_sync, publish_new, replace_symlink, symlink_new, writing
 from ..task import is_task
 from ..typing import Separate, element_name, separate_of
@@ -57,7 +58,9 @@ class FileOutputStore:
     (``fileio.PAGE_SIZE``) is published at once and flushed at the next sync point
     (``smttask.sync()``: the end of ``smttask run``, the exit of the process), together with
     every other file written meanwhile; a larger one is flushed before it is published.
-    Either way a killed process loses nothing published, and no partial file ever loads."""
+    Either way a killed process loses nothing published, and no partial file ever loads.
+    With `hash_written`, the SHA-1 of each file written is noted (``filehash``) as it is
+    published, so that its record need not read it back."""
 
     def __init__(
         self,
@@ -67,8 +70,10 @@ class FileOutputStore:
         durable_calls: bool = False,
         lease_timeout: float = DEFAULT_TIMEOUT,
         wait_for_leases: bool = True,
+        hash_written: bool = False,
     ) -> None:
         self._roots = DataRoots(Path(roots[0]), Path(roots[1]))
+        self._hash_written = hash_written  # note each file's SHA-1 (for its record)
         self._lease_timeout = lease_timeout
         self._wait_for_leases = wait_for_leases
         self._text_roots = (str(self._roots[0]), str(self._roots[1]))  # for the hot path
@@ -339,6 +344,8 @@ class FileOutputStore:
         while True:
             path = f"{archive_dir}/{layout.file_name(key, name, ext, number)}"
             written = publish_new(path, data, fsync=self._fsync, batch=self._batch)
+            if written and self._hash_written:
+                note_written(path, data)
             if written or not recompute:
                 break  # not written: an equal result is already there (tasks are pure)
             number += 1
