@@ -74,6 +74,13 @@ def test_one_record_per_execution_with_task_description_code_and_outputs(
     assert Path(rec.repository.url) == smt_project.root
     assert rec.executable.name == "Python"
     assert rec.executable.version == platform.python_version()
+    [machine] = rec.platforms  # as Sumatra's own probe names this machine
+    assert (machine.system_name, machine.network_name, machine.release) == (
+        platform.system(),
+        platform.node(),
+        platform.release(),
+    )
+    assert (machine.version, machine.machine) == (platform.version(), platform.machine())
     assert rec.reason == "first try"
     assert rec.tags == {"_finished_"}
     assert rec.duration > 0

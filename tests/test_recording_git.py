@@ -153,3 +153,33 @@ def test_a_new_commit_of_the_branch_is_seen_in_its_loose_ref_or_in_packed_refs(s
     assert watcher.state(3600.0).commit == third
     checks = watcher.checks
     assert watcher.state(3600.0).commit == third and watcher.checks == checks  # unchanged
+
+
+@pytest.mark.parametrize(
+    "config_text",
+    [
+        '[remote "origin"]\n\turl = https://example.org/a.git\n\tfetch = +refs/heads/*\n',
+        '[remote "upstream"]\n\turl = https://example.org/up.git\n'
+        '[Remote "origin"]\n\tURL = "ssh://host/p q.git" ; a comment\n',
+        '[remote "origin"] url = https://example.org/one.git\n[remote "origin"]\n'
+        "  url = https://example.org/last.git # the last one counts\n",
+        '[remote "other"]\n\turl = https://example.org/no.git\n',
+        "[core]\n\tbare = false\n",
+    ],
+)
+def test_the_upstream_url_is_what_git_reads(tmp_path, config_text: str) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    from pathlib import Path
+
+    from smttask.recording.gitstate import upstream_url
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    config_file = Path(tmp_path, ".git", "config")
+    config_file.write_text(config_file.read_text() + config_text)
+    asked = subprocess.run(
+        ["git", "config", "--get", "remote.origin.url"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    assert upstream_url(Path(tmp_path, ".git")) == (asked or None)

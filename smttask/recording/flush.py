@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import config
 from ..errors import RecordingError
@@ -56,17 +58,25 @@ def flush(root: Path | None = None, *, strict: bool = True, wait: bool = True) -
             skip.add(own._journal.path)
     refused: list[str] = []
     timeout = config.settings.lease_timeout
-    for path, fd in claim_orphans(journal_dir(info.root), skip, refused, timeout, wait=wait):
-        try:
-            moved, killed = _move(info, path, fd)
-        except RecordingError as exc:
-            if strict:
-                raise
-            report.errors.append(f"{path}: {exc}")
-            continue
-        report.records += moved
-        report.killed += killed
-        report.journals += 1
+    claimed: list[_Claimed] = []
+    try:
+        for path, fd in claim_orphans(journal_dir(info.root), skip, refused, timeout, wait=wait):
+            try:
+                claimed.append(_claim(path, fd))
+            except RecordingError as exc:
+                if strict:
+                    raise
+                report.errors.append(f"{path}: {exc}")
+                continue
+            if (
+                len(claimed) >= JOURNALS_PER_WRITE
+                or sum(len(c.todo) for c in claimed) >= RECORDS_PER_WRITE
+            ):
+                _store(info, claimed, report, strict)
+        _store(info, claimed, report, strict)
+    finally:
+        for c in claimed:
+            os.close(c.fd)
     if refused and strict:
         raise RecordingError(refused[0] + ".")
     report.errors.extend(refused)
@@ -76,6 +86,73 @@ def flush(root: Path | None = None, *, strict: bool = True, wait: bool = True) -
         with contextlib.suppress(OSError):
             failed_note(info.root).unlink(missing_ok=True)
     return report
+
+
+#: Journals (and at most how many records) moved into the store in one write: one
+#: transaction, one commit and one look-up of the rows the records share (interpreter,
+#: machine, packages), instead of one of each per journal (one per job of a workflow).
+JOURNALS_PER_WRITE = 200
+RECORDS_PER_WRITE = 2000
+
+
+@dataclass
+class _Claimed:
+    path: Path
+    fd: int  # a duplicate of the locked descriptor: the lock holds until it is closed
+    todo: list[dict[str, Any]]
+
+
+def _claim(path: Path, fd: int) -> _Claimed:
+    """The records of the journal `path` (locked through `fd`) that are not in the store yet,
+    with a descriptor that keeps it locked after `claim_orphans` closes its own."""
+    from .journal import assemble, read_entries
+
+    records, flushed = assemble(read_entries(fd, path))
+    own = os.dup(fd)
+    return _Claimed(path, own, [r for r in records if r["label"] not in flushed])
+
+
+def _store(info: ProjectInfo, claimed: list[_Claimed], report: FlushReport, strict: bool) -> None:
+    """Store the records of the `claimed` journals in one write and delete the journals; if
+    that write fails, journal by journal, so that one that cannot be stored (reported, or
+    raised if `strict`) holds back no other. Their locks are released in the end (the list
+    is emptied)."""
+    try:
+        if len(claimed) > 1:
+            try:
+                _write(info, claimed, report)
+                return
+            except RecordingError:
+                pass  # one of them, at least: found below
+        for c in claimed:
+            try:
+                _write(info, [c], report)
+            except RecordingError as exc:
+                if strict:
+                    raise
+                report.errors.append(f"{c.path}: {exc}")
+    finally:
+        for c in claimed:
+            os.close(c.fd)
+        claimed.clear()
+
+
+def _write(info: ProjectInfo, claimed: list[_Claimed], report: FlushReport) -> None:
+    todo = [r for c in claimed for r in c.todo]
+    if todo:
+        from .store import backend
+
+        backend(info).write(todo)
+    for c in claimed:
+        c.path.unlink(missing_ok=True)
+        killed = sum("_killed_" in r.get("tags", ()) for r in c.todo)
+        if killed:
+            log.warning(
+                "%d record(s) in %s belong to tasks whose process ended early.", killed, c.path
+            )
+        report.records += len(c.todo)
+        report.killed += killed
+        report.journals += 1
 
 
 def _move(info: ProjectInfo, path: Path, fd: int) -> tuple[int, int]:

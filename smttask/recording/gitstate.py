@@ -85,15 +85,47 @@ def user_name(root: Path) -> str:
 
 
 def upstream_url(git_dir: Path) -> str | None:
-    """URL of the `origin` remote, read from the repository's config file (no subprocess)."""
-    import configparser
-
-    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    """URL of the `origin` remote, read from the repository's config file (no subprocess;
+    ``include`` directives are not followed)."""
     try:
-        parser.read(git_dir / "config", encoding="utf-8")
-        return parser.get('remote "origin"', "url", fallback=None)
-    except (configparser.Error, UnicodeDecodeError):
+        text = (git_dir / "config").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
+    section: tuple[str, str] | None = None
+    found = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("["):
+            end = line.find("]")
+            if end < 0:
+                section = None
+                continue
+            name, _, sub = line[1:end].strip().partition(" ")
+            sub = sub.strip()
+            sub = sub[1:-1] if len(sub) >= 2 and sub[0] == sub[-1] == '"' else sub
+            if not sub and "." in name:  # the old form, [remote.origin]
+                name, _, sub = name.partition(".")
+            section = (name.lower(), sub)
+            line = line[end + 1 :].strip()  # (a variable may follow on the same line)
+        if section != ("remote", "origin") or not line or line[0] in "#;":
+            continue
+        key, eq, value = line.partition("=")
+        if eq and key.strip().lower() == "url":
+            found = _config_value(value.strip())  # the last one counts, as for git
+    return found
+
+
+def _config_value(value: str) -> str:
+    """A git config value: double quotes removed, a comment (# or ;) outside them cut."""
+    out, quoted = [], False
+    for ch in value:
+        if ch == '"':
+            quoted = not quoted
+        elif ch in "#;" and not quoted:
+            break
+        else:
+            out.append(ch)
+    return "".join(out).strip()
 
 
 def read_state(root: Path, dirty_dirs: Iterable[str]) -> GitState:
