@@ -62,8 +62,23 @@ def git_version() -> str:
     return out.stdout.strip().removeprefix("git version ")
 
 
+def snakemake_start() -> float | None:
+    """Seconds `snakemake --version` takes: Snakemake's start-up, which every Snakemake figure
+    includes on both sides (None if it does not run)."""
+    start = time.perf_counter()
+    try:
+        subprocess.run([bl.bin_path("snakemake"), "--version"], capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return time.perf_counter() - start
+
+
 def header(
-    command: str, quick: bool, loads: list[tuple[float, float, float]], seconds: float
+    command: str,
+    quick: bool,
+    loads: list[tuple[float, float, float]],
+    seconds: float,
+    snakemake_seconds: float | None = None,
 ) -> list[str]:
     m = bl.machine()
     cores = m["cores"] or 1
@@ -83,6 +98,15 @@ def header(
             "measured in the same interleaved rounds are the more telling numbers.",
             "",
         ]
+    if snakemake_seconds is not None and snakemake_seconds > 3:
+        lines += [
+            f"> **Snakemake took {snakemake_seconds:.1f} s to start** (`snakemake --version`): "
+            "where SLURM's client commands are installed but no controller answers, its "
+            "SLURM plugin waits for `scontrol show config` whenever it is loaded. Every "
+            "Snakemake figure below includes that wait, on both sides of each ratio; start "
+            "the cluster first (`scripts/services/slurm start`) for figures without it.",
+            "",
+        ]
     lines += [
         "| machine | |",
         "|---|---|",
@@ -91,6 +115,9 @@ def header(
         f"| RAM | {m['ram_gib']} GiB |",
         f"| OS | {m['os']} |",
         f"| Python | {m['python']} |",
+        "| `snakemake --version` | "
+        + (f"{snakemake_seconds:.2f} s" if snakemake_seconds is not None else "did not run")
+        + " |",
         "| load average (1, 5, 15 min) | "
         + "; ".join(
             f"{label} {a:.2f}, {b:.2f}, {c:.2f}"
@@ -150,6 +177,7 @@ def main() -> None:
         raise SystemExit(f"unknown benchmark(s) {sorted(unknown)}; choose from {list(BENCHMARKS)}")
     command = args.command or " ".join(["python", *sys.argv])
     loads = [bl.load_average()]
+    snakemake_seconds = snakemake_start()
     start = time.perf_counter()
     sections: list[str] = []
     failed: list[str] = []
@@ -179,7 +207,8 @@ def main() -> None:
             again = shlex.join(["python", f"bench/{BENCHMARKS[name]}", *cmd[4:]])
             sections.append(bl.render(result) + f"\n_Took {seconds:.0f} s; alone: `{again}`._\n")
             bl.progress(f"=== {name} done in {seconds:.0f} s")
-    text = "\n".join([*header(command, args.quick, loads, time.perf_counter() - start), *sections])
+    took = time.perf_counter() - start
+    text = "\n".join([*header(command, args.quick, loads, took, snakemake_seconds), *sections])
     args.out.write_text(text)
     bl.progress(f"wrote {args.out}")
     if failed:
