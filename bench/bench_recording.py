@@ -192,7 +192,7 @@ def first_runs(n: int, rounds: int, against: str | None) -> bl.Result:
             f"N = {n:,} trivial tasks (`square(x) = x * x`), {rounds} interleaved rounds, each "
             "session a new process in a fresh project; ratio: recorded / unrecorded."
         ],
-        "settings": {"smttask": "defaults (records in batches of 500, results fsynced)."},
+        "settings": {"smttask": "defaults (records in batches of 2,000, results fsynced)."},
         "versions": bl.versions(["smttask", "Django"]),
         "tables": [bl.pairs_table("First runs", rows)],
     }

@@ -135,8 +135,10 @@ class Settings:
     )
     #: Copy the task function's stdout/stderr into its record (it is still shown as usual).
     capture_output: bool = field(default_factory=lambda: env_flag("SMTTASK_CAPTURE", True))
-    #: Move journaled records into the record store once this many are waiting...
-    flush_every: int = field(default_factory=lambda: env_int("SMTTASK_FLUSH_EVERY", 500))
+    #: Move journaled records into the record store once this many are waiting (each move
+    #: by a detached process costs about a second of CPU: a session of a thousand quick tasks
+    #: moves them once, at its end)...
+    flush_every: int = field(default_factory=lambda: env_int("SMTTASK_FLUSH_EVERY", 2000))
     #: ... or when a record finishes this many seconds after the last move.
     flush_interval: float = field(default_factory=lambda: env_float("SMTTASK_FLUSH_INTERVAL", 10.0))
     #: Whether this process moves its records into the store (in batches and at exit). Off:
