@@ -37,10 +37,11 @@ def note_written(path: str, data: bytes) -> None:
     st = os.stat(path)
     if st.st_size != len(data):  # (not the file written: leave it to be read)
         return
-    _remember((path, st.st_ino, st.st_mtime_ns, st.st_size), _sha1(data))
+    _remember((path, st.st_ino, st.st_mtime_ns, st.st_size), sha1(data))
 
 
-def _sha1(data: bytes) -> str:
+def sha1(data: bytes) -> str:
+    """The SHA-1 (hex) of `data`."""
     return hashlib.sha1(data, usedforsecurity=False).hexdigest()
 
 

@@ -15,10 +15,10 @@ plain result files of the same folder before anything is read.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 
+from ..filehash import sha1 as sha1
 from ..jsonparse import parse_json
 from ..typing import check_names
 from . import layout
@@ -36,10 +36,6 @@ class Entry:
     name: str
     file: str
     sha1: str
-
-
-def sha1(data: bytes) -> str:
-    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
 
 
 def index_bytes(entries: list[Entry]) -> bytes:
