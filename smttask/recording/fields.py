@@ -13,7 +13,6 @@ import re
 import stat
 import sys
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from .. import hooks
 from ..errors import RecordingError
 from ..filehash import sha1_of
 from ..storage.folders import MANIFEST
+from .utctime import iso_utc, utc_texts
 
 if TYPE_CHECKING:
     from ..task import Task
@@ -47,19 +47,11 @@ def attempt_tags() -> list[str]:
     return [f"attempt:{int(raw)}"]
 
 
-def new_label(task_name: str, when: datetime) -> str:
-    """`<UTC date-time>_<task name>_<random>`: unique even for tasks started in the same second
-    by many processes (a timestamp alone collides)."""
-    global _second
-    second, text = _second  # (the date-time text, made once per second)
-    if second != when.replace(microsecond=0):
-        second = when.replace(microsecond=0)
-        text = f"{when:%Y%m%d-%H%M%S}"
-        _second = (second, text)
-    return f"{text}_{_label_name(task_name)}_{os.urandom(4).hex()}"
-
-
-_second: tuple[datetime | None, str] = (None, "")
+def new_label(task_name: str, second: int) -> str:
+    """`<UTC date-time>_<task name>_<random>` for a task started in `second` (seconds since
+    the epoch): unique even for tasks started in the same second by many processes (a
+    timestamp alone collides)."""
+    return f"{utc_texts(second)[1]}_{_label_name(task_name)}_{os.urandom(4).hex()}"
 
 
 @functools.lru_cache(maxsize=1024)
@@ -126,20 +118,9 @@ def data_key(
     return {
         "path": rel if os.sep == "/" else Path(rel).as_posix(),
         "digest": digest,
-        "creation": _creation(int(st.st_mtime)),
+        "creation": iso_utc(int(st.st_mtime)),
         "metadata": metadata,
     }
-
-
-def _creation(second: int) -> str:
-    """The UTC ISO date-time of `second` (seconds since the epoch), made once per second."""
-    global _created
-    if _created[0] != second:
-        _created = (second, datetime.fromtimestamp(second, tz=UTC).isoformat())
-    return _created[1]
-
-
-_created: tuple[int | None, str] = (None, "")
 
 
 def _file_type(name: str) -> tuple[str | None, str | None]:

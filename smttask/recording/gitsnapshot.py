@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+
+from ..frozen import Frozen
 
 #: How far behind the wall clock a file's change time may be when written now: the kernel's
 #: coarse clock (one tick, 1-10 ms), with room.
@@ -107,16 +108,26 @@ def git_files(listing: str, root: Path, git_dir: Path) -> list[str]:
     return sorted(found)
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """Stamps of what ``git status`` reads, taken at `wall_ns` (``time.time_ns``)."""
+class Snapshot(Frozen):
+    """Stamps of what ``git status`` reads, taken at `wall_ns` (``time.time_ns``); immutable."""
 
+    __slots__ = ("files", "gitfiles", "repo", "untrusted", "wall_ns")
+    FIELDS = ("repo", "files", "gitfiles", "wall_ns", "untrusted")
     repo: tuple[object, ...]  # GitWatcher._repo_stamp(): HEAD, the branch ref, the index
     files: tuple[tuple[str, Stamp], ...]  # the tracked files (not followed: git tracks links)
     gitfiles: tuple[tuple[str, Stamp], ...]  # git's configuration and refs (followed)
     wall_ns: int
-    #: Why it must not be trusted ("" if it may be).
-    untrusted: str = ""
+    untrusted: str  # why it must not be trusted ("" if it may be)
+
+    def __init__(
+        self,
+        repo: tuple[object, ...],
+        files: tuple[tuple[str, Stamp], ...],
+        gitfiles: tuple[tuple[str, Stamp], ...],
+        wall_ns: int,
+        untrusted: str = "",
+    ) -> None:
+        self._set(repo, files, gitfiles, wall_ns, untrusted)
 
     @classmethod
     def take(

@@ -20,23 +20,36 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DirtyRepositoryError, ProjectError
+from ..frozen import Frozen
 from .gitsnapshot import Snapshot, git_files, tracked
 
 #: Largest diff (of changes under dirty directories) kept in a record, in characters.
 MAX_DIFF = 1_000_000
 
 
-@dataclass(frozen=True)
-class GitState:
+class GitState(Frozen):
+    """What `git status` said of a working tree (immutable)."""
+
+    __slots__ = ("allowed", "blocking", "commit", "diff", "root")
+    FIELDS = ("root", "commit", "blocking", "allowed", "diff")
     root: Path  # top folder of the working tree
     commit: str  # HEAD commit, "" before the first commit
     blocking: tuple[str, ...]  # changed tracked files outside the dirty directories
     allowed: tuple[str, ...]  # changed tracked files inside them
     diff: str  # `git diff HEAD` of the allowed changes (stored in the record)
+
+    def __init__(
+        self,
+        root: Path,
+        commit: str,
+        blocking: tuple[str, ...],
+        allowed: tuple[str, ...],
+        diff: str,
+    ) -> None:
+        self._set(root, commit, blocking, allowed, diff)
 
 
 def git(root: Path, *args: str) -> str:

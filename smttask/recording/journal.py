@@ -43,13 +43,13 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import RecordingError
 from ..fileio import defer_sync
 from ..storage.lease import DEFAULT_TIMEOUT, Heartbeat, gone_from_this_host, host_name, is_stale
+from .utctime import utc_now
 
 try:
     import fcntl
@@ -91,7 +91,7 @@ class Journal:
                 "format": FORMAT,
                 "host": host_name(),
                 "pid": os.getpid(),
-                "created": datetime.now(UTC).isoformat(),
+                "created": utc_now()[1],
             }
             _write(fd, _line(header))
             # Visible to other processes only once locked: they never take a live file.

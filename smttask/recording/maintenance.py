@@ -146,7 +146,7 @@ def _surrogate(
 ) -> dict[str, Any]:
     module = str(desc.get("module", "")) if desc else ""
     return {
-        "label": fields.new_label(name, when),
+        "label": fields.new_label(name, int(when.timestamp())),
         "timestamp": when.isoformat(),
         "reason": "Surrogate record for outputs produced without a record",
         "outcome": (

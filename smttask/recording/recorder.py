@@ -23,7 +23,6 @@ import time
 import traceback
 import warnings
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +36,7 @@ from .context import Dependencies, executable, platform_info
 from .gitstate import GitState, GitWatcher
 from .journal import Journal, journal_dir
 from .projectfile import ProjectInfo, find_project
+from .utctime import utc_now
 
 if TYPE_CHECKING:
     from ..task import Task
@@ -149,10 +149,10 @@ class ProjectRecorder:
             journal = self.journal()
             ctx_id = self._context_id(state, roots)
             ctx = self._ctx_fields
-            now = datetime.now(UTC)
+            second, timestamp = utc_now()
             record: dict[str, Any] = {
-                "label": fields.new_label(task.name, now),
-                "timestamp": now.isoformat(),
+                "label": fields.new_label(task.name, second),
+                "timestamp": timestamp,
                 "reason": reason or "",
                 "main_file": fields.main_file(fields.module_file(task), state.root),
                 "script_arguments": task.taskname,
