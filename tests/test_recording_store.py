@@ -190,6 +190,17 @@ def test_the_journals_of_many_ended_processes_move_in_one_write(smt_project, mon
     assert len(labels) == len(set(labels)) == 6
 
 
+def test_a_record_in_two_journals_is_one_row_counted_once(smt_project) -> None:  # type: ignore[no-untyped-def]
+    journals = _left_journals(smt_project, "dtasks", 2)
+    copy = journals[0].with_name("copied-1-0.jsonl")
+    copy.write_bytes(journals[0].read_bytes())  # a journal copied by hand: the same records
+    report = recording.flush()
+    assert (report.records, report.journals, report.errors) == (4, 3, [])
+    assert not copy.exists() and not any(j.exists() for j in journals)
+    labels = open_store().labels()
+    assert len(labels) == len(set(labels)) == 4
+
+
 def test_a_journal_that_cannot_be_stored_holds_back_no_other(smt_project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import re
 

@@ -26,10 +26,13 @@ log = logging.getLogger("smttask.recording")
 
 @dataclass
 class FlushReport:
-    records: int = 0  # records moved into the store
+    records: int = 0  # records moved into the store (once per label)
     journals: int = 0  # journals of ended processes emptied and removed
     killed: int = 0  # records of tasks whose process ended before they finished
     errors: list[str] = field(default_factory=list)  # journals that could not be moved
+    #: Labels of the records moved from ended processes' journals: a record that two
+    #: journals hold (a copied journal) is one row in the store, and counted once.
+    moved: set[str] = field(default_factory=set, repr=False)
 
 
 def flush(root: Path | None = None, *, strict: bool = True, wait: bool = True) -> FlushReport:
@@ -145,12 +148,14 @@ def _write(info: ProjectInfo, claimed: list[_Claimed], report: FlushReport) -> N
         backend(info).write(todo)
     for c in claimed:
         c.path.unlink(missing_ok=True)
-        killed = sum("_killed_" in r.get("tags", ()) for r in c.todo)
+        new = [r for r in c.todo if r["label"] not in report.moved]
+        report.moved.update(r["label"] for r in new)
+        killed = sum("_killed_" in r.get("tags", ()) for r in new)
         if killed:
             log.warning(
                 "%d record(s) in %s belong to tasks whose process ended early.", killed, c.path
             )
-        report.records += len(c.todo)
+        report.records += len(new)
         report.killed += killed
         report.journals += 1
 
