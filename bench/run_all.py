@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import site
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,12 +75,35 @@ def snakemake_start() -> float | None:
     return time.perf_counter() - start
 
 
+def install_hook() -> float | None:
+    """Seconds the start-up hook of an editable install of smttask costs each Python process
+    of this environment (its ``.pth`` file imports a finder module, which imports pathlib and
+    re); None for a regular install, which has no hook. Median of 5 fresh processes without
+    ``site``, which have imported ``os`` (as ``site`` does) before the hook is timed."""
+    found = sorted(
+        p for d in site.getsitepackages() for p in Path(d).glob("__editable___smttask*finder.py")
+    )
+    if not found:
+        return None
+    code = (
+        "import os, sys, time; sys.path.insert(0, sys.argv[1]); t = time.perf_counter(); "
+        "__import__(sys.argv[2]); print(time.perf_counter() - t)"
+    )
+    cmd = [sys.executable, "-S", "-c", code, str(found[0].parent), found[0].stem]
+    times = [
+        float(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+        for _ in range(5)
+    ]
+    return statistics.median(times)
+
+
 def header(
     command: str,
     quick: bool,
     loads: list[tuple[float, float, float]],
     seconds: float,
     snakemake_seconds: float | None = None,
+    hook_seconds: float | None = None,
 ) -> list[str]:
     m = bl.machine()
     cores = m["cores"] or 1
@@ -118,6 +143,15 @@ def header(
         "| `snakemake --version` | "
         + (f"{snakemake_seconds:.2f} s" if snakemake_seconds is not None else "did not run")
         + " |",
+        "| smttask installed | "
+        + (
+            "regular (no start-up hook) |"
+            if hook_seconds is None
+            else f"editable: its start-up hook costs every Python process here "
+            f"{hook_seconds * 1e3:.1f} ms, on both sides of each whole-process ratio (a "
+            "regular install has none; its `import smttask` then pays for pathlib and re, "
+            "which the hook imports first) |"
+        ),
         "| load average (1, 5, 15 min) | "
         + "; ".join(
             f"{label} {a:.2f}, {b:.2f}, {c:.2f}"
@@ -178,6 +212,7 @@ def main() -> None:
     command = args.command or " ".join(["python", *sys.argv])
     loads = [bl.load_average()]
     snakemake_seconds = snakemake_start()
+    hook_seconds = install_hook()
     start = time.perf_counter()
     sections: list[str] = []
     failed: list[str] = []
@@ -208,7 +243,9 @@ def main() -> None:
             sections.append(bl.render(result) + f"\n_Took {seconds:.0f} s; alone: `{again}`._\n")
             bl.progress(f"=== {name} done in {seconds:.0f} s")
     took = time.perf_counter() - start
-    text = "\n".join([*header(command, args.quick, loads, took, snakemake_seconds), *sections])
+    text = "\n".join(
+        [*header(command, args.quick, loads, took, snakemake_seconds, hook_seconds), *sections]
+    )
     args.out.write_text(text)
     bl.progress(f"wrote {args.out}")
     if failed:
