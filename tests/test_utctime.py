@@ -14,13 +14,23 @@ from smttask.recording.utctime import iso_utc, utc_now, utc_texts
 SECONDS = [0, 1, 59, 86_399, 951_782_400, 1_709_164_799, 4_102_444_799, 32_503_680_000]
 
 
-@pytest.mark.parametrize("second", SECONDS + random.Random(3).sample(range(2**32), 200))
+def _check(second: int, micro: int) -> None:
+    when = datetime.fromtimestamp(second, UTC).replace(microsecond=micro)
+    assert iso_utc(second, micro) == when.isoformat(), (second, micro)
+    assert utc_texts(second)[1] == f"{when:%Y%m%d-%H%M%S}", second
+    assert datetime.fromisoformat(iso_utc(second, micro)) == when
+
+
+@pytest.mark.parametrize("second", SECONDS)
 @pytest.mark.parametrize("micro", [0, 1, 999_999, 123_456])
 def test_texts_are_datetimes(second: int, micro: int) -> None:
-    when = datetime.fromtimestamp(second, UTC).replace(microsecond=micro)
-    assert iso_utc(second, micro) == when.isoformat()
-    assert utc_texts(second)[1] == f"{when:%Y%m%d-%H%M%S}"
-    assert datetime.fromisoformat(iso_utc(second, micro)) == when
+    _check(second, micro)
+
+
+def test_texts_of_random_times_are_datetimes() -> None:
+    rng = random.Random(3)
+    for _ in range(5000):
+        _check(rng.randrange(2**35), rng.choice([0, rng.randrange(1_000_000)]))
 
 
 def test_now_is_now() -> None:
