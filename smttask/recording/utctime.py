@@ -24,18 +24,18 @@ def utc_texts(second: int) -> tuple[str, str]:
     """(``YYYY-MM-DDTHH:MM:SS``, ``YYYYMMDD-HHMMSS``) of `second` in UTC, made once per
     second."""
     global _second
-    if _second[0] != second:
-        t = time.gmtime(second)
-        iso = (
-            f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
-            f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
-        )
-        compact = (
-            f"{t.tm_year:04d}{t.tm_mon:02d}{t.tm_mday:02d}-"
-            f"{t.tm_hour:02d}{t.tm_min:02d}{t.tm_sec:02d}"
-        )
-        _second = (second, (iso, compact))
-    return _second[1]
+    known = _second  # (read once: another thread may replace it meanwhile)
+    if known[0] == second:
+        return known[1]
+    t = time.gmtime(second)
+    year, month, day = f"{t.tm_year:04d}", f"{t.tm_mon:02d}", f"{t.tm_mday:02d}"
+    hour, minute, sec = f"{t.tm_hour:02d}", f"{t.tm_min:02d}", f"{t.tm_sec:02d}"
+    texts = (
+        f"{year}-{month}-{day}T{hour}:{minute}:{sec}",
+        f"{year}{month}{day}-{hour}{minute}{sec}",
+    )
+    _second = (second, texts)
+    return texts
 
 
 _second: tuple[int | None, tuple[str, str]] = (None, ("", ""))
