@@ -183,3 +183,66 @@ def test_the_upstream_url_is_what_git_reads(tmp_path, config_text: str) -> None:
         text=True,
     ).stdout.strip()
     assert upstream_url(Path(tmp_path, ".git")) == (asked or None)
+
+
+def test_the_committer_is_asked_alongside_and_no_git_process_outlives_the_first_check(
+    project, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from smttask.recording import gitstate
+
+    started: list[gitstate.GitCall] = []
+    real_start = gitstate.start
+
+    def recording_start(root, *args):  # type: ignore[no-untyped-def]
+        call = real_start(root, *args)
+        started.append(call)
+        return call
+
+    monkeypatch.setattr(gitstate, "start", recording_start)
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Ada Lovelace")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "ada@example.org")
+    watcher = gitstate.GitWatcher(project.root, ())
+    assert started[0].args == gitstate.IDENT  # before `rev-parse`: the two run at once
+    assert [c.args[0] for c in started] == ["var", "rev-parse"]
+    state = watcher.check(1.0)
+    assert state.commit == project.git("rev-parse", "HEAD").strip()
+    assert all(c.process.returncode is not None for c in started)  # every one waited for
+    assert watcher.user == "Ada Lovelace <ada@example.org>"
+    assert [c.args[0] for c in started] == ["var", "rev-parse", "status"]  # no second `var`
+
+
+def test_a_forked_child_asks_for_the_committer_itself(project) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from smttask.recording import gitstate
+
+    watcher = gitstate.GitWatcher(project.root, ())  # its `git var` not read yet
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's `git var` is not its own to read
+        try:
+            os.write(write, watcher.user.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        child_user = f.read().decode()
+    os.waitpid(pid, 0)
+    assert child_user == watcher.user == "Test <test@example.org>"
+
+
+def test_outside_a_repository_the_early_committer_call_is_ended(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from smttask.errors import ProjectError
+    from smttask.recording import gitstate
+
+    started: list[gitstate.GitCall] = []
+    real_start = gitstate.start
+    monkeypatch.setattr(
+        gitstate,
+        "start",
+        lambda root, *args: started.append(real_start(root, *args)) or started[-1],
+    )
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    with pytest.raises(ProjectError, match="not inside a git repository"):
+        gitstate.GitWatcher(tmp_path, ())
+    assert started and all(c.process.returncode is not None for c in started)

@@ -21,10 +21,14 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import DirtyRepositoryError, ProjectError
 from ..frozen import Frozen
 from .gitsnapshot import Snapshot, git_files, tracked
+
+if TYPE_CHECKING:
+    import subprocess
 
 #: Largest diff (of changes under dirty directories) kept in a record, in characters.
 MAX_DIFF = 1_000_000
@@ -54,12 +58,34 @@ class GitState(Frozen):
 
 def git(root: Path, *args: str) -> str:
     """Run git in `root`; return its stdout. Raise ProjectError if git is missing or fails."""
+    return finish(start(root, *args))
+
+
+class GitCall:
+    """A git command started by `start`, its answer read by `finish`."""
+
+    __slots__ = ("args", "pid", "process", "root")
+
+    def __init__(self, root: Path, args: tuple[str, ...], process: subprocess.Popen[str]) -> None:
+        self.root, self.args, self.process = root, args, process
+        self.pid = os.getpid()  # the process that started it (only it can read the answer)
+
+
+def start(root: Path, *args: str) -> GitCall:
+    """Start git in `root` (its answer read by `finish`), so that other work (another git
+    call) runs meanwhile. Raise ProjectError if git is missing."""
     import subprocess  # (only a recorded run asks git)
 
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=root, env=env, capture_output=True, text=True, check=False
+        process = subprocess.Popen(
+            ["git", *args],
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
     except FileNotFoundError:
         raise ProjectError(
@@ -67,12 +93,19 @@ def git(root: Path, *args: str) -> str:
             "apt-get install git) or run without recording (smttask.config.settings.record = "
             "False, or `smttask run --no-record`)."
         ) from None
-    if done.returncode != 0:
+    return GitCall(root, args, process)
+
+
+def finish(call: GitCall) -> str:
+    """The stdout of `call` (see `start`), once it has ended; raise ProjectError if it
+    failed."""
+    stdout, stderr = call.process.communicate()
+    if call.process.returncode != 0:
         raise ProjectError(
-            f"`git {' '.join(args)}` failed in {root}: {done.stderr.strip() or done.stdout}. "
+            f"`git {' '.join(call.args)}` failed in {call.root}: {stderr.strip() or stdout}. "
             f"Recorded runs need the project inside a git repository with its code committed."
         )
-    return done.stdout
+    return stdout
 
 
 def locate(folder: Path) -> tuple[Path, Path]:
@@ -88,13 +121,17 @@ def locate(folder: Path) -> tuple[Path, Path]:
     return Path(out[0]), Path(out[1])
 
 
-def user_name(root: Path) -> str:
-    """'Name <email>' as git would sign a commit here ('' if git has no identity)."""
+def user_name(root: Path, call: GitCall | None = None) -> str:
+    """'Name <email>' as git would sign a commit here ('' if git has no identity); `call`:
+    ``git var GIT_COMMITTER_IDENT`` started already (see `start`)."""
     try:
-        ident = git(root, "var", "GIT_COMMITTER_IDENT").strip()
+        ident = (finish(call) if call is not None else git(root, *IDENT)).strip()
     except ProjectError:
         return ""
     return ident.rsplit(">", 1)[0] + ">" if ">" in ident else ident
+
+
+IDENT = ("var", "GIT_COMMITTER_IDENT")
 
 
 def upstream_url(git_dir: Path) -> str | None:
@@ -184,7 +221,16 @@ class GitWatcher:
     """Keeps the state of one repository for the life of the process, re-checked cheaply."""
 
     def __init__(self, project_root: Path, dirty_dirs: Iterable[str]) -> None:
-        self.root, self.git_dir = locate(project_root)
+        # The committer is asked first: git answers while `locate` and `git status` run.
+        try:
+            self._ident: GitCall | None = start(project_root, *IDENT)
+        except ProjectError:  # no git: `locate` says so
+            self._ident = None
+        try:
+            self.root, self.git_dir = locate(project_root)
+        except BaseException:
+            self._drop_ident()
+            raise
         self.project_root = project_root
         base = project_root.resolve().relative_to(self.root.resolve()).as_posix()
         prefix = "" if base == "." else base + "/"
@@ -208,8 +254,18 @@ class GitWatcher:
     @property
     def user(self) -> str:
         if self._user is None:
-            self._user = user_name(self.root)
+            call, self._ident = self._ident, None
+            if call is not None and call.pid != os.getpid():
+                # Started by the parent of this forked process: its answer is the parent's.
+                call = None
+            self._user = user_name(self.root, call)
         return self._user
+
+    def _drop_ident(self) -> None:
+        call, self._ident = self._ident, None
+        if call is not None and call.pid == os.getpid():
+            call.process.kill()
+            call.process.communicate()
 
     @property
     def upstream(self) -> str | None:
@@ -243,7 +299,11 @@ class GitWatcher:
         # Stamps are taken before asking git: a change made during the call is seen next time.
         self._stamp = stamp
         self._checked_wall = time.time_ns()
-        self._state = read_state(self.root, self.dirty_dirs)
+        try:
+            self._state = read_state(self.root, self.dirty_dirs)
+        finally:
+            if self._ident is not None:  # (done by now: read, so that no git process lingers)
+                _ = self.user
         self._checked = now
         self.checks += 1
         return self._state
