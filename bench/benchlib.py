@@ -23,6 +23,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -254,6 +255,48 @@ def machine() -> dict[str, Any]:
         "os": platform.platform(),
         "python": sys.version.split()[0],
     }
+
+
+def file_system(folder: Path) -> str:
+    """The file system `folder` lies on: its type, device and mount options (from
+    ``/proc/mounts``), and for ext4 whether it has a journal ('' where this is unknown)."""
+    try:
+        mounts = [line.split() for line in Path("/proc/mounts").read_text().splitlines()]
+    except OSError:
+        return ""
+    real = os.path.realpath(folder)
+    best: list[str] | None = None
+    for fields in mounts:
+        if len(fields) < 4:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = real == point or real.startswith(point.rstrip("/") + "/")
+        if inside and (best is None or len(point) >= len(best[1])):
+            best = fields
+    if best is None:
+        return ""
+    device, point, kind, options = best[:4]
+    text = f"{kind} ({device} on {point}; {options})"
+    if kind == "ext4":
+        try:
+            journals = os.listdir("/proc/fs/jbd2")
+        except OSError:
+            return text
+        name = os.path.basename(os.path.realpath(device))
+        has = any(j.rpartition("-")[0] == name for j in journals)
+        text += ", with a journal" if has else ", **without a journal**"
+    return text
+
+
+def file_creation(folder: Path, n: int = 1000) -> float:
+    """Seconds one new empty file takes to create in a new subfolder of `folder` (the mean of
+    `n`). The files stay (deleting them would slow the next creations on an ext4 without a
+    journal, which skips recently deleted inodes); the caller removes `folder` at the end."""
+    sub = Path(tempfile.mkdtemp(prefix="file-creation-", dir=folder))
+    start = time.perf_counter()
+    for i in range(n):
+        os.close(os.open(sub / f"f{i}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    return (time.perf_counter() - start) / n
 
 
 def versions(names: Iterable[str]) -> dict[str, str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import site
 import statistics
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +106,7 @@ def header(
     seconds: float,
     snakemake_seconds: float | None = None,
     hook_seconds: float | None = None,
+    scratch: Scratch | None = None,
 ) -> list[str]:
     m = bl.machine()
     cores = m["cores"] or 1
@@ -132,6 +135,18 @@ def header(
             "the cluster first (`scripts/services/slurm start`) for figures without it.",
             "",
         ]
+    if scratch is not None and max(scratch.creation) > SLOW_CREATION:
+        worst = max(scratch.creation)
+        lines += [
+            f"> **Creating a file was slow here**: {worst * 1e6:.0f} µs per empty file in the "
+            f"folder the benchmarks wrote to ({scratch.folder}; a journaled ext4 on an SSD "
+            "takes some 20–40 µs). Every figure that creates files (results, links, leases, "
+            "journals) is inflated by it, smttask's more than a peer's that writes one file "
+            "for all its results. An ext4 without a journal, for one, skips every inode "
+            "deleted in the last minutes at each creation, so a benchmark run right after "
+            "others' clean-up pays for it; give `--scratch` a folder on another file system.",
+            "",
+        ]
     lines += [
         "| machine | |",
         "|---|---|",
@@ -151,6 +166,19 @@ def header(
             f"{hook_seconds * 1e3:.1f} ms, on both sides of each whole-process ratio (a "
             "regular install has none; its `import smttask` then pays for pathlib and re, "
             "which the hook imports first) |"
+        ),
+        *(
+            []
+            if scratch is None
+            else [
+                f"| benchmarks' files | {scratch.folder}: {scratch.system or 'file system unknown'} |",
+                "| creating an empty file there | "
+                + "; ".join(
+                    f"{label} {c * 1e6:.0f} µs"
+                    for label, c in zip(("start", "end"), scratch.creation)
+                )
+                + " (mean of 1,000) |",
+            ]
         ),
         "| load average (1, 5, 15 min) | "
         + "; ".join(
@@ -172,6 +200,19 @@ def header(
         "",
     ]
     return lines
+
+
+#: Seconds per empty file above which the results file warns that creating files is slow.
+SLOW_CREATION = 100e-6
+
+
+@dataclass
+class Scratch:
+    """The folder the benchmarks write their files to, and what creating one costs there."""
+
+    folder: Path
+    system: str
+    creation: list[float]  # seconds per new empty file, at the start and at the end
 
 
 def _three(loads: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
@@ -198,6 +239,12 @@ def main() -> None:
         help="more arguments for one benchmark, e.g. --extra 'compile=--unbatched 300' "
         "(repeatable; see python bench/bench_NAME.py --help)",
     )
+    p.add_argument(
+        "--scratch",
+        type=Path,
+        help="folder the benchmarks write their files in (default: the system's temporary "
+        "folder); the results file states its file system and what creating a file there costs",
+    )
     args = p.parse_args()
     extra: dict[str, list[str]] = {}
     for item in args.extra:
@@ -216,7 +263,14 @@ def main() -> None:
     start = time.perf_counter()
     sections: list[str] = []
     failed: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="smttask-bench-all-") as tmp:
+    if args.scratch is not None and not args.scratch.is_dir():
+        raise SystemExit(f"--scratch {args.scratch}: no such folder; make it first")
+    with tempfile.TemporaryDirectory(prefix="smttask-bench-all-", dir=args.scratch) as tmp:
+        scratch = Scratch(Path(tmp).parent, bl.file_system(Path(tmp)), [])
+        probes = Path(tmp) / "probes"
+        probes.mkdir()
+        scratch.creation.append(bl.file_creation(probes))
+        env = {**os.environ, "TMPDIR": tmp}  # every benchmark's folders go in here
         for name in chosen:
             out = Path(tmp) / f"{name}.json"
             cmd = [sys.executable, str(HERE / BENCHMARKS[name]), "--json", str(out)]
@@ -227,7 +281,7 @@ def main() -> None:
             cmd += extra.get(name, [])
             bl.progress(f"=== {name}: {' '.join(cmd[1:])}")
             t = time.perf_counter()
-            done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+            done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)
             loads.append(bl.load_average())
             if done.returncode != 0 or not out.exists():
                 failed.append(name)
@@ -242,9 +296,13 @@ def main() -> None:
             again = shlex.join(["python", f"bench/{BENCHMARKS[name]}", *cmd[4:]])
             sections.append(bl.render(result) + f"\n_Took {seconds:.0f} s; alone: `{again}`._\n")
             bl.progress(f"=== {name} done in {seconds:.0f} s")
+        scratch.creation.append(bl.file_creation(probes))
     took = time.perf_counter() - start
     text = "\n".join(
-        [*header(command, args.quick, loads, took, snakemake_seconds, hook_seconds), *sections]
+        [
+            *header(command, args.quick, loads, took, snakemake_seconds, hook_seconds, scratch),
+            *sections,
+        ]
     )
     args.out.write_text(text)
     bl.progress(f"wrote {args.out}")
