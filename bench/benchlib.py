@@ -230,6 +230,24 @@ def load_average() -> tuple[float, float, float]:
         return (0.0, 0.0, 0.0)
 
 
+def cpu_seconds() -> tuple[float, float] | None:
+    """(CPU seconds the whole machine has been busy, CPU seconds of this process's waited-for
+    child processes and theirs) so far; None where ``/proc/stat`` is missing. The difference
+    of two readings, minus the children's, is what other work used meanwhile."""
+    import resource
+
+    try:
+        first = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    if not first or first[0] != "cpu":
+        return None
+    ticks = [int(v) for v in first[1:]]
+    busy = sum(ticks[:8]) - ticks[3] - ticks[4]  # all but idle and iowait (guests are in user)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return busy / os.sysconf("SC_CLK_TCK"), children.ru_utime + children.ru_stime
+
+
 def machine() -> dict[str, Any]:
     """Cores, memory, CPU model, OS and Python of this machine."""
     cpu = platform.processor() or platform.machine()

@@ -107,6 +107,7 @@ def header(
     snakemake_seconds: float | None = None,
     hook_seconds: float | None = None,
     scratch: Scratch | None = None,
+    cpu: tuple[float, float] | None = None,
 ) -> list[str]:
     m = bl.machine()
     cores = m["cores"] or 1
@@ -118,12 +119,21 @@ def header(
         + (" (quick mode: small sizes, few repeats; a smoke run)." if quick else "."),
         "",
     ]
-    if peak > 0.75 * cores:
+    other = None if cpu is None else max(cpu[0] - cpu[1], 0.0) / (seconds * cores)
+    if other is not None and other > BUSY:
         lines += [
-            f"> **The machine was busy**: 1-minute load average up to {peak:.1f} on "
-            f"{cores} cores during the run (other work shares it). The figures are "
-            "indicative: absolute times are inflated and noisy; ratios between contenders "
-            "measured in the same interleaved rounds are the more telling numbers.",
+            f"> **The machine was busy**: other work used {other:.0%} of its {cores} cores "
+            "during the run (CPU time of the whole machine less that of the benchmarks' "
+            "processes). The figures are indicative: absolute times are inflated and noisy; "
+            "ratios between contenders measured in the same interleaved rounds are the more "
+            "telling numbers.",
+            "",
+        ]
+    elif other is None and peak > 0.75 * cores:
+        lines += [
+            f"> **The machine may have been busy**: 1-minute load average up to {peak:.1f} on "
+            f"{cores} cores during the run (the benchmarks' own parallel sections count in "
+            "it too).",
             "",
         ]
     if snakemake_seconds is not None and snakemake_seconds > 3:
@@ -180,7 +190,16 @@ def header(
                 + " (mean of 1,000) |",
             ]
         ),
-        "| load average (1, 5, 15 min) | "
+        *(
+            []
+            if other is None
+            else [
+                f"| CPU used by other work | {other:.1%} of the machine during the run (what "
+                "the whole machine used, less the benchmarks' processes; smttask's detached "
+                "record movers count as other work) |"
+            ]
+        ),
+        "| load average (1, 5, 15 min; the benchmarks' own parallel sections count in it) | "
         + "; ".join(
             f"{label} {a:.2f}, {b:.2f}, {c:.2f}"
             for label, (a, b, c) in zip(("start", "peak", "end"), _three(loads))
@@ -201,6 +220,9 @@ def header(
     ]
     return lines
 
+
+#: Share of the machine's CPU used by other work above which the results file says it was busy.
+BUSY = 0.1
 
 #: Seconds per empty file above which the results file warns that creating files is slow.
 SLOW_CREATION = 100e-6
@@ -260,6 +282,7 @@ def main() -> None:
     loads = [bl.load_average()]
     snakemake_seconds = snakemake_start()
     hook_seconds = install_hook()
+    cpu_start = bl.cpu_seconds()
     start = time.perf_counter()
     sections: list[str] = []
     failed: list[str] = []
@@ -298,9 +321,17 @@ def main() -> None:
             bl.progress(f"=== {name} done in {seconds:.0f} s")
         scratch.creation.append(bl.file_creation(probes))
     took = time.perf_counter() - start
+    cpu_end = bl.cpu_seconds()
+    cpu = (
+        None
+        if cpu_start is None or cpu_end is None
+        else (cpu_end[0] - cpu_start[0], cpu_end[1] - cpu_start[1])
+    )
     text = "\n".join(
         [
-            *header(command, args.quick, loads, took, snakemake_seconds, hook_seconds, scratch),
+            *header(
+                command, args.quick, loads, took, snakemake_seconds, hook_seconds, scratch, cpu
+            ),
             *sections,
         ]
     )
