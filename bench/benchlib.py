@@ -231,9 +231,9 @@ def load_average() -> tuple[float, float, float]:
 
 
 def cpu_seconds() -> tuple[float, float] | None:
-    """(CPU seconds the whole machine has been busy, CPU seconds of this process's waited-for
-    child processes and theirs) so far; None where ``/proc/stat`` is missing. The difference
-    of two readings, minus the children's, is what other work used meanwhile."""
+    """(CPU seconds the whole machine has been busy, CPU seconds of this process, its
+    waited-for child processes and theirs) so far; None where ``/proc/stat`` is missing. The
+    difference of two readings, less ours, is what other work used meanwhile."""
     import resource
 
     try:
@@ -244,8 +244,11 @@ def cpu_seconds() -> tuple[float, float] | None:
         return None
     ticks = [int(v) for v in first[1:]]
     busy = sum(ticks[:8]) - ticks[3] - ticks[4]  # all but idle and iowait (guests are in user)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return busy / os.sysconf("SC_CLK_TCK"), children.ru_utime + children.ru_stime
+    ours = sum(
+        u.ru_utime + u.ru_stime
+        for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
+    return busy / os.sysconf("SC_CLK_TCK"), ours
 
 
 def machine() -> dict[str, Any]:

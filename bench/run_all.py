@@ -123,10 +123,10 @@ def header(
     if other is not None and other > BUSY:
         lines += [
             f"> **The machine was busy**: other work used {other:.0%} of its {cores} cores "
-            "during the run (CPU time of the whole machine less that of the benchmarks' "
-            "processes). The figures are indicative: absolute times are inflated and noisy; "
-            "ratios between contenders measured in the same interleaved rounds are the more "
-            "telling numbers.",
+            "during the run (CPU time of the whole machine less that of the benchmarks and "
+            "their processes). The figures are indicative: absolute times are inflated and "
+            "noisy; ratios between contenders measured in the same interleaved rounds are the "
+            "more telling numbers.",
             "",
         ]
     elif other is None and peak > 0.75 * cores:
@@ -149,12 +149,13 @@ def header(
         worst = max(scratch.creation)
         lines += [
             f"> **Creating a file was slow here**: {worst * 1e6:.0f} µs per empty file in the "
-            f"folder the benchmarks wrote to ({scratch.folder}; a journaled ext4 on an SSD "
-            "takes some 20–40 µs). Every figure that creates files (results, links, leases, "
-            "journals) is inflated by it, smttask's more than a peer's that writes one file "
-            "for all its results. An ext4 without a journal, for one, skips every inode "
-            "deleted in the last minutes at each creation, so a benchmark run right after "
-            "others' clean-up pays for it; give `--scratch` a folder on another file system.",
+            f"folder the benchmarks wrote to ({scratch.folder}; a journaled ext4 on the "
+            "benchmark machine takes 24–36 µs). Every figure that creates files (results, "
+            "links, leases, journals) is inflated by it, smttask's more than a peer's that "
+            "writes one file for all its results. An ext4 without a journal, for one, skips "
+            "every inode deleted in the last minutes at each creation, so a benchmark run "
+            "right after others' clean-up pays for it; give `--scratch` a folder on another "
+            "file system.",
             "",
         ]
     lines += [
@@ -181,7 +182,8 @@ def header(
             []
             if scratch is None
             else [
-                f"| benchmarks' files | {scratch.folder}: {scratch.system or 'file system unknown'} |",
+                f"| benchmarks' files | {scratch.folder}: "
+                f"{scratch.system or 'file system unknown'} |",
                 "| creating an empty file there | "
                 + "; ".join(
                     f"{label} {c * 1e6:.0f} µs"

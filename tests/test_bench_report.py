@@ -112,3 +112,15 @@ def test_file_system_names_the_mount_a_folder_lies_on(tmp_path: Path) -> None:
     assert text.startswith(f"{point[2]} ({point[0]} on {point[1]}; ")
     if point[2] == "ext4":
         assert text.endswith((", with a journal", ", **without a journal**"))
+
+
+def test_slow_file_creation_in_the_scratch_is_warned_of() -> None:
+    def said(creation: list[float]) -> str:
+        scratch = run_all.Scratch(Path("/scratch"), "ext4 (/dev/vda on /; rw)", creation)
+        return "\n".join(run_all.header("cmd", False, [(0.1, 0.1, 0.1)], 10.0, scratch=scratch))
+
+    slow = said([30e-6, 700e-6])
+    assert "**Creating a file was slow here**: 700 µs per empty file" in slow
+    assert "| creating an empty file there | start 30 µs; end 700 µs (mean of 1,000) |" in slow
+    assert "| benchmarks' files | /scratch: ext4 (/dev/vda on /; rw) |" in slow
+    assert "slow here" not in said([30e-6, 25e-6])
