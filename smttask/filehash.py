@@ -31,13 +31,14 @@ def sha1_of(path: str, st: os.stat_result | None = None) -> tuple[str, os.stat_r
     return digest, st
 
 
-def note_written(path: str, data: bytes) -> None:
+def note_written(path: str, data: bytes, digest: str | None = None) -> None:
     """Note that file `path` now holds exactly `data` (its writer has just published it):
-    a later `sha1_of` of the same file, unchanged, uses this hash instead of reading it."""
+    a later `sha1_of` of the same file, unchanged, uses this hash instead of reading it.
+    `digest`: ``sha1(data)``, if the writer has it already."""
     st = os.stat(path)
     if st.st_size != len(data):  # (not the file written: leave it to be read)
         return
-    _remember((path, st.st_ino, st.st_mtime_ns, st.st_size), sha1(data))
+    _remember((path, st.st_ino, st.st_mtime_ns, st.st_size), digest or sha1(data))
 
 
 def sha1(data: bytes) -> str:

@@ -95,6 +95,47 @@ def test_in_the_session_one_file_per_value_and_an_index(smt_project) -> None:  #
     assert tasks.chunks(n=4).get_output("2") == 2.0
 
 
+def test_a_recorded_run_hashes_each_value_it_writes_once(smt_project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The index lists each value's SHA-1 and the record lists each output file's: one hash
+    of the bytes written serves both, and no file is read back to hash it."""
+    import hashlib
+
+    from smttask import filehash
+
+    tasks = smt_project.write_module("tasks", TASKS)
+    hashed: list[bytes | None] = []
+    real = hashlib.sha1
+
+    def counting(data: bytes = b"", **options):  # type: ignore[no-untyped-def]
+        hashed.append(bytes(data) if data else None)
+        return real(data, **options)
+
+    task = tasks.chunks(n=3)
+    with monkeypatch.context() as patched:
+        patched.setattr(filehash.hashlib, "sha1", counting)
+        assert task.run() == (0.0, 1.0, 2.0) and task.computed
+    index = Path(task.output_paths[""]).resolve()
+    files = [index] + [index.parent / e[1] for e in json.loads(index.read_text())["files"]]
+    values = [f.read_bytes() for f in files[1:]]
+    assert len(values) == 3 and [hashed.count(v) for v in values] == [1, 1, 1], hashed
+    assert hashed.count(index.read_bytes()) == 1  # the index, for the record
+    assert None not in hashed  # no file read back to be hashed
+    # The record (its journal's end line, this process's records not yet moved) lists the
+    # SHA-1 of the bytes on disk.
+    ends = [
+        json.loads(line)
+        for journal in (smt_project.root / ".smt/journal").glob("*.jsonl")
+        for line in journal.read_text().splitlines()
+        if '"kind":"end"' in line
+    ]
+    listed = {key["path"]: key["digest"] for key in ends[-1]["output_data"]}
+    archives = smt_project.root / "data/run_dump"
+    assert listed == {
+        f.relative_to(archives.resolve()).as_posix(): hashlib.sha1(f.read_bytes()).hexdigest()
+        for f in files
+    }
+
+
 def test_a_value_without_its_index_is_never_loaded(smt_project) -> None:  # type: ignore[no-untyped-def]
     tasks = smt_project.write_module("tasks", TASKS)
     task = tasks.chunks(n=2)

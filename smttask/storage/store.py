@@ -334,10 +334,17 @@ class FileOutputStore:
         return archives
 
     def _publish(
-        self, task: Task, name: str, ext: str, data: bytes, recompute: bool
+        self,
+        task: Task,
+        name: str,
+        ext: str,
+        data: bytes,
+        recompute: bool,
+        digest: str | None = None,
     ) -> tuple[Path, bool]:
         """Write one file of `task` (numbered anew if `recompute`) and its link; return its
-        archive and whether this call wrote it (else an equal one was there)."""
+        archive and whether this call wrote it (else an equal one was there). `digest`: the
+        SHA-1 of `data`, if the caller has it."""
         key = task.key
         archive_dir, link_dir, _ = self._dirs(task.name)
         number = 0
@@ -345,7 +352,7 @@ class FileOutputStore:
             path = f"{archive_dir}/{layout.file_name(key, name, ext, number)}"
             written = publish_new(path, data, fsync=self._fsync, batch=self._batch)
             if written and self._hash_written:
-                note_written(path, data)
+                note_written(path, data, digest)
             if written or not recompute:
                 break  # not written: an equal result is already there (tasks are pure)
             number += 1
@@ -375,8 +382,12 @@ class FileOutputStore:
         for n, element, v in zip(names, _elements(task, o, names), value):
             item = _Output(element, o.item.annotation, o.item.format, "")
             data = _encode(v, item, task)
-            path, written = self._publish(task, element, item.format.extension, data, recompute)
-            digest = separate.sha1(data if written else path.read_bytes())
+            digest = separate.sha1(data)  # for the index, and for the record: hashed once
+            path, written = self._publish(
+                task, element, item.format.extension, data, recompute, digest
+            )
+            if not written:  # an equal file was there: the index lists what it holds
+                digest = separate.sha1(path.read_bytes())
             entries.append(separate.Entry(n, path.name, digest))
             out[element] = path
         index = separate.index_bytes(entries)
