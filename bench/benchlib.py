@@ -290,7 +290,8 @@ def file_system(folder: Path) -> str:
     for fields in mounts:
         if len(fields) < 4:
             continue
-        point = fields[1].replace("\\040", " ")
+        fields[1] = fields[1].replace("\\040", " ")  # (a space in a mount point)
+        point = fields[1]
         inside = real == point or real.startswith(point.rstrip("/") + "/")
         if inside and (best is None or len(point) >= len(best[1])):
             best = fields

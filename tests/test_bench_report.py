@@ -105,6 +105,7 @@ def test_file_system_names_the_mount_a_folder_lies_on(tmp_path: Path) -> None:
     text = benchlib.file_system(tmp_path)
     real = os.path.realpath(tmp_path)
     mounts = [line.split()[:3] for line in Path("/proc/mounts").read_text().splitlines()]
+    mounts = [[m[0], m[1].replace("\\040", " "), m[2]] for m in mounts]
     point = max(
         (m for m in mounts if real == m[1] or real.startswith(m[1].rstrip("/") + "/")),
         key=lambda m: len(m[1]),
